@@ -1,0 +1,89 @@
+//! The actix extractor every protected route uses. The type names the access
+//! the route needs (`Authed<ScimWrite>`), so a handler cannot forget it.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+
+use super::scope::Access;
+use super::{AuthError, Principal};
+use crate::http::error::{Flavor, HttpAuthError};
+use crate::state::AppState;
+
+pub trait AccessClass {
+    const ACCESS: Access;
+}
+
+pub struct ScimRead;
+pub struct ScimWrite;
+pub struct AdminAll;
+pub struct AdminRead;
+
+impl AccessClass for ScimRead {
+    const ACCESS: Access = Access::ScimRead;
+}
+impl AccessClass for ScimWrite {
+    const ACCESS: Access = Access::ScimWrite;
+}
+impl AccessClass for AdminAll {
+    const ACCESS: Access = Access::Admin;
+}
+impl AccessClass for AdminRead {
+    const ACCESS: Access = Access::AdminRead;
+}
+
+/// An authenticated caller holding the access `A` names.
+pub struct Authed<A: AccessClass> {
+    pub principal: Principal,
+    _access: PhantomData<A>,
+}
+
+impl<A: AccessClass> std::ops::Deref for Authed<A> {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+impl<A: AccessClass + 'static> FromRequest for Authed<A> {
+    type Error = HttpAuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let flavor = Flavor::of(req);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|h| h.as_bytes().to_vec());
+        Box::pin(async move {
+            let Some(state) = state else {
+                return Err(HttpAuthError {
+                    error: AuthError::Store(crate::store::StoreError::Unavailable(
+                        "application state missing".into(),
+                    )),
+                    flavor,
+                });
+            };
+            let now = state.clock.now();
+            match state
+                .auth
+                .authenticate(&state.pool, header.as_deref(), A::ACCESS, now)
+                .await
+            {
+                Ok(principal) => Ok(Authed {
+                    principal,
+                    _access: PhantomData,
+                }),
+                Err(error) => {
+                    if let AuthError::Unauthorized(f) = &error {
+                        log::info!("authentication refused: {}", f.as_str());
+                    }
+                    Err(HttpAuthError { error, flavor })
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,291 @@
+//! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
+//! `scimd org …`. Commands work against the same database as the server,
+//! including while a server runs on the same data directory.
+
+use std::net::TcpListener;
+
+use clap::{Parser, Subcommand};
+use diesel::pg::PgConnection;
+use diesel::Connection;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigArgs};
+use crate::database::{Database, Role};
+use crate::state::AppState;
+use crate::store::{self, orgs, PoolSettings, StoreError};
+use crate::tokens::{self, CreateTokenRequest, TokenView};
+
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, about = "SCIM 2.0 provisioning server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create and list organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token; its value is printed alone on the last line, once.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// all, admin:read, admin:write, admin:scim, connect:read, connect:write
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Expiry as RFC 3339, e.g. 2027-01-31T00:00:00Z.
+        #[arg(long)]
+        expires: Option<String>,
+        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// List the tokens of an organization (never their values).
+    List {
+        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// Revoke a token by id; it fails from the next request on.
+    Revoke {
+        id: String,
+        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        org: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization.
+    Create { name: String },
+    /// List organizations.
+    List,
+}
+
+/// A failure to report on stderr, with the process exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub code: i32,
+}
+
+impl CliError {
+    fn new(message: impl std::fmt::Display) -> Self {
+        CliError {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::new(e)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let config = cli.config.into_config().map_err(|e| CliError {
+        message: e.to_string(),
+        code: 2,
+    })?;
+    let clock = Clock::default();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config, clock),
+        Command::Migrate => {
+            Database::open(&config, Role::Command)
+                .map_err(CliError::new)?
+                .close();
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token(t) => with_db(&config, |conn| token_command(conn, t, &clock)),
+        Command::Org(o) => with_db(&config, |conn| org_command(conn, o, &clock)),
+    }
+}
+
+fn with_db(
+    config: &Config,
+    f: impl FnOnce(&mut PgConnection) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let db = Database::open(config, Role::Command).map_err(CliError::new)?;
+    let result = PgConnection::establish(&db.url)
+        .map_err(|e| CliError::new(format!("cannot connect to the database: {e}")))
+        .and_then(|mut conn| f(&mut conn));
+    db.close();
+    result
+}
+
+fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
+    let db = Database::open(&config, Role::Server).map_err(CliError::new)?;
+    let listener = match TcpListener::bind(config.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            db.close();
+            return Err(CliError::new(format!(
+                "cannot listen on {}: {e}",
+                config.listen
+            )));
+        }
+    };
+    let pool = store::build_pool(
+        &db.url,
+        &PoolSettings {
+            size: config.db_pool_size,
+            acquire_timeout: config.db_acquire_timeout,
+            statement_timeout: config.db_statement_timeout,
+        },
+    );
+    log::info!("scimd listening on http://{}", config.listen);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let state = AppState::new(pool, config, clock);
+    let result = actix_web::rt::System::new()
+        .block_on(async move { crate::server::start(state, listener, workers)?.await });
+    log::info!("scimd stopped accepting requests");
+    db.close();
+    result.map_err(|e| CliError::new(format!("server error: {e}")))
+}
+
+fn org_id(conn: &mut PgConnection, name: &str) -> Result<Uuid, CliError> {
+    match orgs::by_name(conn, name) {
+        Ok(o) => Ok(o.id),
+        Err(StoreError::NotFound) => Err(CliError::new(format!(
+            "no organization named {name:?} (see `scimd org list`)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn token_command(
+    conn: &mut PgConnection,
+    cmd: TokenCommand,
+    clock: &Clock,
+) -> Result<(), CliError> {
+    match cmd {
+        TokenCommand::Create {
+            name,
+            scopes,
+            expires,
+            org,
+        } => {
+            let org_id = org_id(conn, &org)?;
+            let now = clock.now();
+            let new = CreateTokenRequest {
+                name,
+                scopes,
+                expires_at: expires,
+            }
+            .check(now)
+            .map_err(|errs| {
+                CliError::new(
+                    errs.iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?;
+            let created = tokens::issue(conn, org_id, new, "cli", now).map_err(CliError::new)?;
+            let v = &created.view;
+            println!("Created token {} ({}) in organization {org}", v.id, v.name);
+            println!("Scopes:  {}", v.scopes.join(", "));
+            println!(
+                "Expires: {}",
+                v.expires_at.map_or("never".to_string(), |t| t.to_rfc3339())
+            );
+            println!("The value below is shown only this once; store it now:");
+            println!("{}", created.token);
+            Ok(())
+        }
+        TokenCommand::List { org } => {
+            let org_id = org_id(conn, &org)?;
+            let rows = store::tokens::list(conn, org_id)?;
+            println!(
+                "{:<36}  {:<24}  {:<26}  {:<20}  {:<20}  STATUS",
+                "ID", "NAME", "SCOPES", "EXPIRES", "LAST USED"
+            );
+            let now = clock.now();
+            for r in rows {
+                let v = TokenView::from(r);
+                let status = if v.revoked_at.is_some() {
+                    "revoked"
+                } else if v.expires_at.is_some_and(|e| e <= now) {
+                    "expired"
+                } else {
+                    "active"
+                };
+                let fmt = |t: Option<chrono::DateTime<chrono::Utc>>, none: &str| {
+                    t.map_or(none.to_string(), |t| {
+                        t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+                    })
+                };
+                println!(
+                    "{:<36}  {:<24}  {:<26}  {:<20}  {:<20}  {status}",
+                    v.id,
+                    v.name,
+                    v.scopes.join(","),
+                    fmt(v.expires_at, "never"),
+                    fmt(v.last_used_at, "never"),
+                );
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id, org } => {
+            let org_id = org_id(conn, &org)?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
+            match store::tokens::revoke(conn, org_id, id, clock.now()) {
+                Ok(_) => {
+                    println!("Revoked token {id}");
+                    Ok(())
+                }
+                Err(StoreError::NotFound) => Err(CliError::new(format!(
+                    "no active token {id} in organization {org}"
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+fn org_command(conn: &mut PgConnection, cmd: OrgCommand, clock: &Clock) -> Result<(), CliError> {
+    match cmd {
+        OrgCommand::Create { name } => {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+                return Err(CliError::new(
+                    "an organization name must be 1 to 100 printable characters",
+                ));
+            }
+            match orgs::create(conn, &name, clock.now()) {
+                Ok(o) => {
+                    println!("Created organization {} ({})", o.name, o.id);
+                    Ok(())
+                }
+                Err(StoreError::Conflict(_)) => Err(CliError::new(format!(
+                    "an organization named {name:?} already exists"
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        }
+        OrgCommand::List => {
+            println!("{:<36}  NAME", "ID");
+            for o in orgs::list(conn)? {
+                println!("{:<36}  {}", o.id, o.name);
+            }
+            Ok(())
+        }
+    }
+}

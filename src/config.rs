@@ -1,0 +1,218 @@
+//! Configuration: one `Config`, built once from flags and environment
+//! variables (each flag has an env fallback), validated at start-up and passed
+//! down. Every variable scimd reads is listed here:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | unset | PostgreSQL to connect to; unset = scimd runs its own cluster in the data dir |
+//! | `SCIMD_DATA_DIR` | `./data` | where the embedded cluster lives |
+//! | `SCIMD_LISTEN` | `127.0.0.1:8080` | address the HTTP server binds |
+//! | `SCIMD_PUBLIC_URL` | unset | external base URL (`https://scim.example.com`), for `meta.location` |
+//! | `AUTH_SECRET` | unset | a static bearer credential equal to an `all` token of `default` (≥ 32 chars) |
+//! | `SCIMD_DB_POOL_SIZE` | 10 | connections in the pool |
+//! | `SCIMD_DB_ACQUIRE_TIMEOUT_MS` | 2000 | how long a request waits for a pooled connection |
+//! | `SCIMD_DB_STATEMENT_TIMEOUT_MS` | 10000 | `statement_timeout` on every connection |
+//! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
+//! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// A secret value: never printed by `Debug`, so it cannot leak through logs
+/// or error chains.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+pub const MIN_AUTH_SECRET_LEN: usize = 32;
+
+/// The flags shared by every subcommand; `global = true` lets them stand
+/// before or after the subcommand name.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// PostgreSQL URL; without it scimd runs its own cluster in the data dir.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory for the embedded PostgreSQL cluster and the process lock.
+    #[arg(long, env = "SCIMD_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        env = "SCIMD_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+    /// External base URL of this server, used in meta.location.
+    #[arg(long, env = "SCIMD_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// Static bearer secret (at least 32 characters) equal to an `all` token.
+    #[arg(long, env = "AUTH_SECRET", global = true, hide_env_values = true)]
+    pub auth_secret: Option<String>,
+    /// Database connections in the pool.
+    #[arg(long, env = "SCIMD_DB_POOL_SIZE", default_value_t = 10, global = true)]
+    pub db_pool_size: u32,
+    /// Milliseconds a request waits for a pooled connection before 503.
+    #[arg(
+        long,
+        env = "SCIMD_DB_ACQUIRE_TIMEOUT_MS",
+        default_value_t = 2000,
+        global = true
+    )]
+    pub db_acquire_timeout_ms: u64,
+    /// statement_timeout set on every database connection, in milliseconds.
+    #[arg(
+        long,
+        env = "SCIMD_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 10000,
+        global = true
+    )]
+    pub db_statement_timeout_ms: u64,
+    /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
+    #[arg(long, env = "SCIMD_PG_BIN", global = true)]
+    pub pg_bin: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub auth_secret: Option<Secret>,
+    pub db_pool_size: u32,
+    pub db_acquire_timeout: Duration,
+    pub db_statement_timeout: Duration,
+    pub pg_bin: Option<PathBuf>,
+}
+
+/// A configuration problem, worded for the operator: it names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl ConfigArgs {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            ConfigError(format!(
+                "SCIMD_LISTEN must be an address like 127.0.0.1:8080 (got {:?})",
+                self.listen
+            ))
+        })?;
+        let public_url = match self.public_url.filter(|u| !u.trim().is_empty()) {
+            None => None,
+            Some(u) => {
+                let u = u.trim().trim_end_matches('/').to_string();
+                if !(u.starts_with("http://") || u.starts_with("https://")) || u.contains(' ') {
+                    return Err(ConfigError(format!(
+                        "SCIMD_PUBLIC_URL must be an absolute http(s) URL (got {u:?})"
+                    )));
+                }
+                Some(u)
+            }
+        };
+        let auth_secret = match self.auth_secret.filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) if s.chars().count() < MIN_AUTH_SECRET_LEN => {
+                return Err(ConfigError(format!(
+                    "AUTH_SECRET must be at least {MIN_AUTH_SECRET_LEN} characters (it has {})",
+                    s.chars().count()
+                )))
+            }
+            Some(s) if s.chars().any(|c| c.is_whitespace() || c.is_control()) => {
+                return Err(ConfigError(
+                    "AUTH_SECRET must not contain whitespace or control characters".into(),
+                ))
+            }
+            Some(s) => Some(Secret::new(s)),
+        };
+        if !(1..=1000).contains(&self.db_pool_size) {
+            return Err(ConfigError(format!(
+                "SCIMD_DB_POOL_SIZE must be between 1 and 1000 (got {})",
+                self.db_pool_size
+            )));
+        }
+        if self.db_acquire_timeout_ms == 0 {
+            return Err(ConfigError(
+                "SCIMD_DB_ACQUIRE_TIMEOUT_MS must be greater than 0".into(),
+            ));
+        }
+        let database_url = self
+            .database_url
+            .filter(|u| !u.trim().is_empty())
+            .map(Secret::new);
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError("SCIMD_DATA_DIR must not be empty".into()));
+        }
+        Ok(Config {
+            database_url,
+            data_dir: self.data_dir,
+            listen,
+            public_url,
+            auth_secret,
+            db_pool_size: self.db_pool_size,
+            db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            db_statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            pg_bin: self.pg_bin,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        c: ConfigArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Config, ConfigError> {
+        let mut all = vec!["t"];
+        all.extend_from_slice(args);
+        T::parse_from(all).c.into_config()
+    }
+
+    #[test]
+    fn short_auth_secret_is_refused_with_the_variable_named() {
+        let err = parse(&["--auth-secret", "short"]).unwrap_err().to_string();
+        assert!(err.contains("AUTH_SECRET"), "{err}");
+        assert!(
+            !err.contains("short"),
+            "the secret must not be echoed: {err}"
+        );
+    }
+
+    #[test]
+    fn bad_listen_and_public_url_are_refused() {
+        assert!(parse(&["--listen", "nope"]).is_err());
+        assert!(parse(&["--public-url", "ftp://x"]).is_err());
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let c = parse(&["--auth-secret", &"x".repeat(40)]).unwrap();
+        assert!(!format!("{c:?}").contains("xxxx"));
+    }
+}

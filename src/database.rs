@@ -1,0 +1,140 @@
+//! Choosing and preparing the database at start-up: `DATABASE_URL` when set,
+//! otherwise the embedded cluster in the data directory, which this process
+//! starts and later stops. A lock file in the data directory lets one server
+//! own the cluster while CLI commands share it.
+
+use std::fs::{self, File, TryLockError};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::store::embedded::{self, Cluster, EmbeddedError};
+use crate::store::{self, migrate, StoreError};
+
+const DB_NAME: &str = "scimd";
+/// How long `serve` waits for a CLI command to release the data directory.
+const SERVE_LOCK_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `scimd serve`: owns the data directory exclusively.
+    Server,
+    /// A CLI command: uses a running server's cluster, or starts one briefly.
+    Command,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("another scimd server is already running on data directory {0}")]
+    Locked(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Embedded(#[from] EmbeddedError),
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub struct Database {
+    pub url: String,
+    /// The cluster, when this process started it and so must stop it.
+    started: Option<Cluster>,
+    _lock: Option<File>,
+}
+
+impl Database {
+    pub fn open(config: &Config, role: Role) -> Result<Database, BootError> {
+        let db = match &config.database_url {
+            Some(url) => Database {
+                url: url.expose().to_string(),
+                started: None,
+                _lock: None,
+            },
+            None => open_embedded(config, role)?,
+        };
+        let applied = migrate::run_pending(&db.url)?;
+        if applied > 0 {
+            log::info!("applied {applied} database migration(s)");
+        }
+        Ok(db)
+    }
+
+    /// Stops the embedded cluster if this process started it.
+    pub fn close(self) {
+        if let Some(cluster) = self.started {
+            log::info!("stopping the embedded PostgreSQL cluster");
+            if let Err(e) = cluster.stop() {
+                log::error!("could not stop the embedded PostgreSQL cluster: {e}");
+            }
+        }
+    }
+}
+
+fn open_embedded(config: &Config, role: Role) -> Result<Database, BootError> {
+    let dir = &config.data_dir;
+    fs::create_dir_all(dir).map_err(|source| BootError::Io {
+        context: format!("cannot create data directory {}", dir.display()),
+        source,
+    })?;
+    let (lock, exclusive) = lock_data_dir(dir, role)?;
+    let bin_dir = embedded::find_bin_dir(config.pg_bin.as_deref())?;
+    let cluster = Cluster::init(dir, bin_dir)?;
+    let started = if exclusive {
+        let started = cluster.start()?;
+        if started {
+            log::info!("started embedded PostgreSQL in {}", cluster.dir().display());
+        }
+        started
+    } else {
+        false
+    };
+    store::ensure_database(&cluster.url("postgres"), DB_NAME)?;
+    let url = cluster.url(DB_NAME);
+    Ok(Database {
+        url,
+        started: started.then_some(cluster),
+        _lock: Some(lock),
+    })
+}
+
+/// The server holds an exclusive lock for its lifetime; the kernel drops it
+/// when the process dies, so a crash leaves no stale lock. Returns the lock
+/// file and whether this process holds it (a command may run without it
+/// while a server owns the directory).
+fn lock_data_dir(dir: &Path, role: Role) -> Result<(File, bool), BootError> {
+    let path = dir.join("scimd.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| BootError::Io {
+            context: format!("cannot open {}", path.display()),
+            source,
+        })?;
+    let deadline = Instant::now() + SERVE_LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok((file, true)),
+            Err(TryLockError::WouldBlock) => match role {
+                Role::Command => return Ok((file, false)),
+                // A CLI command may hold the lock for a moment; a server holds
+                // it for good. Wait out the first, refuse the second.
+                Role::Server if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200))
+                }
+                Role::Server => return Err(BootError::Locked(dir.display().to_string())),
+            },
+            Err(TryLockError::Error(source)) => {
+                return Err(BootError::Io {
+                    context: format!("cannot lock {}", path.display()),
+                    source,
+                })
+            }
+        }
+    }
+}

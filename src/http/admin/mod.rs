@@ -1,0 +1,9 @@
+//! The admin API under `/api/v1` (JSON).
+
+pub mod tokens;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    tokens::configure(cfg);
+}

@@ -1,0 +1,93 @@
+//! `/api/v1/tokens`: create, list, get, revoke.
+
+use actix_web::{web, HttpResponse};
+use uuid::Uuid;
+
+use crate::auth::extract::{AdminAll, Authed};
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::store::{self, StoreError};
+use crate::tokens::{self, CreateTokenRequest, IssueError, TokenView};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/tokens")
+            .route(web::post().to(create))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource("/tokens/{id}")
+            .route(web::get().to(get))
+            .route(web::delete().to(revoke)),
+    );
+}
+
+/// A malformed id names no token: 404, like an unknown one.
+fn token_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::NotFound("no such token".into()))
+}
+
+async fn create(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    body: web::Json<CreateTokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now();
+    let new = body.into_inner().check(now).map_err(ApiError::Validation)?;
+    let (org, actor) = (auth.org_id, auth.actor());
+    let created = store::in_tx(&state.pool, move |conn| {
+        tokens::issue(conn, org, new, &actor, now).map_err(|e| match e {
+            IssueError::Store(s) => s,
+            IssueError::Crypto(c) => StoreError::Unavailable(c),
+        })
+    })
+    .await?;
+    log::info!("token {} created by {}", created.view.id, auth.actor());
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/tokens/{}", created.view.id)))
+        .json(created))
+}
+
+async fn list(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let org = auth.org_id;
+    let rows = store::run(&state.pool, move |conn| store::tokens::list(conn, org)).await?;
+    let views: Vec<TokenView> = rows.into_iter().map(TokenView::from).collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+async fn get(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, id) = (auth.org_id, token_id(&path)?);
+    let row = store::run(&state.pool, move |conn| store::tokens::get(conn, org, id))
+        .await
+        .map_err(not_found)?;
+    Ok(HttpResponse::Ok().json(TokenView::from(row)))
+}
+
+async fn revoke(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let (org, id, now) = (auth.org_id, token_id(&path)?, state.clock.now());
+    store::in_tx(&state.pool, move |conn| {
+        store::tokens::revoke(conn, org, id, now)
+    })
+    .await
+    .map_err(not_found)?;
+    log::info!("token {id} revoked by {}", auth.actor());
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn not_found(e: StoreError) -> ApiError {
+    match e {
+        StoreError::NotFound => ApiError::NotFound("no such token".into()),
+        other => other.into(),
+    }
+}

@@ -1,0 +1,281 @@
+//! The one place errors become HTTP responses: SCIM error bodies (RFC 7644
+//! §3.12) under `/scim/v2`, JSON `{error, message}` bodies elsewhere. 500 and
+//! 503 bodies are generic; their cause is logged here, once.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::auth::AuthError;
+use crate::scim::error::ScimError;
+use crate::store::StoreError;
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+pub const SCIM_ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+/// Seconds a client should wait before retrying a 503.
+const RETRY_AFTER: &str = "1";
+
+/// Which body shape a route family answers errors with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Scim,
+    Json,
+}
+
+impl Flavor {
+    pub fn of(req: &HttpRequest) -> Flavor {
+        if req.path().starts_with("/scim/") || req.path() == "/scim" {
+            Flavor::Scim
+        } else {
+            Flavor::Json
+        }
+    }
+}
+
+pub fn scim_error_body(e: &ScimError) -> serde_json::Value {
+    let mut body = json!({
+        "schemas": [SCIM_ERROR_URN],
+        "status": e.status.to_string(),
+        "detail": e.detail,
+    });
+    if let Some(t) = e.scim_type {
+        body["scimType"] = json!(t.as_str());
+    }
+    body
+}
+
+pub fn scim_error_response(e: &ScimError) -> HttpResponse {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = HttpResponse::build(status);
+    resp.content_type(SCIM_CONTENT_TYPE);
+    if e.status == 401 {
+        resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scimd\""));
+    }
+    if e.status == 503 {
+        resp.insert_header((header::RETRY_AFTER, RETRY_AFTER));
+    }
+    resp.json(scim_error_body(e))
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A JSON error of the admin API.
+pub fn json_error_response(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    fields: &[FieldError],
+) -> HttpResponse {
+    let mut body = json!({ "error": code, "message": message });
+    if !fields.is_empty() {
+        body["fields"] = json!(fields);
+    }
+    let mut resp = HttpResponse::build(status);
+    if status == StatusCode::UNAUTHORIZED {
+        resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scimd\""));
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        resp.insert_header((header::RETRY_AFTER, RETRY_AFTER));
+    }
+    resp.json(body)
+}
+
+fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
+    match e {
+        StoreError::Unavailable(cause) => {
+            log::warn!("database unavailable: {cause}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is unavailable; retry later".into(),
+            )
+        }
+        StoreError::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".into()),
+        StoreError::Conflict(c) => (
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("conflicts with an existing entry ({c})"),
+        ),
+        StoreError::Db(cause) => {
+            log::error!("database error: {cause}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "internal server error".into(),
+            )
+        }
+    }
+}
+
+/// Authentication failures, in the flavor of the route that refused them.
+#[derive(Debug)]
+pub struct HttpAuthError {
+    pub error: AuthError,
+    pub flavor: Flavor,
+}
+
+impl std::fmt::Display for HttpAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl ResponseError for HttpAuthError {
+    fn status_code(&self) -> StatusCode {
+        match &self.error {
+            AuthError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AuthError::Store(e) => store_status(e).0,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        // The failure reason goes to the log, not to the client: telling a
+        // caller "revoked" vs "unknown" helps only an attacker.
+        let (status, code, message) = match &self.error {
+            AuthError::Unauthorized(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing, invalid, expired or revoked credential".to_string(),
+            ),
+            AuthError::Forbidden(a) => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "this credential lacks the required scope ({})",
+                    a.describe()
+                ),
+            ),
+            AuthError::Store(e) => store_status(e),
+        };
+        match self.flavor {
+            Flavor::Scim => scim_error_response(&ScimError::new(status.as_u16(), None, message)),
+            Flavor::Json => json_error_response(status, code, &message, &[]),
+        }
+    }
+}
+
+/// Errors of the admin API (`/api/v1`).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Store(e)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Store(e) => store_status(e).0,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Validation(fields) => {
+                let message = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                json_error_response(
+                    StatusCode::BAD_REQUEST,
+                    "validation_failed",
+                    &message,
+                    fields,
+                )
+            }
+            ApiError::BadRequest(m) => {
+                json_error_response(StatusCode::BAD_REQUEST, "bad_request", m, &[])
+            }
+            ApiError::NotFound(m) => {
+                json_error_response(StatusCode::NOT_FOUND, "not_found", m, &[])
+            }
+            ApiError::Conflict(m) => json_error_response(StatusCode::CONFLICT, "conflict", m, &[]),
+            ApiError::Store(e) => {
+                let (status, code, message) = store_status(e);
+                json_error_response(status, code, &message, &[])
+            }
+            ApiError::Internal(cause) => {
+                log::error!("internal error: {cause}");
+                json_error_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal server error",
+                    &[],
+                )
+            }
+        }
+    }
+}
+
+/// A not-found answer for any path, in the path's flavor.
+pub fn not_found(req: &HttpRequest) -> HttpResponse {
+    match Flavor::of(req) {
+        Flavor::Scim => scim_error_response(&ScimError::not_found(format!(
+            "no such endpoint: {}",
+            req.path()
+        ))),
+        Flavor::Json => {
+            json_error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint", &[])
+        }
+    }
+}
+
+pub fn scim_content_type() -> HeaderValue {
+    HeaderValue::from_static(SCIM_CONTENT_TYPE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        assert_eq!(
+            ApiError::Store(StoreError::Unavailable("x".into())).status_code(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            ApiError::Store(StoreError::Conflict("k".into())).status_code(),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            ApiError::Store(StoreError::NotFound).status_code(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn scim_body_has_string_status() {
+        let body = scim_error_body(&ScimError::uniqueness("taken"));
+        assert_eq!(body["status"], "409");
+        assert_eq!(body["scimType"], "uniqueness");
+        assert_eq!(body["schemas"][0], SCIM_ERROR_URN);
+    }
+}

@@ -1,0 +1,16 @@
+//! scimd: a SCIM 2.0 provisioning server (RFC 7643, RFC 7644).
+//!
+//! Layers, with dependencies pointing one way: `http` → `auth`, `store`,
+//! `scim`; `store` → `scim` types; `scim` is pure protocol code.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod scim;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod tokens;

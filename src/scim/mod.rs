@@ -1,0 +1,5 @@
+//! Pure SCIM protocol code: no HTTP, no SQL. Everything here takes its inputs
+//! (including `now`) as arguments and can be tested without a server.
+
+pub mod error;
+pub mod path;

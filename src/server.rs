@@ -1,0 +1,24 @@
+//! Running the HTTP server: shared by `scimd serve` and the tests, so the
+//! tests exercise exactly what production runs.
+
+use std::net::TcpListener;
+
+use actix_web::{dev::Server, middleware, web, App, HttpServer};
+
+use crate::state::AppState;
+
+/// Starts serving on `listener`. The returned server stops gracefully on
+/// SIGINT/SIGTERM (finishing in-flight requests) or when its handle says so.
+pub fn start(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/health"))
+            .configure(crate::http::configure)
+    })
+    .workers(workers)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,28 @@
+//! AppState: what every handler shares.
+
+use std::sync::Arc;
+
+use crate::auth::Authenticator;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::store::PgPool;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub auth: Arc<Authenticator>,
+}
+
+impl AppState {
+    pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
+        let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
+        AppState {
+            pool,
+            config: Arc::new(config),
+            clock,
+            auth,
+        }
+    }
+}

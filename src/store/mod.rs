@@ -1,0 +1,165 @@
+//! Storage: the only module that talks to PostgreSQL (through diesel). It owns
+//! the pool, the migrations and every transaction; callers get typed rows and
+//! [`StoreError`]s, never diesel types.
+
+pub mod embedded;
+pub mod migrate;
+pub mod orgs;
+pub mod schema;
+pub mod tokens;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::Connection;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached (pool timeout, lost connection); the
+    /// request may succeed if retried later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness constraint was violated; the string names the constraint.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Db(DieselError),
+}
+
+impl From<DieselError> for StoreError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::NotFound => StoreError::NotFound,
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_string())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                StoreError::Unavailable(info.message().to_string())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
+                if is_connection_failure(info.message()) =>
+            {
+                StoreError::Unavailable(info.message().to_string())
+            }
+            other => StoreError::Db(other),
+        }
+    }
+}
+
+fn is_connection_failure(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("server closed the connection")
+        || m.contains("connection refused")
+        || m.contains("no connection to the server")
+        || m.contains("terminating connection")
+        || m.contains("could not connect")
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Settings applied to every new connection: a statement timeout, so no
+/// request can hold a worker longer than that.
+#[derive(Debug)]
+struct SessionSettings {
+    statement_timeout: Duration,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}",
+            self.statement_timeout.as_millis(),
+            self.statement_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+pub struct PoolSettings {
+    pub size: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Builds the pool without waiting for a first connection, so a database
+/// that is down at start-up is reported by the first query, not by a hang.
+pub fn build_pool(url: &str, s: &PoolSettings) -> PgPool {
+    Pool::builder()
+        .max_size(s.size)
+        .min_idle(Some(1.min(s.size)))
+        .connection_timeout(s.acquire_timeout)
+        .connection_customizer(Box::new(SessionSettings {
+            statement_timeout: s.statement_timeout,
+        }))
+        .build_unchecked(ConnectionManager::new(url))
+}
+
+/// Runs `f` on a pooled connection on the blocking thread pool, so diesel's
+/// synchronous calls never stall the async workers.
+pub async fn run<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| StoreError::Unavailable(format!("blocking pool: {e}")))?
+}
+
+/// Like [`run`], inside one transaction: everything `f` writes commits
+/// together or not at all.
+pub async fn in_tx<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| conn.transaction(f)).await
+}
+
+/// Checks the database answers; `/ready` uses it.
+pub fn ping(conn: &mut PgConnection) -> Result<(), StoreError> {
+    conn.batch_execute("SELECT 1")?;
+    Ok(())
+}
+
+/// Creates `dbname` on the server `admin_url` points at, if it is missing.
+pub fn ensure_database(admin_url: &str, dbname: &str) -> Result<(), StoreError> {
+    use diesel::sql_types::Text;
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Exists {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        exists: bool,
+    }
+    let mut conn =
+        PgConnection::establish(admin_url).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    let found: Exists =
+        diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
+            .bind::<Text, _>(dbname)
+            .get_result(&mut conn)?;
+    if !found.exists {
+        // CREATE DATABASE takes no bind parameters; the name is ours, not a
+        // client's, and is quoted as an identifier.
+        conn.batch_execute(&format!(
+            "CREATE DATABASE \"{}\"",
+            dbname.replace('"', "\"\"")
+        ))?;
+    }
+    Ok(())
+}
