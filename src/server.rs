@@ -10,11 +10,23 @@ use crate::state::AppState;
 /// Starts serving on `listener`. The returned server stops gracefully on
 /// SIGINT/SIGTERM (finishing in-flight requests) or when its handle says so.
 pub fn start(state: AppState, listener: TcpListener, workers: usize) -> std::io::Result<Server> {
+    start_with(state, listener, workers, |_| {})
+}
+
+/// [`start`] with extra routes mounted before the default service; the
+/// tests use it to probe the auth extractor on every access class.
+pub fn start_with(
+    state: AppState,
+    listener: TcpListener,
+    workers: usize,
+    extra: fn(&mut web::ServiceConfig),
+) -> std::io::Result<Server> {
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/health"))
+            .configure(extra)
             .configure(crate::http::configure)
     })
     .workers(workers)

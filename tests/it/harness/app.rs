@@ -1,0 +1,98 @@
+//! A real scimd server in this process, on a loopback port, over a real
+//! database: the same `server::start` that `scimd serve` runs.
+
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, HttpResponse};
+use scimd::auth::extract::{AdminAll, AdminRead, Authed, ScimRead, ScimWrite};
+use scimd::clock::Clock;
+use scimd::config::{Config, Secret};
+use scimd::state::AppState;
+use scimd::store::{self, PoolSettings};
+
+use super::pg::TestDb;
+
+pub struct TestApp {
+    pub base: String,
+    pub clock: Clock,
+    handle: ServerHandle,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+pub fn test_config(db_url: &str) -> Config {
+    Config {
+        database_url: Some(Secret::new(db_url.to_string())),
+        data_dir: std::env::temp_dir(),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        public_url: None,
+        auth_secret: None,
+        db_pool_size: 4,
+        db_acquire_timeout: Duration::from_secs(2),
+        db_statement_timeout: Duration::from_secs(10),
+        pg_bin: None,
+    }
+}
+
+/// Routes that only run the auth extractor, one per access class, so the
+/// scope matrix is checked through the real extractor over HTTP.
+fn probes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/probe/scim-read", web::get().to(|_: Authed<ScimRead>| async { HttpResponse::Ok().finish() }))
+        .route("/probe/scim-write", web::get().to(|_: Authed<ScimWrite>| async { HttpResponse::Ok().finish() }))
+        .route("/probe/admin", web::get().to(|_: Authed<AdminAll>| async { HttpResponse::Ok().finish() }))
+        .route("/probe/admin-read", web::get().to(|_: Authed<AdminRead>| async { HttpResponse::Ok().finish() }));
+}
+
+impl TestApp {
+    pub fn new(db: &TestDb) -> TestApp {
+        Self::with_config(test_config(&db.url))
+    }
+
+    pub fn with_config(config: Config) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let pool = store::build_pool(
+            config.database_url.as_ref().expect("url").expose(),
+            &PoolSettings {
+                size: config.db_pool_size,
+                acquire_timeout: config.db_acquire_timeout,
+                statement_timeout: config.db_statement_timeout,
+            },
+        );
+        let clock = Clock::default();
+        let state = AppState::new(pool, config, clock.clone());
+        let (tx, rx) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                let server = scimd::server::start_with(state, listener, 2, probes).expect("start");
+                tx.send(server.handle()).expect("send handle");
+                let _ = server.await;
+            });
+        });
+        let handle = rx.recv().expect("server handle");
+        TestApp {
+            base,
+            clock,
+            handle,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        actix_web::rt::System::new().block_on(handle.stop(false));
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+pub mod app;
+pub mod client;
+pub mod pg;
+
+use serde_json::json;
+
+pub use app::{test_config, TestApp};
+pub use client::{delete, get, post};
+pub use pg::TestDb;
+
+/// Creates a token over the admin API with `admin_token`; returns (id, value).
+pub fn create_token(app: &TestApp, admin: &str, scopes: &[&str]) -> (String, String) {
+    let r = post(
+        &app.url("/api/v1/tokens"),
+        Some(admin),
+        &json!({ "name": "test", "scopes": scopes }),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let j = r.json();
+    (
+        j["id"].as_str().expect("id").to_string(),
+        j["token"].as_str().expect("token").to_string(),
+    )
+}
+
+/// A token minted straight into the database (as `scimd token create` does),
+/// for bootstrapping tests; returns the value.
+pub fn seed_token(db: &TestDb, scopes: &[&str]) -> String {
+    use scimd::auth::scope::Scope;
+    use scimd::store::orgs::DEFAULT_ORG_ID;
+    use scimd::tokens::{issue, NewToken};
+    let mut conn = db.conn();
+    let created = issue(
+        &mut conn,
+        DEFAULT_ORG_ID,
+        NewToken {
+            name: "seed".into(),
+            scopes: scopes.iter().map(|s| s.parse::<Scope>().expect("scope")).collect(),
+            expires_at: None,
+        },
+        "test",
+        scimd::clock::Clock::default().now(),
+    )
+    .expect("issue token");
+    created.token
+}

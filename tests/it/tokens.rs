@@ -1,0 +1,180 @@
+//! Token lifecycle over the admin API and the CLI.
+
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::harness::{create_token, delete, get, post, seed_token, TestApp, TestDb};
+
+#[test]
+fn http_lifecycle_shows_the_value_once_and_revocation_is_immediate() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+
+    let r = post(
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "okta", "scopes": ["admin:scim"], "expires_at": "2099-01-01T00:00:00Z"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let id = created["id"].as_str().unwrap().to_string();
+    let value = created["token"].as_str().unwrap().to_string();
+    assert!(value.starts_with("scimd_"));
+    assert_eq!(created["name"], "okta");
+    assert_eq!(created["scopes"], json!(["admin:scim"]));
+    assert_eq!(created["expires_at"], "2099-01-01T00:00:00Z");
+    assert!(r.header("location").unwrap().ends_with(&id));
+
+    // The value works, and is never shown again.
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 200);
+    let list = get(&app.url("/api/v1/tokens"), Some(&admin));
+    assert_eq!(list.status, 200);
+    assert!(!list.body.contains(&value));
+    assert!(!list.body.contains("argon2"));
+    let listed = list.json();
+    let entry = listed.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap();
+    assert!(entry.get("token").is_none());
+    assert!(entry["last_used_at"].is_string(), "use is recorded: {entry}");
+    let one = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin));
+    assert_eq!(one.status, 200);
+    assert!(!one.body.contains(&value));
+    assert_eq!(one.json()["created_by"].as_str().unwrap().split(' ').next().unwrap().starts_with("token:"), true);
+
+    // Revoke: the very next request with it is refused.
+    assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 204);
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 401);
+    assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 404);
+    let after = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).json();
+    assert!(after["revoked_at"].is_string());
+    assert_eq!(get(&app.url("/api/v1/tokens/not-a-uuid"), Some(&admin)).status, 404);
+}
+
+#[test]
+fn validation_errors_name_the_field() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let cases = [
+        (json!({"name": "", "scopes": ["all"]}), "name"),
+        (json!({"name": "x".repeat(101), "scopes": ["all"]}), "name"),
+        (json!({"name": "a", "scopes": ["root"]}), "scopes"),
+        (json!({"name": "a", "scopes": []}), "scopes"),
+        (json!({"name": "a", "scopes": ["all"], "expires_at": "2001-01-01T00:00:00Z"}), "expires_at"),
+        (json!({"name": "a", "scopes": ["all"], "expires_at": "next week"}), "expires_at"),
+    ];
+    for (body, field) in cases {
+        let r = post(&app.url("/api/v1/tokens"), Some(&admin), &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.body);
+        let j = r.json();
+        assert_eq!(j["fields"][0]["field"], field, "{body}: {j}");
+    }
+    // Malformed JSON and wrong types are 400 with a JSON body too.
+    let r = crate::harness::client::request("POST", &app.url("/api/v1/tokens"), Some(&admin), Some(&json!({"name": 5, "scopes": ["all"]})));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "bad_request");
+}
+
+#[test]
+fn expired_tokens_are_refused() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let expires = (app.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+    let r = post(
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "short", "scopes": ["admin:read"], "expires_at": expires}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let value = r.json()["token"].as_str().unwrap().to_string();
+    assert_eq!(get(&app.url("/probe/scim-read"), Some(&value)).status, 200);
+    app.clock.advance(chrono::Duration::minutes(61));
+    assert_eq!(get(&app.url("/probe/scim-read"), Some(&value)).status, 401);
+}
+
+#[test]
+fn revocation_on_one_instance_is_seen_by_another_on_the_next_request() {
+    let db = TestDb::new();
+    let a = TestApp::new(&db);
+    let b = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let (id, value) = create_token(&a, &admin, &["admin:scim"]);
+    // B verifies (and caches) the value.
+    assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 200);
+    assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 200);
+    assert_eq!(delete(&a.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 204);
+    assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 401);
+}
+
+fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("AUTH_SECRET")
+        .output()
+        .expect("run scimd")
+}
+
+#[test]
+fn cli_lifecycle() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let out = scimd(&db, &["token", "create", "--name", "entra", "--scope", "admin:scim"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let value = stdout.lines().last().unwrap().trim().to_string();
+    assert!(value.starts_with("scimd_"), "{stdout}");
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 200);
+    assert_eq!(get(&app.url("/probe/admin"), Some(&value)).status, 403);
+
+    let list = scimd(&db, &["token", "list"]);
+    assert!(list.status.success());
+    let listed = String::from_utf8(list.stdout).unwrap();
+    assert!(listed.contains("entra"));
+    assert!(!listed.contains(&value));
+    let id = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Created token "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+
+    let rev = scimd(&db, &["token", "revoke", &id]);
+    assert!(rev.status.success(), "{}", String::from_utf8_lossy(&rev.stderr));
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 401);
+    let again = scimd(&db, &["token", "revoke", &id]);
+    assert!(!again.status.success());
+
+    let bad = scimd(&db, &["token", "create", "--name", "x", "--scope", "root"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("scope"));
+}
+
+#[test]
+fn organizations_are_isolated() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let out = scimd(&db, &["org", "create", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = scimd(&db, &["token", "create", "--name", "acme-admin", "--scope", "all", "--org", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let acme = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string();
+    let default_admin = seed_token(&db, &["all"]);
+
+    let acme_list = get(&app.url("/api/v1/tokens"), Some(&acme)).json();
+    let names: Vec<&str> = acme_list.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["acme-admin"]);
+    let default_list = get(&app.url("/api/v1/tokens"), Some(&default_admin)).json();
+    let default_ids: Vec<String> = default_list.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+    // acme cannot see or revoke a default-org token.
+    for id in default_ids {
+        assert_eq!(get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status, 404);
+        assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status, 404);
+    }
+    let dup = scimd(&db, &["org", "create", "ACME"]);
+    assert!(!dup.status.success());
+    let missing = scimd(&db, &["token", "list", "--org", "nope"]);
+    assert!(!missing.status.success());
+}
