@@ -6,7 +6,12 @@ use crate::harness::client::get_with_raw_auth;
 use crate::harness::{get, seed_token, test_config, TestApp, TestDb};
 use scimd::config::Secret;
 
-const ROUTES: [&str; 4] = ["/probe/scim-read", "/probe/scim-write", "/probe/admin", "/probe/admin-read"];
+const ROUTES: [&str; 4] = [
+    "/probe/scim-read",
+    "/probe/scim-write",
+    "/probe/admin",
+    "/probe/admin-read",
+];
 
 #[test]
 fn scope_matrix() {
@@ -49,12 +54,20 @@ fn auth_secret_is_an_all_credential_only_when_set() {
     let without = TestApp::new(&db);
     for route in ROUTES {
         assert_eq!(get(&with.url(route), Some(&secret)).status, 200, "{route}");
-        assert_eq!(get(&without.url(route), Some(&secret)).status, 401, "{route}");
+        assert_eq!(
+            get(&without.url(route), Some(&secret)).status,
+            401,
+            "{route}"
+        );
     }
     let almost = format!("{}x", &secret[..secret.len() - 1]);
     assert_eq!(get(&with.url("/probe/admin"), Some(&almost)).status, 401);
     // Tokens made with AUTH_SECRET belong to `default` and say who made them.
-    let r = crate::harness::post(&with.url("/api/v1/tokens"), Some(&secret), &json!({"name": "n", "scopes": ["admin:read"]}));
+    let r = crate::harness::post(
+        &with.url("/api/v1/tokens"),
+        Some(&secret),
+        &json!({"name": "n", "scopes": ["admin:read"]}),
+    );
     assert_eq!(r.status, 201);
     assert_eq!(r.json()["created_by"], "AUTH_SECRET");
 }
@@ -70,7 +83,10 @@ fn short_auth_secret_refuses_to_start() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("AUTH_SECRET") && err.contains("32"), "{err}");
-    assert!(!err.contains("too-short"), "the secret must not be echoed: {err}");
+    assert!(
+        !err.contains("too-short"),
+        "the secret must not be echoed: {err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
 }
 
@@ -81,7 +97,11 @@ fn hostile_authorization_headers_are_401_never_500() {
     let good = seed_token(&db, &["all"]);
     let mut wrong_checksum = good.clone().into_bytes();
     let last = wrong_checksum.len() - 1;
-    wrong_checksum[last] = if wrong_checksum[last] == b'A' { b'B' } else { b'A' };
+    wrong_checksum[last] = if wrong_checksum[last] == b'A' {
+        b'B'
+    } else {
+        b'A'
+    };
     let long = format!("Bearer scimd_{}", "a".repeat(10 * 1024));
     let cases: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -103,7 +123,10 @@ fn hostile_authorization_headers_are_401_never_500() {
     }
     let none = get(&app.url("/probe/scim-read"), None);
     assert_eq!(none.status, 401);
-    assert!(none.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert!(none
+        .header("www-authenticate")
+        .unwrap()
+        .starts_with("Bearer"));
     assert_eq!(none.json()["error"], "unauthorized");
     // The server is still fine afterwards.
     assert_eq!(get(&app.url("/probe/scim-read"), Some(&good)).status, 200);
@@ -114,7 +137,10 @@ fn a_valid_token_for_an_unknown_id_is_401() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
     let orphan = scimd::auth::token::generate(uuid::Uuid::new_v4()).unwrap();
-    assert_eq!(get(&app.url("/probe/scim-read"), Some(orphan.expose())).status, 401);
+    assert_eq!(
+        get(&app.url("/probe/scim-read"), Some(orphan.expose())).status,
+        401
+    );
 }
 
 #[test]

@@ -9,7 +9,11 @@ use std::time::{Duration, Instant};
 use crate::harness::get;
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn scimd(data: &Path) -> Command {
@@ -44,7 +48,11 @@ fn wait_ready(port: u16) {
 }
 
 fn terminate(child: Child) -> String {
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "exit {:?}: {log}", out.status);
@@ -57,21 +65,41 @@ fn cluster_running(data: &Path) -> bool {
 
 #[test]
 fn serve_starts_its_own_postgres_stops_it_and_keeps_data() {
-    let tmp = std::env::temp_dir().join(format!("scimd-embedded-{}", uuid::Uuid::new_v4().simple()));
+    let tmp =
+        std::env::temp_dir().join(format!("scimd-embedded-{}", uuid::Uuid::new_v4().simple()));
     let port = free_port();
     let server = serve(&tmp, port);
     wait_ready(port);
     assert!(cluster_running(&tmp));
 
     // A CLI command shares the running server's cluster.
-    let out = scimd(&tmp).args(["token", "create", "--name", "keep", "--scope", "all"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string();
+    let out = scimd(&tmp)
+        .args(["token", "create", "--name", "keep", "--scope", "all"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
     let base = format!("http://127.0.0.1:{port}");
-    assert_eq!(get(&format!("{base}/api/v1/tokens"), Some(&token)).status, 200);
+    assert_eq!(
+        get(&format!("{base}/api/v1/tokens"), Some(&token)).status,
+        200
+    );
 
     // A second server on the same data directory is refused, clearly.
-    let second = scimd(&tmp).arg("serve").env("SCIMD_LISTEN", format!("127.0.0.1:{}", free_port())).output().unwrap();
+    let second = scimd(&tmp)
+        .arg("serve")
+        .env("SCIMD_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
     assert!(!second.status.success());
     assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
 
@@ -83,7 +111,10 @@ fn serve_starts_its_own_postgres_stops_it_and_keeps_data() {
     let port2 = free_port();
     let server = serve(&tmp, port2);
     wait_ready(port2);
-    let r = get(&format!("http://127.0.0.1:{port2}/api/v1/tokens"), Some(&token));
+    let r = get(
+        &format!("http://127.0.0.1:{port2}/api/v1/tokens"),
+        Some(&token),
+    );
     assert_eq!(r.status, 200);
     assert!(r.body.contains("keep"));
     terminate(server);

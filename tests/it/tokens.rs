@@ -34,21 +34,47 @@ fn http_lifecycle_shows_the_value_once_and_revocation_is_immediate() {
     assert!(!list.body.contains(&value));
     assert!(!list.body.contains("argon2"));
     let listed = list.json();
-    let entry = listed.as_array().unwrap().iter().find(|t| t["id"] == id).unwrap();
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == id)
+        .unwrap();
     assert!(entry.get("token").is_none());
-    assert!(entry["last_used_at"].is_string(), "use is recorded: {entry}");
+    assert!(
+        entry["last_used_at"].is_string(),
+        "use is recorded: {entry}"
+    );
     let one = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin));
     assert_eq!(one.status, 200);
     assert!(!one.body.contains(&value));
-    assert_eq!(one.json()["created_by"].as_str().unwrap().split(' ').next().unwrap().starts_with("token:"), true);
+    assert_eq!(
+        one.json()["created_by"]
+            .as_str()
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .starts_with("token:"),
+        true
+    );
 
     // Revoke: the very next request with it is refused.
-    assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 204);
+    assert_eq!(
+        delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status,
+        204
+    );
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 401);
-    assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 404);
+    assert_eq!(
+        delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status,
+        404
+    );
     let after = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).json();
     assert!(after["revoked_at"].is_string());
-    assert_eq!(get(&app.url("/api/v1/tokens/not-a-uuid"), Some(&admin)).status, 404);
+    assert_eq!(
+        get(&app.url("/api/v1/tokens/not-a-uuid"), Some(&admin)).status,
+        404
+    );
 }
 
 #[test]
@@ -61,8 +87,14 @@ fn validation_errors_name_the_field() {
         (json!({"name": "x".repeat(101), "scopes": ["all"]}), "name"),
         (json!({"name": "a", "scopes": ["root"]}), "scopes"),
         (json!({"name": "a", "scopes": []}), "scopes"),
-        (json!({"name": "a", "scopes": ["all"], "expires_at": "2001-01-01T00:00:00Z"}), "expires_at"),
-        (json!({"name": "a", "scopes": ["all"], "expires_at": "next week"}), "expires_at"),
+        (
+            json!({"name": "a", "scopes": ["all"], "expires_at": "2001-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+        (
+            json!({"name": "a", "scopes": ["all"], "expires_at": "next week"}),
+            "expires_at",
+        ),
     ];
     for (body, field) in cases {
         let r = post(&app.url("/api/v1/tokens"), Some(&admin), &body);
@@ -71,7 +103,12 @@ fn validation_errors_name_the_field() {
         assert_eq!(j["fields"][0]["field"], field, "{body}: {j}");
     }
     // Malformed JSON and wrong types are 400 with a JSON body too.
-    let r = crate::harness::client::request("POST", &app.url("/api/v1/tokens"), Some(&admin), Some(&json!({"name": 5, "scopes": ["all"]})));
+    let r = crate::harness::client::request(
+        "POST",
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        Some(&json!({"name": 5, "scopes": ["all"]})),
+    );
     assert_eq!(r.status, 400);
     assert_eq!(r.json()["error"], "bad_request");
 }
@@ -104,7 +141,10 @@ fn revocation_on_one_instance_is_seen_by_another_on_the_next_request() {
     // B verifies (and caches) the value.
     assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 200);
     assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 200);
-    assert_eq!(delete(&a.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status, 204);
+    assert_eq!(
+        delete(&a.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status,
+        204
+    );
     assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 401);
 }
 
@@ -121,8 +161,22 @@ fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
 fn cli_lifecycle() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let out = scimd(&db, &["token", "create", "--name", "entra", "--scope", "admin:scim"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = scimd(
+        &db,
+        &[
+            "token",
+            "create",
+            "--name",
+            "entra",
+            "--scope",
+            "admin:scim",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let value = stdout.lines().last().unwrap().trim().to_string();
     assert!(value.starts_with("scimd_"), "{stdout}");
@@ -142,7 +196,11 @@ fn cli_lifecycle() {
         .to_string();
 
     let rev = scimd(&db, &["token", "revoke", &id]);
-    assert!(rev.status.success(), "{}", String::from_utf8_lossy(&rev.stderr));
+    assert!(
+        rev.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rev.stderr)
+    );
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&value)).status, 401);
     let again = scimd(&db, &["token", "revoke", &id]);
     assert!(!again.status.success());
@@ -157,21 +215,62 @@ fn organizations_are_isolated() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
     let out = scimd(&db, &["org", "create", "acme"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = scimd(&db, &["token", "create", "--name", "acme-admin", "--scope", "all", "--org", "acme"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let acme = String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = scimd(
+        &db,
+        &[
+            "token",
+            "create",
+            "--name",
+            "acme-admin",
+            "--scope",
+            "all",
+            "--org",
+            "acme",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let acme = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
     let default_admin = seed_token(&db, &["all"]);
 
     let acme_list = get(&app.url("/api/v1/tokens"), Some(&acme)).json();
-    let names: Vec<&str> = acme_list.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = acme_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["acme-admin"]);
     let default_list = get(&app.url("/api/v1/tokens"), Some(&default_admin)).json();
-    let default_ids: Vec<String> = default_list.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
+    let default_ids: Vec<String> = default_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
     // acme cannot see or revoke a default-org token.
     for id in default_ids {
-        assert_eq!(get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status, 404);
-        assert_eq!(delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status, 404);
+        assert_eq!(
+            get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status,
+            404
+        );
+        assert_eq!(
+            delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status,
+            404
+        );
     }
     let dup = scimd(&db, &["org", "create", "ACME"]);
     assert!(!dup.status.success());

@@ -40,10 +40,22 @@ pub fn test_config(db_url: &str) -> Config {
 /// Routes that only run the auth extractor, one per access class, so the
 /// scope matrix is checked through the real extractor over HTTP.
 fn probes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/probe/scim-read", web::get().to(|_: Authed<ScimRead>| async { HttpResponse::Ok().finish() }))
-        .route("/probe/scim-write", web::get().to(|_: Authed<ScimWrite>| async { HttpResponse::Ok().finish() }))
-        .route("/probe/admin", web::get().to(|_: Authed<AdminAll>| async { HttpResponse::Ok().finish() }))
-        .route("/probe/admin-read", web::get().to(|_: Authed<AdminRead>| async { HttpResponse::Ok().finish() }));
+    cfg.route(
+        "/probe/scim-read",
+        web::get().to(|_: Authed<ScimRead>| async { HttpResponse::Ok().finish() }),
+    )
+    .route(
+        "/probe/scim-write",
+        web::get().to(|_: Authed<ScimWrite>| async { HttpResponse::Ok().finish() }),
+    )
+    .route(
+        "/probe/admin",
+        web::get().to(|_: Authed<AdminAll>| async { HttpResponse::Ok().finish() }),
+    )
+    .route(
+        "/probe/admin-read",
+        web::get().to(|_: Authed<AdminRead>| async { HttpResponse::Ok().finish() }),
+    );
 }
 
 impl TestApp {

@@ -49,7 +49,11 @@ fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
         })
         .collect();
     let body = resp.into_string().unwrap_or_default();
-    Resp { status, headers, body }
+    Resp {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn request(method: &str, url: &str, token: Option<&str>, body: Option<&Value>) -> Resp {
@@ -77,9 +81,11 @@ pub fn delete(url: &str, token: Option<&str>) -> Resp {
 pub fn get_with_raw_auth(base: &str, path: &str, auth: &[u8]) -> u16 {
     let addr = base.trim_start_matches("http://");
     let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: ")
-        .into_bytes();
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut req =
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: ")
+            .into_bytes();
     req.extend_from_slice(auth);
     req.extend_from_slice(b"\r\n\r\n");
     s.write_all(&req).expect("write");

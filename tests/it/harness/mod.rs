@@ -35,7 +35,10 @@ pub fn seed_token(db: &TestDb, scopes: &[&str]) -> String {
         DEFAULT_ORG_ID,
         NewToken {
             name: "seed".into(),
-            scopes: scopes.iter().map(|s| s.parse::<Scope>().expect("scope")).collect(),
+            scopes: scopes
+                .iter()
+                .map(|s| s.parse::<Scope>().expect("scope"))
+                .collect(),
             expires_at: None,
         },
         "test",
