@@ -1,6 +1,9 @@
 //! Integration tests: real HTTP against a real scimd over a real PostgreSQL
 //! cluster that this test process starts (and a watchdog removes) itself.
 
+// Test code may panic on broken expectations; that is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod harness;
 
 mod auth;

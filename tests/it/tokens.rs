@@ -48,16 +48,10 @@ fn http_lifecycle_shows_the_value_once_and_revocation_is_immediate() {
     let one = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin));
     assert_eq!(one.status, 200);
     assert!(!one.body.contains(&value));
-    assert_eq!(
-        one.json()["created_by"]
-            .as_str()
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .starts_with("token:"),
-        true
-    );
+    assert!(one.json()["created_by"]
+        .as_str()
+        .unwrap()
+        .starts_with("token:"));
 
     // Revoke: the very next request with it is refused.
     assert_eq!(

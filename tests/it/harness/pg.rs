@@ -51,7 +51,8 @@ fn spawn_watchdog(root: &std::path::Path, pgdata: &std::path::Path) {
         pgdata = pgdata.display(),
         root = root.display()
     );
-    Command::new("sh")
+    // Deliberately not waited for: it must outlive this process.
+    let _watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
@@ -59,6 +60,7 @@ fn spawn_watchdog(root: &std::path::Path, pgdata: &std::path::Path) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn the test cluster watchdog");
+    std::mem::forget(_watchdog);
 }
 
 /// A database of its own for one test, migrated, dropped on drop.
