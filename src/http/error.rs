@@ -102,6 +102,11 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             "conflict",
             format!("conflicts with an existing entry ({c})"),
         ),
+        StoreError::Rejected(e) => (
+            StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+            "rejected",
+            e.detail.clone(),
+        ),
         StoreError::Db(cause) => {
             log::error!("database error: {cause}");
             (

@@ -2,4 +2,7 @@
 //! (including `now`) as arguments and can be tested without a server.
 
 pub mod error;
+pub mod etag;
+pub mod filter;
 pub mod path;
+pub mod schema;

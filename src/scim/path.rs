@@ -108,7 +108,12 @@ impl AttrPath {
 /// dots (`2.0`), so the split is at the last colon, and only text that starts
 /// with `urn:` has a URN at all.
 pub fn split_urn(text: &str) -> (Option<String>, &str) {
-    if text.len() >= 4 && text[..4].eq_ignore_ascii_case("urn:") {
+    // `get` rather than slicing: client text may put a multi-byte character
+    // across byte 4, and a slice there would panic.
+    if text
+        .get(..4)
+        .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+    {
         if let Some(idx) = text.rfind(':') {
             return (Some(text[..idx].to_string()), &text[idx + 1..]);
         }
@@ -173,6 +178,13 @@ mod tests {
             "", "1abc", "a.b.c", "a..b", "a b", "urn::x", "name.", ".x", "a[b]",
         ] {
             assert!(AttrPath::parse(bad).is_err(), "{bad:?} should fail");
+        }
+    }
+
+    #[test]
+    fn multibyte_text_near_the_urn_prefix_does_not_panic() {
+        for text in ["andé", "ur\u{e9}x", "é", "urn\u{e9}:x"] {
+            assert!(AttrPath::parse(text).is_err(), "{text:?}");
         }
     }
 

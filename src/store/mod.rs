@@ -3,10 +3,13 @@
 //! [`StoreError`]s, never diesel types.
 
 pub mod embedded;
+pub mod groups;
+pub mod members;
 pub mod migrate;
 pub mod orgs;
 pub mod schema;
 pub mod tokens;
+pub mod users;
 
 use std::time::Duration;
 
@@ -15,6 +18,8 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
+
+use crate::scim::error::ScimError;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
@@ -32,6 +37,16 @@ pub enum StoreError {
     Conflict(String),
     #[error("database error: {0}")]
     Db(DieselError),
+    /// The write was refused for a protocol reason decided inside the
+    /// transaction (a failed precondition, an invalid change).
+    #[error("{0}")]
+    Rejected(ScimError),
+}
+
+impl From<ScimError> for StoreError {
+    fn from(e: ScimError) -> Self {
+        StoreError::Rejected(e)
+    }
 }
 
 impl From<DieselError> for StoreError {

@@ -25,3 +25,47 @@ diesel::table! {
 
 diesel::joinable!(api_tokens -> organizations (org_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, organizations);
+
+diesel::table! {
+    scim_users (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        user_name -> Text,
+        user_name_ci -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        display_name_ci -> Nullable<Text>,
+        active -> Nullable<Bool>,
+        emails_ci -> Array<Text>,
+        password_hash -> Nullable<Text>,
+        doc -> Jsonb,
+        created_at -> Timestamptz,
+        last_modified -> Timestamptz,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    scim_groups (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        display_name -> Text,
+        display_name_ci -> Text,
+        external_id -> Nullable<Text>,
+        doc -> Jsonb,
+        created_at -> Timestamptz,
+        last_modified -> Timestamptz,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
+    scim_group_members (group_id, member_id) {
+        group_id -> Uuid,
+        member_id -> Uuid,
+        member_type -> Text,
+    }
+}
+
+diesel::joinable!(scim_group_members -> scim_groups (group_id));
+diesel::allow_tables_to_appear_in_same_query!(scim_users, scim_groups, scim_group_members);

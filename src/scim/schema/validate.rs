@@ -1,0 +1,233 @@
+//! Validation of a whole resource body for POST and PUT (RFC 7644 §3.3 and
+//! §3.5.1) against its resource type (RFC 7643 §3, §6): the `schemas` list,
+//! which top-level keys belong to which schema, extensions, and the
+//! normalized document handed to the store. Per-value rules are in
+//! `values.rs`.
+//!
+//! Decisions (all errors are status 400):
+//! - A body that is not a JSON object is `invalidSyntax`; everything else,
+//!   including a missing or malformed `schemas`, is `invalidValue`, because it
+//!   is a value not compatible with the resource schema (RFC 7644 §3.12).
+//! - Attribute names and schema URNs are matched case-insensitively; the
+//!   output uses the schema's spelling. Unknown attributes, sub-attributes and
+//!   URNs are errors, never silently dropped.
+//! - Top-level keys may also be URN-qualified (`urn:...:User:department`), as
+//!   RFC 7644 §3.10 writes attribute paths, and the core schema's URN may key
+//!   an object of core attributes like an extension's does; both land in the
+//!   same place as the plain form.
+//! - readOnly attributes in the input are ignored; null and `[]` mean
+//!   unassigned and are omitted; a single value for a multi-valued attribute
+//!   is read as a one-element array; a bare scalar for a complex attribute
+//!   with a `value` sub-attribute is read as `{"value": scalar}`.
+//! - `canonicalValues` are not enforced (RFC 7643 §7: they are suggestions).
+//! - Immutable attributes (Replace only) may not change once they hold a
+//!   value, and an omitted one keeps its stored value. Inside multi-valued
+//!   attributes it is not enforced: elements have no identity to compare
+//!   (adding `members` must work though `members.value` is immutable).
+//! - `password` (writeOnly) stays in the output: the store hashes it and
+//!   strips it. A Replace without it therefore carries no password, which the
+//!   store must read as "unchanged", since clients can never read it back.
+
+use serde_json::{Map, Value};
+
+use super::common::SCHEMAS_ATTR;
+use super::registry::Registry;
+use super::types::ResourceTypeDef;
+use super::values::{get_ci, json_kind, validate_members, Scope};
+use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::path::split_urn;
+
+/// What the validated body will do to the store.
+#[derive(Debug, Clone, Copy)]
+pub enum WriteMode<'a> {
+    /// POST: no stored resource.
+    Create,
+    /// PUT: `existing` is the stored document (as previously returned by
+    /// [`validate`]), used for immutability.
+    Replace { existing: &'a Value },
+}
+
+/// Validates `input` as a complete `rt` resource and returns the normalized
+/// document to store (see the module documentation for the rules). `id` and
+/// `meta` are never in it: the caller attaches them.
+///
+/// # Errors
+///
+/// `invalidSyntax` when `input` is not an object; `invalidValue` for a bad
+/// `schemas`, unknown or ill-typed attributes, missing required ones, or more
+/// than one primary value; `mutability` when a Replace changes an immutable
+/// value. All are status 400; a registry whose resource type names a schema
+/// it lacks gives a 500.
+pub fn validate(
+    reg: &Registry,
+    rt: &ResourceTypeDef,
+    input: &Value,
+    mode: WriteMode<'_>,
+) -> ScimResult<Value> {
+    let body = input
+        .as_object()
+        .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
+    let existing = match mode {
+        WriteMode::Create => None,
+        WriteMode::Replace { existing } => existing.as_object(),
+    };
+    let declared = declared_schemas(body, rt, reg)?;
+
+    let mut core_input: Vec<(&str, &Value)> = Vec::new();
+    let mut ext_input: Vec<Vec<(&str, &Value)>> = vec![Vec::new(); rt.extensions.len()];
+    for (key, value) in body {
+        if key.eq_ignore_ascii_case(SCHEMAS_ATTR) {
+            continue;
+        }
+        if !has_urn_prefix(key) {
+            core_input.push((key, value));
+            continue;
+        }
+        // A schema URN key holds that schema's attributes: always so for
+        // extensions, and accepted for the core schema too.
+        let container = if key.eq_ignore_ascii_case(rt.schema) {
+            Some(&mut core_input)
+        } else {
+            extension_index(rt, key).map(|i| &mut ext_input[i])
+        };
+        if let Some(dest) = container {
+            match value {
+                Value::Null => {}
+                Value::Object(members) => {
+                    dest.extend(members.iter().map(|(k, v)| (k.as_str(), v)));
+                }
+                other => {
+                    return Err(ScimError::invalid_value(format!(
+                        "'{key}' must be a JSON object of schema attributes, not {}",
+                        json_kind(other)
+                    )));
+                }
+            }
+            continue;
+        }
+        let (urn, attr) = split_urn(key);
+        let urn = urn.unwrap_or_default();
+        if urn.eq_ignore_ascii_case(rt.schema) {
+            core_input.push((attr, value));
+        } else if let Some(i) = extension_index(rt, &urn) {
+            ext_input[i].push((attr, value));
+        } else {
+            return Err(unsupported_schema(key, rt));
+        }
+    }
+
+    let core = reg
+        .schema(rt.schema)
+        .ok_or_else(|| missing_schema(rt.schema, rt))?;
+    let scope = Scope {
+        schema: rt.schema,
+        prefix: String::new(),
+        existing,
+    };
+    let mut out = validate_members(
+        &[reg.common_attributes(), &core.attributes],
+        &core_input,
+        &scope,
+    )?;
+
+    let mut schemas = vec![Value::String(rt.schema.to_string())];
+    for (ext, input) in rt.extensions.iter().zip(&ext_input) {
+        let def = reg
+            .schema(ext.schema)
+            .ok_or_else(|| missing_schema(ext.schema, rt))?;
+        let members = if input.is_empty() {
+            Map::new()
+        } else {
+            let scope = Scope {
+                schema: ext.schema,
+                prefix: format!("{}:", ext.schema),
+                existing: existing
+                    .and_then(|m| get_ci(m, ext.schema))
+                    .and_then(Value::as_object),
+            };
+            validate_members(&[&def.attributes], input, &scope)?
+        };
+        if members.is_empty() {
+            if ext.required {
+                return Err(ScimError::invalid_value(format!(
+                    "schema extension {} is required for resource type {}",
+                    ext.schema, rt.name
+                )));
+            }
+            continue;
+        }
+        if !declared.iter().any(|d| d.eq_ignore_ascii_case(ext.schema)) {
+            return Err(ScimError::invalid_value(format!(
+                "attributes of schema {} are present but 'schemas' does not list it",
+                ext.schema
+            )));
+        }
+        out.insert(ext.schema.to_string(), Value::Object(members));
+        schemas.push(Value::String(ext.schema.to_string()));
+    }
+    out.insert(SCHEMAS_ATTR.to_string(), Value::Array(schemas));
+    Ok(Value::Object(out))
+}
+
+fn has_urn_prefix(key: &str) -> bool {
+    key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+}
+
+fn extension_index(rt: &ResourceTypeDef, urn: &str) -> Option<usize> {
+    rt.extensions
+        .iter()
+        .position(|e| e.schema.eq_ignore_ascii_case(urn))
+}
+
+fn unsupported_schema(urn: &str, rt: &ResourceTypeDef) -> ScimError {
+    ScimError::invalid_value(format!(
+        "schema {urn} is not supported for resource type {}",
+        rt.name
+    ))
+}
+
+fn missing_schema(urn: &str, rt: &ResourceTypeDef) -> ScimError {
+    // A registry defect, not the client's fault.
+    ScimError::new(
+        500,
+        None,
+        format!("resource type {} refers to unknown schema {urn}", rt.name),
+    )
+}
+
+/// Reads and checks `schemas` (RFC 7643 §3): it must name the core schema and
+/// nothing outside the resource type.
+fn declared_schemas<'b>(
+    body: &'b Map<String, Value>,
+    rt: &ResourceTypeDef,
+    reg: &Registry,
+) -> ScimResult<Vec<&'b str>> {
+    let malformed = || {
+        ScimError::invalid_value(format!(
+            "'schemas' is required and must be an array of schema URNs including {}",
+            rt.schema
+        ))
+    };
+    let value = get_ci(body, SCHEMAS_ATTR).ok_or_else(malformed)?;
+    let items = match value {
+        Value::Array(items) => items.as_slice(),
+        // As for any multi-valued attribute, one value stands for a list of one.
+        Value::String(_) => std::slice::from_ref(value),
+        _ => return Err(malformed()),
+    };
+    let mut declared = Vec::with_capacity(items.len());
+    for item in items {
+        let urn = item.as_str().ok_or_else(malformed)?;
+        if !rt.has_schema(urn) || reg.schema(urn).is_none() {
+            return Err(unsupported_schema(urn, rt));
+        }
+        declared.push(urn);
+    }
+    if !declared.iter().any(|u| u.eq_ignore_ascii_case(rt.schema)) {
+        return Err(malformed());
+    }
+    Ok(declared)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,322 @@
+//! SCIM Groups: the document and lookup columns, with membership kept as rows
+//! (see `members`). Every function is scoped to one organization.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::members::{self, MemberRef};
+use super::schema::{scim_group_members, scim_groups};
+use super::users::{fold, Meta};
+use super::StoreError;
+use crate::scim::error::ScimError;
+use crate::scim::etag::EtagCondition;
+
+#[derive(Debug, Clone)]
+pub struct StoredGroup {
+    pub id: Uuid,
+    pub doc: Value,
+    pub meta: Meta,
+    /// `None` when the caller did not ask for members (they were not read).
+    pub members: Option<Vec<MemberRef>>,
+}
+
+/// How a write changes membership.
+#[derive(Debug, Clone)]
+pub enum MembersChange {
+    Keep,
+    /// PUT: the full new list.
+    Replace(Vec<Uuid>),
+    /// PATCH: only these rows are touched.
+    Delta {
+        add: Vec<Uuid>,
+        remove: Vec<Uuid>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupWrite {
+    pub doc: Value,
+    pub members: MembersChange,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = scim_groups)]
+struct Row {
+    id: Uuid,
+    doc: Value,
+    created_at: DateTime<Utc>,
+    last_modified: DateTime<Utc>,
+    version: i64,
+}
+
+impl Row {
+    fn into_group(self, members: Option<Vec<MemberRef>>) -> StoredGroup {
+        StoredGroup {
+            id: self.id,
+            doc: self.doc,
+            meta: Meta {
+                created: self.created_at,
+                last_modified: self.last_modified,
+                version: self.version,
+            },
+            members,
+        }
+    }
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = scim_groups, treat_none_as_null = true)]
+struct Columns {
+    display_name: String,
+    display_name_ci: String,
+    external_id: Option<String>,
+}
+
+fn columns(doc: &Value) -> Result<Columns, StoreError> {
+    let display_name = doc
+        .get("displayName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            StoreError::Rejected(ScimError::invalid_value(
+                "attribute 'displayName' is required",
+            ))
+        })?
+        .to_string();
+    Ok(Columns {
+        display_name_ci: fold(&display_name),
+        display_name,
+        external_id: doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
+
+fn dedup(ids: &[Uuid]) -> Vec<Uuid> {
+    let mut seen = HashSet::with_capacity(ids.len());
+    ids.iter().copied().filter(|i| seen.insert(*i)).collect()
+}
+
+fn not_self(group: Uuid, ids: &[Uuid]) -> Result<(), StoreError> {
+    if ids.contains(&group) {
+        return Err(StoreError::Rejected(ScimError::invalid_value(
+            "a group cannot be a member of itself",
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a group with its members. Call inside a transaction.
+pub fn create(
+    conn: &mut PgConnection,
+    org: Uuid,
+    doc: Value,
+    member_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<StoredGroup, StoreError> {
+    let id = Uuid::now_v7();
+    let cols = columns(&doc)?;
+    let resolved = members::resolve(conn, org, &dedup(member_ids))?;
+    diesel::insert_into(scim_groups::table)
+        .values((
+            scim_groups::id.eq(id),
+            scim_groups::org_id.eq(org),
+            scim_groups::display_name.eq(&cols.display_name),
+            scim_groups::display_name_ci.eq(&cols.display_name_ci),
+            scim_groups::external_id.eq(&cols.external_id),
+            scim_groups::doc.eq(&doc),
+            scim_groups::created_at.eq(now),
+            scim_groups::last_modified.eq(now),
+            scim_groups::version.eq(1i64),
+        ))
+        .execute(conn)?;
+    members::add(conn, id, &resolved)?;
+    Ok(StoredGroup {
+        id,
+        doc,
+        meta: Meta {
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+        members: None,
+    })
+}
+
+/// One group; its members are read only when `with_members` is set.
+pub fn get(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    with_members: bool,
+) -> Result<StoredGroup, StoreError> {
+    let row: Row = scim_groups::table
+        .filter(scim_groups::org_id.eq(org))
+        .filter(scim_groups::id.eq(id))
+        .select(Row::as_select())
+        .first(conn)?;
+    let members = if with_members {
+        Some(
+            members::members_of(conn, &[id])?
+                .remove(&id)
+                .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    Ok(row.into_group(members))
+}
+
+fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredGroup, StoreError> {
+    let row: Row = scim_groups::table
+        .filter(scim_groups::org_id.eq(org))
+        .filter(scim_groups::id.eq(id))
+        .select(Row::as_select())
+        .for_update()
+        .first(conn)?;
+    Ok(row.into_group(None))
+}
+
+fn check_precondition(cond: Option<&EtagCondition>, version: i64) -> Result<(), StoreError> {
+    match cond {
+        Some(c) if !c.matches(version) => {
+            Err(StoreError::Rejected(ScimError::precondition_failed(
+                "the resource has changed (If-Match does not match its version)",
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Applies a membership change; returns whether any row changed.
+fn apply_members(
+    conn: &mut PgConnection,
+    org: Uuid,
+    group: Uuid,
+    change: &MembersChange,
+) -> Result<bool, StoreError> {
+    let (add, remove) = match change {
+        MembersChange::Keep => return Ok(false),
+        MembersChange::Delta { add, remove } => (dedup(add), dedup(remove)),
+        MembersChange::Replace(ids) => {
+            let wanted: HashSet<Uuid> = ids.iter().copied().collect();
+            let existing: HashSet<Uuid> = members::ids_of(conn, group)?.into_iter().collect();
+            (
+                dedup(ids)
+                    .into_iter()
+                    .filter(|i| !existing.contains(i))
+                    .collect(),
+                existing
+                    .into_iter()
+                    .filter(|i| !wanted.contains(i))
+                    .collect(),
+            )
+        }
+    };
+    not_self(group, &add)?;
+    let removed = members::remove(conn, group, &remove)?;
+    let resolved = members::resolve(conn, org, &add)?;
+    let added = members::add(conn, group, &resolved)?;
+    Ok(removed + added > 0)
+}
+
+/// Replaces or patches a group under a row lock, checking `If-Match`. The
+/// version moves only when the document or the membership really changed.
+/// Call inside a transaction.
+pub fn update_with(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, ScimError>,
+) -> Result<StoredGroup, StoreError> {
+    let current = lock(conn, org, id)?;
+    check_precondition(if_match, current.meta.version)?;
+    let write = f(&current)?;
+    let members_changed = apply_members(conn, org, id, &write.members)?;
+    if write.doc == current.doc && !members_changed {
+        return Ok(current);
+    }
+    let cols = columns(&write.doc)?;
+    let version = current.meta.version + 1;
+    diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
+        .set((
+            &cols,
+            scim_groups::doc.eq(&write.doc),
+            scim_groups::last_modified.eq(now),
+            scim_groups::version.eq(version),
+        ))
+        .execute(conn)?;
+    Ok(StoredGroup {
+        id,
+        doc: write.doc,
+        meta: Meta {
+            created: current.meta.created,
+            last_modified: now,
+            version,
+        },
+        members: None,
+    })
+}
+
+/// Deletes a group, its member rows and its own memberships in other groups.
+/// Call inside a transaction.
+pub fn delete(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+) -> Result<(), StoreError> {
+    let current = lock(conn, org, id)?;
+    check_precondition(if_match, current.meta.version)?;
+    diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// A page of groups in id order, with members when asked, and the total.
+pub fn list(
+    conn: &mut PgConnection,
+    org: Uuid,
+    offset: i64,
+    limit: i64,
+    with_members: bool,
+) -> Result<(i64, Vec<StoredGroup>), StoreError> {
+    let total: i64 = scim_groups::table
+        .filter(scim_groups::org_id.eq(org))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<Row> = if limit > 0 && offset < total {
+        scim_groups::table
+            .filter(scim_groups::org_id.eq(org))
+            .order(scim_groups::id)
+            .offset(offset)
+            .limit(limit)
+            .select(Row::as_select())
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    let mut members = if with_members {
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        Some(members::members_of(conn, &ids)?)
+    } else {
+        None
+    };
+    let groups = rows
+        .into_iter()
+        .map(|r| {
+            let m = members
+                .as_mut()
+                .map(|m| m.remove(&r.id).unwrap_or_default());
+            r.into_group(m)
+        })
+        .collect();
+    Ok((total, groups))
+}

@@ -1,0 +1,283 @@
+//! SCIM Users: typed, indexed columns for lookups plus the JSONB document.
+//! Every function is scoped to one organization.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::members;
+use super::schema::{scim_group_members, scim_users};
+use super::StoreError;
+use crate::scim::error::ScimError;
+use crate::scim::etag::EtagCondition;
+
+/// Resource metadata kept in columns, not in the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredUser {
+    pub id: Uuid,
+    pub doc: Value,
+    pub meta: Meta,
+}
+
+/// What a create or replace writes: the validated document (without
+/// password) and, when the request carried one, the new password's hash.
+#[derive(Debug, Clone)]
+pub struct UserWrite {
+    pub doc: Value,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = scim_users)]
+struct Row {
+    id: Uuid,
+    doc: Value,
+    created_at: DateTime<Utc>,
+    last_modified: DateTime<Utc>,
+    version: i64,
+}
+
+impl From<Row> for StoredUser {
+    fn from(r: Row) -> Self {
+        StoredUser {
+            id: r.id,
+            doc: r.doc,
+            meta: Meta {
+                created: r.created_at,
+                last_modified: r.last_modified,
+                version: r.version,
+            },
+        }
+    }
+}
+
+/// The lookup columns, derived from the document so they can never disagree.
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = scim_users, treat_none_as_null = true)]
+struct Columns {
+    user_name: String,
+    user_name_ci: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    display_name_ci: Option<String>,
+    active: Option<bool>,
+    emails_ci: Vec<String>,
+}
+
+/// Case folding for `caseExact: false` attributes; the same function folds
+/// query values, so stored and searched forms always agree.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+fn columns(doc: &Value) -> Result<Columns, StoreError> {
+    let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
+    let user_name = text("userName").ok_or_else(|| {
+        StoreError::Rejected(ScimError::invalid_value("attribute 'userName' is required"))
+    })?;
+    let display_name = text("displayName");
+    let emails_ci = doc
+        .get("emails")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.get("value").and_then(Value::as_str))
+                .map(fold)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Columns {
+        user_name_ci: fold(&user_name),
+        user_name,
+        external_id: text("externalId"),
+        display_name_ci: display_name.as_deref().map(fold),
+        display_name,
+        active: doc.get("active").and_then(Value::as_bool),
+        emails_ci,
+    })
+}
+
+fn uniqueness(e: StoreError, doc: &Value) -> StoreError {
+    match e {
+        StoreError::Conflict(_) => StoreError::Rejected(ScimError::uniqueness(format!(
+            "userName {} is already taken in this organization",
+            doc.get("userName").unwrap_or(&Value::Null)
+        ))),
+        other => other,
+    }
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    org: Uuid,
+    write: UserWrite,
+    now: DateTime<Utc>,
+) -> Result<StoredUser, StoreError> {
+    let id = Uuid::now_v7();
+    let cols = columns(&write.doc)?;
+    diesel::insert_into(scim_users::table)
+        .values((
+            scim_users::id.eq(id),
+            scim_users::org_id.eq(org),
+            scim_users::user_name.eq(&cols.user_name),
+            scim_users::user_name_ci.eq(&cols.user_name_ci),
+            scim_users::external_id.eq(&cols.external_id),
+            scim_users::display_name.eq(&cols.display_name),
+            scim_users::display_name_ci.eq(&cols.display_name_ci),
+            scim_users::active.eq(cols.active),
+            scim_users::emails_ci.eq(&cols.emails_ci),
+            scim_users::password_hash.eq(&write.password_hash),
+            scim_users::doc.eq(&write.doc),
+            scim_users::created_at.eq(now),
+            scim_users::last_modified.eq(now),
+            scim_users::version.eq(1i64),
+        ))
+        .execute(conn)
+        .map_err(|e| uniqueness(e.into(), &write.doc))?;
+    Ok(StoredUser {
+        id,
+        doc: write.doc,
+        meta: Meta {
+            created: now,
+            last_modified: now,
+            version: 1,
+        },
+    })
+}
+
+pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
+    Ok(scim_users::table
+        .filter(scim_users::org_id.eq(org))
+        .filter(scim_users::id.eq(id))
+        .select(Row::as_select())
+        .first::<Row>(conn)?
+        .into())
+}
+
+fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
+    Ok(scim_users::table
+        .filter(scim_users::org_id.eq(org))
+        .filter(scim_users::id.eq(id))
+        .select(Row::as_select())
+        .for_update()
+        .first::<Row>(conn)?
+        .into())
+}
+
+fn check_precondition(cond: Option<&EtagCondition>, version: i64) -> Result<(), StoreError> {
+    match cond {
+        Some(c) if !c.matches(version) => {
+            Err(StoreError::Rejected(ScimError::precondition_failed(
+                "the resource has changed (If-Match does not match its version)",
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Replaces (or patches) a user: locks the row, checks `If-Match`, lets `f`
+/// compute the new state from the stored one, and writes it. Nothing changes,
+/// not even the version, when `f` returns the same document and no password.
+/// Call inside a transaction.
+pub fn update_with(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&StoredUser) -> Result<UserWrite, ScimError>,
+) -> Result<StoredUser, StoreError> {
+    let current = lock(conn, org, id)?;
+    check_precondition(if_match, current.meta.version)?;
+    let write = f(&current)?;
+    if write.doc == current.doc && write.password_hash.is_none() {
+        return Ok(current);
+    }
+    let cols = columns(&write.doc)?;
+    let version = current.meta.version + 1;
+    let target = scim_users::table.filter(scim_users::id.eq(id));
+    let changes = (
+        &cols,
+        scim_users::doc.eq(&write.doc),
+        scim_users::last_modified.eq(now),
+        scim_users::version.eq(version),
+    );
+    // A replace without a password keeps the stored one: clients can never
+    // read it back, so they cannot be expected to resend it.
+    match &write.password_hash {
+        Some(h) => diesel::update(target)
+            .set((changes, scim_users::password_hash.eq(h)))
+            .execute(conn),
+        None => diesel::update(target).set(changes).execute(conn),
+    }
+    .map_err(|e| uniqueness(e.into(), &write.doc))?;
+    Ok(StoredUser {
+        id,
+        doc: write.doc,
+        meta: Meta {
+            created: current.meta.created,
+            last_modified: now,
+            version,
+        },
+    })
+}
+
+/// Deletes a user and its memberships. Call inside a transaction.
+pub fn delete(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+) -> Result<(), StoreError> {
+    let current = lock(conn, org, id)?;
+    check_precondition(if_match, current.meta.version)?;
+    diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// A page of users in id order (ids are time-ordered UUIDv7) and the total.
+pub fn list(
+    conn: &mut PgConnection,
+    org: Uuid,
+    offset: i64,
+    limit: i64,
+) -> Result<(i64, Vec<StoredUser>), StoreError> {
+    let total: i64 = scim_users::table
+        .filter(scim_users::org_id.eq(org))
+        .count()
+        .get_result(conn)?;
+    let rows = if limit > 0 && offset < total {
+        scim_users::table
+            .filter(scim_users::org_id.eq(org))
+            .order(scim_users::id)
+            .offset(offset)
+            .limit(limit)
+            .select(Row::as_select())
+            .load::<Row>(conn)?
+    } else {
+        Vec::new()
+    };
+    Ok((total, rows.into_iter().map(StoredUser::from).collect()))
+}
+
+/// The groups each of `users` belongs to, directly or through nested groups,
+/// in one query for the whole page.
+pub fn groups_of(
+    conn: &mut PgConnection,
+    org: Uuid,
+    users: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, Vec<members::GroupRef>>, StoreError> {
+    members::groups_of(conn, org, users)
+}
+
+pub use members::GroupRef;
