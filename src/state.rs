@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::scim::schema::Registry;
 use crate::store::PgPool;
 
 #[derive(Clone)]
@@ -13,6 +14,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub auth: Arc<Authenticator>,
+    pub registry: Arc<Registry>,
 }
 
 impl AppState {
@@ -23,6 +25,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             auth,
+            registry: Arc::new(Registry::new()),
         }
     }
 }

@@ -284,3 +284,44 @@ mod tests {
         assert_eq!(body["schemas"][0], SCIM_ERROR_URN);
     }
 }
+
+/// Any failure of a `/scim/v2` handler, answered with a SCIM error body.
+#[derive(Debug)]
+pub struct ScimFailure(pub ScimError);
+
+impl std::fmt::Display for ScimFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<ScimError> for ScimFailure {
+    fn from(e: ScimError) -> Self {
+        ScimFailure(e)
+    }
+}
+
+impl From<StoreError> for ScimFailure {
+    fn from(e: StoreError) -> Self {
+        ScimFailure(match e {
+            StoreError::Rejected(e) => e,
+            StoreError::NotFound => ScimError::not_found("resource not found"),
+            StoreError::Conflict(c) => {
+                ScimError::uniqueness(format!("conflicts with an existing resource ({c})"))
+            }
+            other => {
+                let (status, _, message) = store_status(&other);
+                ScimError::new(status.as_u16(), None, message)
+            }
+        })
+    }
+}
+
+impl ResponseError for ScimFailure {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+    fn error_response(&self) -> HttpResponse {
+        scim_error_response(&self.0)
+    }
+}

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod error;
 pub mod health;
+pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 
@@ -24,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .configure(admin::configure),
         )
+        .configure(scim::configure)
         .default_service(web::to(
             |req: HttpRequest| async move { error::not_found(&req) },
         ));

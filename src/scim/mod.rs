@@ -1,8 +1,10 @@
 //! Pure SCIM protocol code: no HTTP, no SQL. Everything here takes its inputs
 //! (including `now`) as arguments and can be tested without a server.
 
+pub mod discovery;
 pub mod error;
 pub mod etag;
 pub mod filter;
 pub mod path;
+pub mod resource;
 pub mod schema;

@@ -1,0 +1,101 @@
+//! Discovery endpoints (RFC 7644 §4): readable without a credential.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+
+use super::{method_not_allowed, scim_json, Ctx, Params, MAX_COUNT, MAX_PAYLOAD_SIZE};
+use crate::http::error::ScimFailure;
+use crate::scim::discovery::{list_response, service_provider_config, Features};
+use crate::scim::error::ScimError;
+use crate::scim::schema::{resource_type_json, schema_json};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    for (path, handler) in [
+        ("/ServiceProviderConfig", web::get().to(spc)),
+        ("/Schemas", web::get().to(schemas)),
+        ("/Schemas/{id}", web::get().to(schema)),
+        ("/ResourceTypes", web::get().to(resource_types)),
+        ("/ResourceTypes/{id}", web::get().to(resource_type)),
+    ] {
+        cfg.service(
+            web::resource(path)
+                .route(handler)
+                .default_service(web::to(method_not_allowed)),
+        );
+    }
+}
+
+/// What this build really supports; update it with each feature.
+pub fn features() -> Features {
+    Features {
+        patch: false,
+        bulk: None,
+        filter_max_results: None,
+        sort: false,
+        change_password: true,
+        etag: true,
+        max_payload_size: MAX_PAYLOAD_SIZE,
+        pagination: None,
+    }
+}
+
+async fn spc(ctx: Ctx) -> HttpResponse {
+    let _ = MAX_COUNT;
+    scim_json(
+        StatusCode::OK,
+        &service_provider_config(&features(), &ctx.base),
+    )
+}
+
+async fn schemas(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
+    params.projection_only()?;
+    let all: Vec<_> = ctx
+        .state
+        .registry
+        .schemas()
+        .iter()
+        .map(|s| schema_json(s, &ctx.base))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(all.len() as i64, 1, all),
+    ))
+}
+
+async fn schema(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ScimFailure> {
+    let s = ctx
+        .state
+        .registry
+        .schema(&id)
+        .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))?;
+    Ok(scim_json(StatusCode::OK, &schema_json(s, &ctx.base)))
+}
+
+async fn resource_types(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
+    params.projection_only()?;
+    let all: Vec<_> = ctx
+        .state
+        .registry
+        .resource_types()
+        .iter()
+        .map(|rt| resource_type_json(rt, &ctx.base))
+        .collect();
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(all.len() as i64, 1, all),
+    ))
+}
+
+async fn resource_type(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ScimFailure> {
+    let rt = ctx
+        .state
+        .registry
+        .resource_types()
+        .iter()
+        .find(|rt| rt.name.eq_ignore_ascii_case(&id))
+        .ok_or_else(|| ScimError::not_found(format!("no resource type {id}")))?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &resource_type_json(rt, &ctx.base),
+    ))
+}

@@ -1,0 +1,264 @@
+//! `/scim/v2`: the SCIM protocol endpoints (RFC 7644), and the extractors
+//! that turn raw requests into typed values or SCIM errors — content type,
+//! body size, JSON syntax and query parameters — before any handler runs.
+
+mod discovery;
+mod groups;
+mod users;
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::error::{scim_error_response, ScimFailure, SCIM_CONTENT_TYPE};
+use crate::scim::error::ScimError;
+use crate::scim::etag::{etag, EtagCondition};
+use crate::scim::path::AttrPath;
+use crate::scim::schema::parse_attr_list;
+use crate::state::AppState;
+
+/// The largest request body accepted (advertised as `maxPayloadSize`). A PUT
+/// of a group with 100,000 members is about 5 MB.
+pub const MAX_PAYLOAD_SIZE: usize = 10 * 1024 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/scim/v2")
+            .app_data(web::PayloadConfig::new(MAX_PAYLOAD_SIZE))
+            .configure(discovery::configure)
+            .configure(users::configure)
+            .configure(groups::configure)
+            .service(
+                web::resource("/Bulk")
+                    .route(web::post().to(|| async { not_implemented("Bulk") }))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .default_service(web::to(|req: HttpRequest| async move {
+                super::error::not_found(&req)
+            })),
+    );
+}
+
+fn not_implemented(what: &str) -> HttpResponse {
+    scim_error_response(&ScimError::not_implemented(format!(
+        "{what} is not supported by this server yet"
+    )))
+}
+
+pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    scim_error_response(&ScimError::new(
+        405,
+        None,
+        format!("{} is not allowed on {}", req.method(), req.path()),
+    ))
+}
+
+/// Per-request context: shared state and this server's SCIM base URL.
+pub struct Ctx {
+    pub state: web::Data<AppState>,
+    /// e.g. `https://scim.example.com/scim/v2`, for `meta.location` and `$ref`.
+    pub base: String,
+}
+
+impl FromRequest for Ctx {
+    type Error = ScimFailure;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+            return ready(Err(
+                ScimError::new(500, None, "application state missing").into()
+            ));
+        };
+        let root = match &state.config.public_url {
+            Some(u) => u.clone(),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}", info.scheme(), info.host())
+            }
+        };
+        ready(Ok(Ctx {
+            base: format!("{root}/scim/v2"),
+            state,
+        }))
+    }
+}
+
+/// The query string as ordered pairs; a malformed one is a SCIM 400.
+pub struct Params(pub Vec<(String, String)>);
+
+impl FromRequest for Params {
+    type Error = ScimFailure;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+                .map(|q| Params(q.into_inner()))
+                .map_err(|e| {
+                    ScimError::invalid_value(format!("malformed query string: {e}")).into()
+                }),
+        )
+    }
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.9).
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    pub attributes: Vec<AttrPath>,
+    pub excluded: Vec<AttrPath>,
+}
+
+impl Params {
+    /// The projection parameters; any other parameter is refused, so a
+    /// client is never silently served something it did not ask for.
+    pub fn projection_only(&self) -> Result<Projection, ScimFailure> {
+        let mut p = Projection::default();
+        for (k, v) in &self.0 {
+            if k.eq_ignore_ascii_case("attributes") {
+                p.attributes.extend(parse_attr_list(v)?);
+            } else if k.eq_ignore_ascii_case("excludedAttributes") {
+                p.excluded.extend(parse_attr_list(v)?);
+            } else {
+                return Err(ScimError::invalid_value(format!(
+                    "query parameter '{k}' is not supported here"
+                ))
+                .into());
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// A SCIM JSON request body. Content-Type must be `application/scim+json`
+/// or `application/json` (a missing one is tolerated); bodies larger than
+/// [`MAX_PAYLOAD_SIZE`] are refused before they are read.
+pub struct ScimBody(pub Value);
+
+impl FromRequest for ScimBody {
+    type Error = ScimFailure;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = match req.headers().get(header::CONTENT_TYPE) {
+            None => true,
+            Some(v) => v.to_str().is_ok_and(|s| {
+                let essence = s.split(';').next().unwrap_or("").trim();
+                essence.eq_ignore_ascii_case(SCIM_CONTENT_TYPE)
+                    || essence.eq_ignore_ascii_case("application/json")
+            }),
+        };
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ScimError::new(
+                    415,
+                    None,
+                    "Content-Type must be application/scim+json or application/json",
+                )
+                .into());
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if let Some(PayloadError::Overflow) = e.as_error::<PayloadError>() {
+                    ScimError::too_large(format!(
+                        "request body exceeds maxPayloadSize ({MAX_PAYLOAD_SIZE} bytes)"
+                    ))
+                } else if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ScimError::too_large(format!(
+                        "request body exceeds maxPayloadSize ({MAX_PAYLOAD_SIZE} bytes)"
+                    ))
+                } else {
+                    ScimError::invalid_syntax(format!("cannot read request body: {e}"))
+                }
+            })?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Err(ScimError::invalid_syntax("request body is empty").into());
+            }
+            serde_json::from_slice(&bytes).map(ScimBody).map_err(|e| {
+                ScimError::invalid_syntax(format!("request body is not valid JSON: {e}")).into()
+            })
+        })
+    }
+}
+
+/// `If-Match` (for writes) or `If-None-Match` (for reads).
+pub fn condition(req: &HttpRequest, name: header::HeaderName) -> Option<EtagCondition> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(EtagCondition::parse)
+}
+
+/// A response carrying one resource, with its ETag (and Location on 201).
+pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> HttpResponse {
+    let mut resp = HttpResponse::build(status);
+    resp.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
+        .insert_header((header::ETAG, etag(version)));
+    if status == StatusCode::CREATED {
+        if let Some(loc) = body.pointer("/meta/location").and_then(Value::as_str) {
+            resp.insert_header((header::LOCATION, loc.to_string()));
+        }
+    }
+    resp.body(body.to_string())
+}
+
+pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
+        .body(body.to_string())
+}
+
+/// Parses a resource id from the path. Ids are UUIDs; anything else cannot
+/// name a resource, so it is a 404 like an unknown id.
+pub fn resource_id(raw: &str) -> Result<uuid::Uuid, ScimFailure> {
+    uuid::Uuid::parse_str(raw)
+        .map_err(|_| ScimError::not_found(format!("resource {raw} not found")).into())
+}
+
+/// Index paging (RFC 7644 §3.4.2.4) with projection.
+pub struct SimplePage {
+    pub start_index: i64,
+    pub count: i64,
+    pub projection: Projection,
+}
+
+/// Page size when the client names none, and the most it may ask for.
+pub const DEFAULT_COUNT: i64 = 100;
+pub const MAX_COUNT: i64 = 1000;
+
+impl SimplePage {
+    pub fn from_params(params: &Params) -> Result<SimplePage, ScimFailure> {
+        let mut page = SimplePage {
+            start_index: 1,
+            count: DEFAULT_COUNT,
+            projection: Projection::default(),
+        };
+        let mut rest = Vec::new();
+        for (k, v) in &params.0 {
+            let int = || {
+                v.trim().parse::<i64>().map_err(|_| {
+                    ScimFailure(ScimError::invalid_value(format!(
+                        "{k} must be an integer (got {v:?})"
+                    )))
+                })
+            };
+            if k.eq_ignore_ascii_case("startIndex") {
+                // RFC 7644 §3.4.2.4: a value below 1 is read as 1.
+                page.start_index = int()?.max(1);
+            } else if k.eq_ignore_ascii_case("count") {
+                // Negative is read as 0; above the maximum, the maximum.
+                page.count = int()?.clamp(0, MAX_COUNT);
+            } else {
+                rest.push((k.clone(), v.clone()));
+            }
+        }
+        page.projection = Params(rest).projection_only()?;
+        Ok(page)
+    }
+}

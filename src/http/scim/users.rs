@@ -1,0 +1,249 @@
+//! `/Users` (RFC 7644 §3.3–3.6).
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::{
+    condition, method_not_allowed, resource_id, resource_response, scim_json, Ctx, Params,
+    Projection, ScimBody,
+};
+use crate::auth::extract::{Authed, ScimRead, ScimWrite};
+use crate::auth::hash;
+use crate::http::error::ScimFailure;
+use crate::scim::discovery::list_response;
+use crate::scim::error::ScimError;
+use crate::scim::resource::{render, Reference, ResourceInfo};
+use crate::scim::schema::{
+    needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
+};
+use crate::store::users::{self, GroupRef, StoredUser, UserWrite};
+use crate::store::{self, StoreError};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/Users")
+            .route(web::get().to(list))
+            .route(web::post().to(create))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/Users/{id}")
+            .route(web::get().to(get))
+            .route(web::put().to(replace))
+            .route(web::patch().to(|| async { super::not_implemented("PATCH") }))
+            .route(web::delete().to(delete))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+pub fn user_type(reg: &Registry) -> Result<&ResourceTypeDef, ScimError> {
+    reg.resource_type("User")
+        .ok_or_else(|| ScimError::new(500, None, "User resource type is not registered"))
+}
+
+/// The representation of `u`, projected as the request asked.
+pub fn to_json(
+    ctx: &Ctx,
+    u: &StoredUser,
+    groups: Option<&[GroupRef]>,
+    p: &Projection,
+) -> Result<Value, ScimError> {
+    let reg = &ctx.state.registry;
+    let id = u.id.to_string();
+    let info = ResourceInfo {
+        id: &id,
+        resource_type: "User",
+        created: u.meta.created,
+        last_modified: u.meta.last_modified,
+        version: u.meta.version,
+        location: format!("{}/Users/{id}", ctx.base),
+    };
+    let refs: Option<Vec<Reference>> = groups.map(|gs| {
+        gs.iter()
+            .map(|g| Reference {
+                value: g.id.to_string(),
+                reference: format!("{}/Groups/{}", ctx.base, g.id),
+                display: Some(g.display.clone()),
+                kind: if g.direct { "direct" } else { "indirect" },
+            })
+            .collect()
+    });
+    let full = render(&u.doc, &info, "groups", refs.as_deref());
+    Ok(project(
+        reg,
+        user_type(reg)?,
+        &full,
+        &p.attributes,
+        &p.excluded,
+    ))
+}
+
+fn wants_groups(ctx: &Ctx, p: &Projection) -> Result<bool, ScimError> {
+    let reg = &ctx.state.registry;
+    Ok(needs_attribute(
+        reg,
+        user_type(reg)?,
+        "groups",
+        &p.attributes,
+        &p.excluded,
+    ))
+}
+
+/// Removes the password from a validated document and hashes it: only the
+/// hash is stored, never in the document.
+fn take_password(doc: &mut Value) -> Result<Option<String>, ScimError> {
+    let Some(pw) = doc.as_object_mut().and_then(|m| m.remove("password")) else {
+        return Ok(None);
+    };
+    let pw = pw.as_str().unwrap_or_default().to_string();
+    hash::hash(&pw)
+        .map(Some)
+        .map_err(|e| ScimError::new(500, None, e.to_string()))
+}
+
+async fn create(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let reg = ctx.state.registry.clone();
+    let (org, now) = (auth.org_id, ctx.state.clock.now());
+    let stored = store::in_tx(&ctx.state.pool, move |conn| {
+        let mut doc = validate(&reg, user_type(&reg)?, &body.0, WriteMode::Create)?;
+        let password_hash = take_password(&mut doc)?;
+        users::create(conn, org, UserWrite { doc, password_hash }, now)
+    })
+    .await?;
+    let json = to_json(&ctx, &stored, Some(&[]), &p)?;
+    Ok(resource_response(
+        StatusCode::CREATED,
+        &json,
+        stored.meta.version,
+    ))
+}
+
+async fn get(
+    auth: Authed<ScimRead>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let (org, id) = (auth.org_id, resource_id(&path)?);
+    let with_groups = wants_groups(&ctx, &p)?;
+    let (user, groups) = store::run(&ctx.state.pool, move |conn| {
+        let user = users::get(conn, org, id)?;
+        let groups = if with_groups {
+            users::groups_of(conn, org, &[id])?
+                .remove(&id)
+                .or(Some(Vec::new()))
+        } else {
+            None
+        };
+        Ok((user, groups))
+    })
+    .await?;
+    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(user.meta.version)) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, crate::scim::etag::etag(user.meta.version)))
+            .finish());
+    }
+    let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
+    Ok(resource_response(StatusCode::OK, &json, user.meta.version))
+}
+
+async fn replace(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
+    let if_match = condition(&req, header::IF_MATCH);
+    let reg = ctx.state.registry.clone();
+    let with_groups = wants_groups(&ctx, &p)?;
+    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
+        let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
+            let mode = WriteMode::Replace {
+                existing: &current.doc,
+            };
+            let mut doc = validate(&reg, user_type(&reg)?, &body.0, mode)?;
+            let password_hash = take_password(&mut doc)?;
+            Ok(UserWrite { doc, password_hash })
+        })?;
+        let groups = groups_if(conn, org, id, with_groups)?;
+        Ok((user, groups))
+    })
+    .await?;
+    let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
+    Ok(resource_response(StatusCode::OK, &json, user.meta.version))
+}
+
+fn groups_if(
+    conn: &mut diesel::PgConnection,
+    org: uuid::Uuid,
+    id: uuid::Uuid,
+    wanted: bool,
+) -> Result<Option<Vec<GroupRef>>, StoreError> {
+    if !wanted {
+        return Ok(None);
+    }
+    Ok(Some(
+        users::groups_of(conn, org, &[id])?
+            .remove(&id)
+            .unwrap_or_default(),
+    ))
+}
+
+async fn delete(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimFailure> {
+    let (org, id) = (auth.org_id, resource_id(&path)?);
+    let if_match = condition(&req, header::IF_MATCH);
+    store::in_tx(&ctx.state.pool, move |conn| {
+        users::delete(conn, org, id, if_match.as_ref())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn list(
+    auth: Authed<ScimRead>,
+    ctx: Ctx,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let page = super::SimplePage::from_params(&params)?;
+    let org = auth.org_id;
+    let with_groups = wants_groups(&ctx, &page.projection)?;
+    let (offset, limit) = (page.start_index - 1, page.count);
+    let (total, items, mut groups) = store::run(&ctx.state.pool, move |conn| {
+        let (total, items) = users::list(conn, org, offset, limit)?;
+        let groups = if with_groups {
+            let ids: Vec<_> = items.iter().map(|u| u.id).collect();
+            Some(users::groups_of(conn, org, &ids)?)
+        } else {
+            None
+        };
+        Ok((total, items, groups))
+    })
+    .await?;
+    let mut resources = Vec::with_capacity(items.len());
+    for u in &items {
+        let g = groups.as_mut().map(|m| m.remove(&u.id).unwrap_or_default());
+        resources.push(to_json(&ctx, u, g.as_deref(), &page.projection)?);
+    }
+    Ok(scim_json(
+        StatusCode::OK,
+        &list_response(total, page.start_index, resources),
+    ))
+}

@@ -1,0 +1,104 @@
+//! `/ServiceProviderConfig` (RFC 7643 §5): what this server supports. It is
+//! built from [`Features`], which the HTTP layer fills from what is really
+//! wired up, so the document cannot claim more than the server does.
+
+use serde_json::{json, Value};
+
+pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+#[derive(Debug, Clone)]
+pub struct BulkLimits {
+    pub max_operations: usize,
+    pub max_payload_size: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Features {
+    pub patch: bool,
+    pub bulk: Option<BulkLimits>,
+    /// `filter.maxResults` when filtering is supported.
+    pub filter_max_results: Option<i64>,
+    pub sort: bool,
+    pub change_password: bool,
+    pub etag: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_payload_size: usize,
+    /// RFC 9865 `pagination` object, when cursor paging is supported.
+    pub pagination: Option<Value>,
+}
+
+pub fn service_provider_config(f: &Features, base_url: &str) -> Value {
+    let (bulk_ops, bulk_payload) = f.bulk.as_ref().map_or((0, f.max_payload_size), |b| {
+        (b.max_operations, b.max_payload_size)
+    });
+    let mut doc = json!({
+        "schemas": [SPC_SCHEMA],
+        "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+        "patch": { "supported": f.patch },
+        "bulk": {
+            "supported": f.bulk.is_some(),
+            "maxOperations": bulk_ops,
+            "maxPayloadSize": bulk_payload,
+        },
+        "filter": {
+            "supported": f.filter_max_results.is_some(),
+            "maxResults": f.filter_max_results.unwrap_or(0),
+        },
+        "changePassword": { "supported": f.change_password },
+        "sort": { "supported": f.sort },
+        "etag": { "supported": f.etag },
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "A scimd API token (or the configured AUTH_SECRET) sent as 'Authorization: Bearer <value>'.",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true,
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base_url}/ServiceProviderConfig"),
+        },
+    });
+    if let Some(p) = &f.pagination {
+        doc["pagination"] = p.clone();
+    }
+    doc
+}
+
+/// A ListResponse (RFC 7644 §3.4.2) around `resources`.
+pub fn list_response(total: i64, start_index: i64, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn advertises_exactly_the_features_given() {
+        let f = Features {
+            patch: false,
+            bulk: None,
+            filter_max_results: None,
+            sort: false,
+            change_password: true,
+            etag: true,
+            max_payload_size: 1024,
+            pagination: None,
+        };
+        let d = service_provider_config(&f, "http://h/scim/v2");
+        assert_eq!(d["patch"]["supported"], false);
+        assert_eq!(d["bulk"]["supported"], false);
+        assert_eq!(d["filter"]["supported"], false);
+        assert_eq!(d["etag"]["supported"], true);
+        assert_eq!(d["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert!(d.get("pagination").is_none());
+    }
+}

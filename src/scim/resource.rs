@@ -1,0 +1,115 @@
+//! Rendering a stored resource as its SCIM representation: the stored
+//! document plus `id`, `meta` (RFC 7643 §3.1) and the attributes kept outside
+//! the document (`groups` of a User, `members` of a Group).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Map, Value};
+
+use super::etag::etag;
+
+/// What the server knows about a resource beyond its document.
+#[derive(Debug, Clone)]
+pub struct ResourceInfo<'a> {
+    pub id: &'a str,
+    pub resource_type: &'a str,
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub version: i64,
+    /// Absolute URL of this resource.
+    pub location: String,
+}
+
+/// A reference to another resource (a member, or a group of a user).
+#[derive(Debug, Clone)]
+pub struct Reference {
+    pub value: String,
+    pub reference: String,
+    pub display: Option<String>,
+    pub kind: &'static str,
+}
+
+impl Reference {
+    fn to_json(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("value".into(), json!(self.value));
+        m.insert("$ref".into(), json!(self.reference));
+        if let Some(d) = &self.display {
+            m.insert("display".into(), json!(d));
+        }
+        m.insert("type".into(), json!(self.kind));
+        Value::Object(m)
+    }
+}
+
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The full representation; `refs` goes under `refs_attr` (`groups` or
+/// `members`) when given. Projection is applied afterwards by the caller.
+pub fn render(
+    doc: &Value,
+    info: &ResourceInfo<'_>,
+    refs_attr: &str,
+    refs: Option<&[Reference]>,
+) -> Value {
+    let mut out = Map::new();
+    out.insert("id".into(), json!(info.id));
+    if let Value::Object(m) = doc {
+        for (k, v) in m {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(refs) = refs {
+        if !refs.is_empty() {
+            out.insert(
+                refs_attr.into(),
+                Value::Array(refs.iter().map(Reference::to_json).collect()),
+            );
+        }
+    }
+    out.insert(
+        "meta".into(),
+        json!({
+            "resourceType": info.resource_type,
+            "created": timestamp(info.created),
+            "lastModified": timestamp(info.last_modified),
+            "location": info.location,
+            "version": etag(info.version),
+        }),
+    );
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_id_meta_and_references() {
+        let t = DateTime::parse_from_rfc3339("2026-01-02T03:04:05Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let info = ResourceInfo {
+            id: "abc",
+            resource_type: "Group",
+            created: t,
+            last_modified: t,
+            version: 4,
+            location: "https://x/scim/v2/Groups/abc".into(),
+        };
+        let refs = [Reference {
+            value: "u1".into(),
+            reference: "https://x/scim/v2/Users/u1".into(),
+            display: Some("Babs".into()),
+            kind: "User",
+        }];
+        let out = render(&json!({"displayName": "G"}), &info, "members", Some(&refs));
+        assert_eq!(out["id"], "abc");
+        assert_eq!(out["meta"]["version"], "W/\"4\"");
+        assert_eq!(out["meta"]["created"], "2026-01-02T03:04:05.000Z");
+        assert_eq!(out["members"][0]["$ref"], "https://x/scim/v2/Users/u1");
+        let none = render(&json!({"displayName": "G"}), &info, "members", Some(&[]));
+        assert!(none.get("members").is_none());
+    }
+}
