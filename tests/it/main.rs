@@ -8,5 +8,7 @@ mod harness;
 
 mod auth;
 mod embedded;
+mod fixtures;
 mod migrations;
+mod resources;
 mod tokens;

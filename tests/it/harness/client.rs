@@ -33,7 +33,7 @@ fn agent() -> ureq::Agent {
         .build()
 }
 
-fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
+pub fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
     let resp = match r {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,

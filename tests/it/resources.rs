@@ -1,0 +1,255 @@
+//! SCIM resource behaviour that fixtures cannot show: concurrency,
+//! organization isolation, size limits, and what is stored.
+
+use std::sync::{Arc, Barrier};
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use crate::harness::client::request;
+use crate::harness::{get, seed_token, test_config, TestApp, TestDb};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+fn scim(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> crate::harness::client::Resp {
+    request(
+        method,
+        &app.url(&format!("/scim/v2{path}")),
+        Some(token),
+        body,
+    )
+}
+
+#[test]
+fn concurrent_creates_of_one_user_name_yield_exactly_one_201() {
+    let db = TestDb::new();
+    let app = Arc::new(TestApp::new(&db));
+    let token = seed_token(&db, &["admin:scim"]);
+    let n = 20;
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let (app, token, barrier) = (app.clone(), token.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                // Different case each time: uniqueness is case-insensitive.
+                let name = if i % 2 == 0 { "Racer" } else { "racer" };
+                scim(
+                    &app,
+                    "POST",
+                    "/Users",
+                    &token,
+                    Some(&json!({"schemas": [USER], "userName": name})),
+                )
+                .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        n - 1,
+        "{statuses:?}"
+    );
+}
+
+#[test]
+fn an_organization_never_sees_another_ones_resources() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let mine = seed_token(&db, &["admin:scim"]);
+    let mut conn = db.conn();
+    let other_org =
+        scimd::store::orgs::create(&mut conn, "other", scimd::clock::Clock::default().now())
+            .unwrap();
+    let created = scimd::tokens::issue(
+        &mut conn,
+        other_org.id,
+        scimd::tokens::NewToken {
+            name: "o".into(),
+            scopes: vec![scimd::auth::scope::Scope::AdminScim],
+            expires_at: None,
+        },
+        "test",
+        scimd::clock::Clock::default().now(),
+    )
+    .unwrap();
+    let theirs = created.token;
+
+    let u = scim(
+        &app,
+        "POST",
+        "/Users",
+        &mine,
+        Some(&json!({"schemas": [USER], "userName": "shared-name"})),
+    );
+    assert_eq!(u.status, 201);
+    let uid = u.json()["id"].as_str().unwrap().to_string();
+    let g = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &mine,
+        Some(&json!({"schemas": [GROUP], "displayName": "g", "members": [{"value": uid}]})),
+    );
+    assert_eq!(g.status, 201);
+    let gid = g.json()["id"].as_str().unwrap().to_string();
+
+    for path in [format!("/Users/{uid}"), format!("/Groups/{gid}")] {
+        assert_eq!(
+            scim(&app, "GET", &path, &theirs, None).status,
+            404,
+            "{path}"
+        );
+        assert_eq!(
+            scim(&app, "DELETE", &path, &theirs, None).status,
+            404,
+            "{path}"
+        );
+    }
+    let put = scim(
+        &app,
+        "PUT",
+        &format!("/Users/{uid}"),
+        &theirs,
+        Some(&json!({"schemas": [USER], "userName": "stolen"})),
+    );
+    assert_eq!(put.status, 404);
+    assert_eq!(
+        scim(&app, "GET", "/Users", &theirs, None).json()["totalResults"],
+        0
+    );
+    assert_eq!(
+        scim(&app, "GET", "/Groups", &theirs, None).json()["totalResults"],
+        0
+    );
+    // Their own user with the same userName is fine: uniqueness is per organization.
+    assert_eq!(
+        scim(
+            &app,
+            "POST",
+            "/Users",
+            &theirs,
+            Some(&json!({"schemas": [USER], "userName": "shared-name"}))
+        )
+        .status,
+        201
+    );
+    // And they cannot reference my user as a member.
+    let bad = scim(
+        &app,
+        "POST",
+        "/Groups",
+        &theirs,
+        Some(&json!({"schemas": [GROUP], "displayName": "x", "members": [{"value": uid}]})),
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["scimType"], "invalidValue");
+    // Mine is untouched.
+    assert_eq!(
+        scim(&app, "GET", &format!("/Users/{uid}"), &mine, None).json()["userName"],
+        "shared-name"
+    );
+}
+
+#[test]
+fn oversized_bodies_are_413_before_parsing() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let big = format!(
+        "{{\"schemas\":[\"{USER}\"],\"userName\":\"{}\"}}",
+        "x".repeat(11 * 1024 * 1024)
+    );
+    let r = ureq::post(&app.url("/scim/v2/Users"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(&big);
+    let r = crate::harness::client::finish(r);
+    assert_eq!(r.status, 413, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "tooLarge");
+    // A long but allowed string is a precise 400, not a crash.
+    let long = json!({"schemas": [USER], "userName": "y".repeat(100_000)});
+    let r = scim(&app, "POST", "/Users", &token, Some(&long));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["scimType"], "invalidValue");
+}
+
+#[test]
+fn passwords_are_stored_only_as_argon2id_hashes_and_never_returned() {
+    use scimd::store::schema::scim_users;
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(&json!({"schemas": [USER], "userName": "pw", "password": "Secr3t!pass"})),
+    );
+    assert_eq!(r.status, 201);
+    assert!(!r.body.contains("Secr3t"));
+    let id: uuid::Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let (doc, hash): (Value, Option<String>) = scim_users::table
+        .find(id)
+        .select((scim_users::doc, scim_users::password_hash))
+        .first(&mut db.conn())
+        .unwrap();
+    assert!(doc.get("password").is_none());
+    let hash = hash.unwrap();
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(scimd::auth::hash::verify("Secr3t!pass", &hash));
+    // A replace without a password keeps the stored one.
+    let put = scim(
+        &app,
+        "PUT",
+        &format!("/Users/{id}"),
+        &token,
+        Some(&json!({"schemas": [USER], "userName": "pw", "displayName": "P"})),
+    );
+    assert_eq!(put.status, 200);
+    let kept: Option<String> = scim_users::table
+        .find(id)
+        .select(scim_users::password_hash)
+        .first(&mut db.conn())
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some(hash.as_str()));
+}
+
+#[test]
+fn locations_use_the_public_url_when_configured() {
+    let db = TestDb::new();
+    let mut config = test_config(&db.url);
+    config.public_url = Some("https://scim.example.com".into());
+    let app = TestApp::with_config(config);
+    let token = seed_token(&db, &["admin:scim"]);
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(&json!({"schemas": [USER], "userName": "loc"})),
+    );
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let want = format!("https://scim.example.com/scim/v2/Users/{id}");
+    assert_eq!(r.json()["meta"]["location"], want);
+    assert_eq!(r.header("location"), Some(want.as_str()));
+    let spc = get(&app.url("/scim/v2/ServiceProviderConfig"), None).json();
+    assert_eq!(
+        spc["meta"]["location"],
+        "https://scim.example.com/scim/v2/ServiceProviderConfig"
+    );
+}
