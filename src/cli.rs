@@ -3,6 +3,8 @@
 //! including while a server runs on the same data directory.
 
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use diesel::pg::PgConnection;
@@ -37,6 +39,10 @@ pub enum Command {
     /// Create and list organizations (tenants).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Write a consistent dump of the database to FILE (the server may run).
+    Backup { file: std::path::PathBuf },
+    /// Restore a dump made by `backup` into an empty database, then migrate.
+    Restore { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +118,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("migrations applied");
             Ok(())
         }
+        Command::Backup { file } => {
+            let db = Database::open(&config, Role::Command).map_err(CliError::new)?;
+            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+                .map_err(CliError::new)
+                .and_then(|bin| crate::backup::backup(&db.url, &bin, &file).map_err(CliError::new));
+            db.close();
+            result?;
+            println!("Wrote a backup to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let db = Database::open_unmigrated(&config, Role::Command).map_err(CliError::new)?;
+            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+                .map_err(CliError::new)
+                .and_then(|bin| crate::backup::restore(&db.url, &bin, &file).map_err(CliError::new))
+                .and_then(|()| {
+                    crate::store::migrate::run_pending(&db.url)
+                        .map(|_| ())
+                        .map_err(CliError::new)
+                });
+            db.close();
+            result?;
+            println!("Restored {}", file.display());
+            Ok(())
+        }
         Command::Token(t) => with_db(&config, |conn| token_command(conn, t, &clock)),
         Command::Org(o) => with_db(&config, |conn| org_command(conn, o, &clock)),
     }
@@ -152,11 +183,27 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
     log::info!("scimd listening on http://{}", config.listen);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let state = AppState::new(pool, config, clock);
-    let result = actix_web::rt::System::new()
-        .block_on(async move { crate::server::start(state, listener, workers)?.await });
+    let fatal = Arc::new(AtomicBool::new(false));
+    let result = actix_web::rt::System::new().block_on(async {
+        let server = crate::server::start(state, listener, workers)?;
+        let handle = server.handle();
+        let flag = fatal.clone();
+        db.supervise(move || {
+            flag.store(true, Ordering::SeqCst);
+            // Sends the stop command now; the future only reports completion.
+            drop(handle.stop(true));
+        });
+        server.await
+    });
     log::info!("scimd stopped accepting requests");
     db.close();
-    result.map_err(|e| CliError::new(format!("server error: {e}")))
+    result.map_err(|e| CliError::new(format!("server error: {e}")))?;
+    if fatal.load(Ordering::SeqCst) {
+        return Err(CliError::new(
+            "stopped: the embedded PostgreSQL cluster could not be restarted",
+        ));
+    }
+    Ok(())
 }
 
 fn org_id(conn: &mut PgConnection, name: &str) -> Result<Uuid, CliError> {

@@ -12,6 +12,10 @@
 //! | `SCIMD_DB_POOL_SIZE` | 10 | connections in the pool |
 //! | `SCIMD_DB_ACQUIRE_TIMEOUT_MS` | 2000 | how long a request waits for a pooled connection |
 //! | `SCIMD_DB_STATEMENT_TIMEOUT_MS` | 10000 | `statement_timeout` on every connection |
+//! | `SCIMD_SHUTDOWN_TIMEOUT_SECS` | 30 | how long SIGTERM waits for in-flight requests |
+//! | `SCIMD_CLIENT_TIMEOUT_MS` | 5000 | time a client has to send the request head |
+//! | `SCIMD_BODY_TIMEOUT_MS` | 30000 | time a client has to send the request body |
+//! | `SCIMD_MAX_CONNECTIONS` | 1024 | open client connections per worker |
 //! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
 //! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
 
@@ -87,6 +91,38 @@ pub struct ConfigArgs {
         global = true
     )]
     pub db_statement_timeout_ms: u64,
+    /// Seconds SIGTERM/SIGINT waits for in-flight requests before exiting.
+    #[arg(
+        long,
+        env = "SCIMD_SHUTDOWN_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub shutdown_timeout_secs: u64,
+    /// Milliseconds a client has to send the request line and headers.
+    #[arg(
+        long,
+        env = "SCIMD_CLIENT_TIMEOUT_MS",
+        default_value_t = 5000,
+        global = true
+    )]
+    pub client_timeout_ms: u64,
+    /// Milliseconds a client has to send the request body.
+    #[arg(
+        long,
+        env = "SCIMD_BODY_TIMEOUT_MS",
+        default_value_t = 30000,
+        global = true
+    )]
+    pub body_timeout_ms: u64,
+    /// Open client connections per worker; more wait in the accept queue.
+    #[arg(
+        long,
+        env = "SCIMD_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
     /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
     #[arg(long, env = "SCIMD_PG_BIN", global = true)]
     pub pg_bin: Option<PathBuf>,
@@ -102,6 +138,10 @@ pub struct Config {
     pub db_pool_size: u32,
     pub db_acquire_timeout: Duration,
     pub db_statement_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub client_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
     pub pg_bin: Option<PathBuf>,
 }
 
@@ -156,6 +196,15 @@ impl ConfigArgs {
                 "SCIMD_DB_ACQUIRE_TIMEOUT_MS must be greater than 0".into(),
             ));
         }
+        for (name, v) in [
+            ("SCIMD_CLIENT_TIMEOUT_MS", self.client_timeout_ms),
+            ("SCIMD_BODY_TIMEOUT_MS", self.body_timeout_ms),
+            ("SCIMD_MAX_CONNECTIONS", self.max_connections as u64),
+        ] {
+            if v == 0 {
+                return Err(ConfigError(format!("{name} must be greater than 0")));
+            }
+        }
         let database_url = self
             .database_url
             .filter(|u| !u.trim().is_empty())
@@ -172,6 +221,10 @@ impl ConfigArgs {
             db_pool_size: self.db_pool_size,
             db_acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             db_statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            shutdown_timeout: Duration::from_secs(self.shutdown_timeout_secs),
+            client_timeout: Duration::from_millis(self.client_timeout_ms),
+            body_timeout: Duration::from_millis(self.body_timeout_ms),
+            max_connections: self.max_connections,
             pg_bin: self.pg_bin,
         })
     }

@@ -5,6 +5,8 @@
 
 use std::fs::{self, File, TryLockError};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -41,21 +43,23 @@ pub enum BootError {
 
 pub struct Database {
     pub url: String,
-    /// The cluster, when this process started it and so must stop it.
-    started: Option<Cluster>,
+    /// The embedded cluster, when this process owns it and so must stop it.
+    owned: Option<Arc<Cluster>>,
+    /// Set when shutting down, so the supervisor does not restart the
+    /// cluster that `close` is stopping.
+    closing: Arc<AtomicBool>,
     _lock: Option<File>,
 }
 
+/// How often the supervisor checks that the embedded cluster is alive.
+const SUPERVISE_EVERY: Duration = Duration::from_secs(1);
+/// Attempts to restart a dead cluster; its orphaned backends may need a few
+/// seconds to notice the postmaster died and release shared memory.
+const RESTART_ATTEMPTS: usize = 10;
+
 impl Database {
     pub fn open(config: &Config, role: Role) -> Result<Database, BootError> {
-        let db = match &config.database_url {
-            Some(url) => Database {
-                url: url.expose().to_string(),
-                started: None,
-                _lock: None,
-            },
-            None => open_embedded(config, role)?,
-        };
+        let db = Self::open_unmigrated(config, role)?;
         let applied = migrate::run_pending(&db.url)?;
         if applied > 0 {
             log::info!("applied {applied} database migration(s)");
@@ -63,9 +67,50 @@ impl Database {
         Ok(db)
     }
 
-    /// Stops the embedded cluster if this process started it.
+    /// Opens the database without touching its schema (for `restore`).
+    pub fn open_unmigrated(config: &Config, role: Role) -> Result<Database, BootError> {
+        let db = match &config.database_url {
+            Some(url) => Database {
+                url: url.expose().to_string(),
+                owned: None,
+                closing: Arc::new(AtomicBool::new(false)),
+                _lock: None,
+            },
+            None => open_embedded(config, role)?,
+        };
+        Ok(db)
+    }
+
+    /// Watches the embedded cluster (if this process owns one): when its
+    /// postmaster dies, starts it again, which runs PostgreSQL's crash
+    /// recovery; when that fails, logs why and calls `fatal`, so the process
+    /// exits non-zero for its service manager instead of serving 503s forever.
+    pub fn supervise(&self, fatal: impl Fn() + Send + 'static) {
+        let (Some(cluster), closing) = (self.owned.clone(), self.closing.clone()) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            while !closing.load(Ordering::SeqCst) {
+                std::thread::sleep(SUPERVISE_EVERY);
+                if closing.load(Ordering::SeqCst) || cluster.is_running() {
+                    continue;
+                }
+                log::error!("the embedded PostgreSQL cluster is not running; restarting it");
+                if restart(&cluster, &closing) {
+                    log::warn!("the embedded PostgreSQL cluster is running again");
+                } else if !closing.load(Ordering::SeqCst) {
+                    log::error!("cannot restart the embedded PostgreSQL cluster; exiting");
+                    fatal();
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Stops the embedded cluster if this process owns it.
     pub fn close(self) {
-        if let Some(cluster) = self.started {
+        self.closing.store(true, Ordering::SeqCst);
+        if let Some(cluster) = self.owned {
             log::info!("stopping the embedded PostgreSQL cluster");
             if let Err(e) = cluster.stop() {
                 log::error!("could not stop the embedded PostgreSQL cluster: {e}");
@@ -94,11 +139,31 @@ fn open_embedded(config: &Config, role: Role) -> Result<Database, BootError> {
     };
     store::ensure_database(&cluster.url("postgres"), DB_NAME)?;
     let url = cluster.url(DB_NAME);
+    // A server owns the cluster even when it found it running (left behind
+    // by a killed scimd); a command only stops what it started itself.
+    let owned = started || (exclusive && role == Role::Server);
     Ok(Database {
         url,
-        started: started.then_some(cluster),
+        owned: owned.then(|| Arc::new(cluster)),
+        closing: Arc::new(AtomicBool::new(false)),
         _lock: Some(lock),
     })
+}
+
+fn restart(cluster: &Cluster, closing: &AtomicBool) -> bool {
+    for attempt in 1..=RESTART_ATTEMPTS {
+        if closing.load(Ordering::SeqCst) {
+            return false;
+        }
+        match cluster.start() {
+            Ok(_) => return true,
+            Err(e) => {
+                log::warn!("restart attempt {attempt}/{RESTART_ATTEMPTS} failed: {e}");
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        }
+    }
+    false
 }
 
 /// The server holds an exclusive lock for its lifetime; the kernel drops it

@@ -4,6 +4,7 @@
 //! `scim`; `store` → `scim` types; `scim` is pure protocol code.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -21,6 +21,11 @@ pub fn start_with(
     workers: usize,
     extra: fn(&mut web::ServiceConfig),
 ) -> std::io::Result<Server> {
+    let (shutdown, client_timeout, max_conn) = (
+        state.config.shutdown_timeout,
+        state.config.client_timeout,
+        state.config.max_connections,
+    );
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -30,6 +35,10 @@ pub fn start_with(
             .configure(crate::http::configure)
     })
     .workers(workers)
+    .shutdown_timeout(shutdown.as_secs())
+    .client_request_timeout(client_timeout)
+    .client_disconnect_timeout(client_timeout)
+    .max_connections(max_conn)
     .listen(listener)?
     .run();
     Ok(server)

@@ -59,7 +59,13 @@ pub fn find_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
     if let Some(path) = std::env::var_os("PATH") {
         for d in std::env::split_paths(&path) {
             if has_tools(&d) {
-                return Ok(d);
+                // Follow links (e.g. /usr/local/bin/initdb) to the real
+                // installation, which also holds pg_dump and pg_restore.
+                let real = fs::canonicalize(d.join("initdb"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf))
+                    .filter(|r| has_tools(r));
+                return Ok(real.unwrap_or(d));
             }
         }
     }
@@ -78,6 +84,22 @@ pub fn find_bin_dir(explicit: Option<&Path>) -> Result<PathBuf, EmbeddedError> {
         .pop()
         .map(|(_, d)| d)
         .ok_or(EmbeddedError::BinariesNotFound)
+}
+
+/// A PostgreSQL client tool (`pg_dump`, `pg_restore`): beside the server
+/// binaries when it is there, else wherever PATH has it.
+pub fn find_tool(bin_dir: &Path, tool: &str) -> PathBuf {
+    let beside = bin_dir.join(tool);
+    if beside.is_file() {
+        return beside;
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(tool))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or(beside)
 }
 
 /// Who the server binaries run as: ourselves, or `postgres` when we are root.

@@ -142,14 +142,47 @@ where
     .map_err(|e| StoreError::Unavailable(format!("blocking pool: {e}")))?
 }
 
+/// How often a transaction that lost a serialization conflict or a deadlock
+/// is tried in all, before the client is told to retry (503).
+const TX_ATTEMPTS: usize = 3;
+
 /// Like [`run`], inside one transaction: everything `f` writes commits
-/// together or not at all.
-pub async fn in_tx<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
+/// together or not at all. A transaction that PostgreSQL aborts for a
+/// serialization failure or a deadlock rolled back completely, so it is
+/// simply run again, a bounded number of times.
+pub async fn in_tx<T, F>(pool: &PgPool, mut f: F) -> Result<T, StoreError>
 where
-    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    F: FnMut(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    run(pool, move |conn| conn.transaction(f)).await
+    run(pool, move |conn| {
+        let mut attempt = 1;
+        loop {
+            match conn.transaction(&mut f) {
+                Err(StoreError::Db(e)) if is_transient(&e) => {
+                    if attempt >= TX_ATTEMPTS {
+                        return Err(StoreError::Unavailable(format!(
+                            "transaction aborted {attempt} times: {e}"
+                        )));
+                    }
+                    log::info!("retrying a transaction after: {e}");
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    })
+    .await
+}
+
+/// Errors after which the whole transaction was rolled back by the server
+/// and running it again may succeed.
+fn is_transient(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
 }
 
 /// Checks the database answers; `/ready` uses it.

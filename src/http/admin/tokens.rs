@@ -36,7 +36,7 @@ async fn create(
     let new = body.into_inner().check(now).map_err(ApiError::Validation)?;
     let (org, actor) = (auth.org_id, auth.actor());
     let created = store::in_tx(&state.pool, move |conn| {
-        tokens::issue(conn, org, new, &actor, now).map_err(|e| match e {
+        tokens::issue(conn, org, new.clone(), &actor, now).map_err(|e| match e {
             IssueError::Store(s) => s,
             IssueError::Crypto(c) => StoreError::Unavailable(c),
         })

@@ -155,6 +155,11 @@ impl FromRequest for ScimBody {
             }),
         };
         let bytes = web::Bytes::from_request(req, payload);
+        let timeout = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(std::time::Duration::from_secs(30), |s| {
+                s.config.body_timeout
+            });
         Box::pin(async move {
             if !content_type_ok {
                 return Err(ScimError::new(
@@ -164,7 +169,11 @@ impl FromRequest for ScimBody {
                 )
                 .into());
             }
-            let bytes = bytes.await.map_err(|e| {
+            // A client that trickles its body must not hold a worker forever.
+            let bytes = actix_web::rt::time::timeout(timeout, bytes)
+                .await
+                .map_err(|_| ScimError::new(408, None, "timed out reading the request body"))?;
+            let bytes = bytes.map_err(|e| {
                 if let Some(PayloadError::Overflow) = e.as_error::<PayloadError>() {
                     ScimError::too_large(format!(
                         "request body exceeds maxPayloadSize ({MAX_PAYLOAD_SIZE} bytes)"

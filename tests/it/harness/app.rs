@@ -33,6 +33,10 @@ pub fn test_config(db_url: &str) -> Config {
         db_pool_size: 4,
         db_acquire_timeout: Duration::from_secs(2),
         db_statement_timeout: Duration::from_secs(10),
+        shutdown_timeout: Duration::from_secs(5),
+        client_timeout: Duration::from_secs(5),
+        body_timeout: Duration::from_secs(30),
+        max_connections: 1024,
         pg_bin: None,
     }
 }
