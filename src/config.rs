@@ -10,7 +10,7 @@
 //! | `SCIMD_PUBLIC_URL` | unset | external base URL (`https://scim.example.com`), for `meta.location` |
 //! | `AUTH_SECRET` | unset | a static bearer credential equal to an `all` token of `default` (≥ 32 chars) |
 //! | `SCIMD_DB_POOL_SIZE` | 10 | connections in the pool |
-//! | `SCIMD_DB_ACQUIRE_TIMEOUT_MS` | 2000 | how long a request waits for a pooled connection |
+//! | `SCIMD_DB_ACQUIRE_TIMEOUT_MS` | 1500 | how long a request waits for a pooled connection |
 //! | `SCIMD_DB_STATEMENT_TIMEOUT_MS` | 10000 | `statement_timeout` on every connection |
 //! | `SCIMD_SHUTDOWN_TIMEOUT_SECS` | 30 | how long SIGTERM waits for in-flight requests |
 //! | `SCIMD_CLIENT_TIMEOUT_MS` | 5000 | time a client has to send the request head |
@@ -79,7 +79,7 @@ pub struct ConfigArgs {
     #[arg(
         long,
         env = "SCIMD_DB_ACQUIRE_TIMEOUT_MS",
-        default_value_t = 2000,
+        default_value_t = 1500,
         global = true
     )]
     pub db_acquire_timeout_ms: u64,

@@ -7,8 +7,11 @@
 mod harness;
 
 mod auth;
+mod concurrency;
 mod embedded;
 mod fixtures;
+mod hostile;
 mod migrations;
+mod outage;
 mod resources;
 mod tokens;

@@ -1,4 +1,5 @@
 pub mod app;
+pub mod chaos;
 pub mod client;
 pub mod pg;
 

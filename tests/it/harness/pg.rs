@@ -63,6 +63,11 @@ fn spawn_watchdog(root: &std::path::Path, pgdata: &std::path::Path) {
     std::mem::forget(_watchdog);
 }
 
+/// The test cluster's Unix socket, for the chaos proxy to forward to.
+pub fn socket_path() -> std::path::PathBuf {
+    shared().cluster.dir().join(".s.PGSQL.5432")
+}
+
 /// A database of its own for one test, migrated, dropped on drop.
 pub struct TestDb {
     pub name: String,
