@@ -231,3 +231,91 @@ fn declared_schemas<'b>(
 
 #[cfg(test)]
 mod tests;
+
+/// Fuzzing by property: validation of arbitrary JSON never panics, and what
+/// it accepts is a fixed point (validating the output again gives the same
+/// document). `PROPTEST_CASES=100000 cargo test schema::fuzz` for a longer run.
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::super::{validate, Registry, WriteMode};
+
+    fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<f64>()
+                .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+            "[a-zA-Z0-9 @.:_$-]{0,12}".prop_map(Value::String),
+            prop_oneof![
+                Just("userName"),
+                Just("emails"),
+                Just("value"),
+                Just("primary"),
+                Just("type"),
+                Just("name"),
+                Just("members"),
+                Just("active"),
+                Just("True"),
+                Just("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"),
+                Just("urn:ietf:params:scim:schemas:core:2.0:User"),
+            ]
+            .prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("schemas".to_string()),
+                            Just("userName".to_string()),
+                            Just("emails".to_string()),
+                            Just("name".to_string()),
+                            Just("members".to_string()),
+                            Just("displayName".to_string()),
+                            Just("value".to_string()),
+                            Just("primary".to_string()),
+                            Just("active".to_string()),
+                            Just(
+                                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+                                    .to_string()
+                            ),
+                            Just("manager".to_string()),
+                            "[a-zA-Z]{1,8}",
+                        ],
+                        inner,
+                    ),
+                    0..6,
+                )
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_json_never_panics_and_accepted_output_is_stable(body in arb_json(), rt_name in prop_oneof![Just("User"), Just("Group")]) {
+            let reg = Registry::new();
+            let rt = reg.resource_type(rt_name).unwrap();
+            if let Ok(doc) = validate(&reg, rt, &body, WriteMode::Create) {
+                let again = validate(&reg, rt, &doc, WriteMode::Create);
+                prop_assert_eq!(again.as_ref().ok(), Some(&doc));
+            }
+        }
+
+        #[test]
+        fn user_shaped_json_never_panics(extra in arb_json()) {
+            let reg = Registry::new();
+            let rt = reg.resource_type("User").unwrap();
+            let mut body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "f"});
+            if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
+                b.extend(e);
+            }
+            let _ = validate(&reg, rt, &body, WriteMode::Create);
+        }
+    }
+}
