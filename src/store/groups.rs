@@ -22,6 +22,7 @@ pub struct StoredGroup {
     pub meta: Meta,
     /// `None` when the caller did not ask for members (they were not read).
     pub members: Option<Vec<MemberRef>>,
+    pub member_count: i64,
 }
 
 /// How a write changes membership.
@@ -51,6 +52,7 @@ struct Row {
     created_at: DateTime<Utc>,
     last_modified: DateTime<Utc>,
     version: i64,
+    member_count: i64,
 }
 
 impl Row {
@@ -64,6 +66,7 @@ impl Row {
                 version: self.version,
             },
             members,
+            member_count: self.member_count,
         }
     }
 }
@@ -134,7 +137,10 @@ pub fn create(
             scim_groups::version.eq(1i64),
         ))
         .execute(conn)?;
-    members::add(conn, id, &resolved)?;
+    let added = members::add(conn, id, &resolved)? as i64;
+    diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
+        .set(scim_groups::member_count.eq(added))
+        .execute(conn)?;
     Ok(StoredGroup {
         id,
         doc,
@@ -144,6 +150,7 @@ pub fn create(
             version: 1,
         },
         members: None,
+        member_count: added,
     })
 }
 
@@ -192,15 +199,16 @@ fn check_precondition(cond: Option<&EtagCondition>, version: i64) -> Result<(), 
     }
 }
 
-/// Applies a membership change; returns whether any row changed.
+/// Applies a membership change; returns the change in member count and
+/// whether any row changed.
 fn apply_members(
     conn: &mut PgConnection,
     org: Uuid,
     group: Uuid,
     change: &MembersChange,
-) -> Result<bool, StoreError> {
+) -> Result<(i64, bool), StoreError> {
     let (add, remove) = match change {
-        MembersChange::Keep => return Ok(false),
+        MembersChange::Keep => return Ok((0, false)),
         MembersChange::Delta { add, remove } => (dedup(add), dedup(remove)),
         MembersChange::Replace(ids) => {
             let wanted: HashSet<Uuid> = ids.iter().copied().collect();
@@ -221,7 +229,7 @@ fn apply_members(
     let removed = members::remove(conn, group, &remove)?;
     let resolved = members::resolve(conn, org, &add)?;
     let added = members::add(conn, group, &resolved)?;
-    Ok(removed + added > 0)
+    Ok((added as i64 - removed as i64, removed + added > 0))
 }
 
 /// Replaces or patches a group under a row lock, checking `If-Match`. The
@@ -238,18 +246,20 @@ pub fn update_with(
     let current = lock(conn, org, id)?;
     check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
-    let members_changed = apply_members(conn, org, id, &write.members)?;
+    let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
     if write.doc == current.doc && !members_changed {
         return Ok(current);
     }
     let cols = columns(&write.doc)?;
     let version = current.meta.version + 1;
+    let member_count = current.member_count + count_delta;
     diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
         .set((
             &cols,
             scim_groups::doc.eq(&write.doc),
             scim_groups::last_modified.eq(now),
             scim_groups::version.eq(version),
+            scim_groups::member_count.eq(member_count),
         ))
         .execute(conn)?;
     Ok(StoredGroup {
@@ -261,6 +271,7 @@ pub fn update_with(
             version,
         },
         members: None,
+        member_count,
     })
 }
 
@@ -274,9 +285,23 @@ pub fn delete(
 ) -> Result<(), StoreError> {
     let current = lock(conn, org, id)?;
     check_precondition(if_match, current.meta.version)?;
-    diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(id)))
-        .execute(conn)?;
+    remove_from_all_groups(conn, id)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;
+    Ok(())
+}
+
+/// Removes `member` from every group it belongs to, keeping their member
+/// counts right. Used when a user or group is deleted.
+pub fn remove_from_all_groups(conn: &mut PgConnection, member: Uuid) -> Result<(), StoreError> {
+    let groups: Vec<Uuid> =
+        diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(member)))
+            .returning(scim_group_members::group_id)
+            .get_results(conn)?;
+    if !groups.is_empty() {
+        diesel::update(scim_groups::table.filter(scim_groups::id.eq_any(&groups)))
+            .set(scim_groups::member_count.eq(scim_groups::member_count - 1))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

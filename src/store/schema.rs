@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamptz,
         last_modified -> Timestamptz,
         version -> Int8,
+        member_count -> Int8,
     }
 }
 

@@ -7,7 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::members;
-use super::schema::{scim_group_members, scim_users};
+use super::schema::scim_users;
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
@@ -239,8 +239,7 @@ pub fn delete(
 ) -> Result<(), StoreError> {
     let current = lock(conn, org, id)?;
     check_precondition(if_match, current.meta.version)?;
-    diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(id)))
-        .execute(conn)?;
+    super::groups::remove_from_all_groups(conn, id)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
     Ok(())
 }

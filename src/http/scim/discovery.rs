@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// What this build really supports; update it with each feature.
 pub fn features() -> Features {
     Features {
-        patch: false,
+        patch: true,
         bulk: None,
         filter_max_results: None,
         sort: false,

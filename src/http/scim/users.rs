@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::resource("/Users/{id}")
             .route(web::get().to(get))
             .route(web::put().to(replace))
-            .route(web::patch().to(|| async { super::not_implemented("PATCH") }))
+            .route(web::patch().to(patch))
             .route(web::delete().to(delete))
             .default_service(web::to(method_not_allowed)),
     );
@@ -200,6 +200,42 @@ fn groups_if(
             .remove(&id)
             .unwrap_or_default(),
     ))
+}
+
+/// PATCH (RFC 7644 §3.5.2): the pure engine applies the operations to the
+/// stored document inside the transaction that holds the row lock; the
+/// result is validated like a PUT before it is stored.
+async fn patch(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let ops = crate::scim::patch::parse_request(&body.0)?;
+    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
+    let if_match = condition(&req, header::IF_MATCH);
+    let reg = ctx.state.registry.clone();
+    let with_groups = wants_groups(&ctx, &p)?;
+    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
+        let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
+            let rt = user_type(&reg)?;
+            let outcome = crate::scim::patch::apply(&reg, rt, &current.doc, &ops)?;
+            let mode = WriteMode::Replace {
+                existing: &current.doc,
+            };
+            let mut doc = validate(&reg, rt, &outcome.doc, mode)?;
+            let password_hash = take_password(&mut doc)?;
+            Ok(UserWrite { doc, password_hash })
+        })?;
+        let groups = groups_if(conn, org, id, with_groups)?;
+        Ok((user, groups))
+    })
+    .await?;
+    let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
+    Ok(resource_response(StatusCode::OK, &json, user.meta.version))
 }
 
 async fn delete(

@@ -1,0 +1,1 @@
+ALTER TABLE scim_groups DROP COLUMN member_count;

@@ -1,0 +1,231 @@
+//! JSON plumbing for the PATCH engine: case-insensitive member access
+//! (RFC 7643 §2.1 makes attribute names case-insensitive), value
+//! normalization against an attribute definition, and value equality as
+//! RFC 7644 §3.5.2.1 needs it to skip duplicate values on `add`.
+//!
+//! Normalization here is deliberately shallow: it puts names in their
+//! canonical spelling and turns Entra ID's `"True"` / `"False"` into booleans,
+//! because the engine itself compares values (duplicates, `primary`). Type
+//! checking proper is `schema::validate`'s job and is not repeated.
+
+use serde_json::{Map, Value};
+
+use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::schema::{AttrType, AttributeDef, Mutability};
+
+/// Removes and returns the member named `name`, whatever its case. A stored
+/// document has one spelling per name; should it hold several, all go, so the
+/// canonical one written back is the only one left.
+pub(super) fn take_ci(map: &mut Map<String, Value>, name: &str) -> Option<Value> {
+    let exact = map.remove(name);
+    let others: Vec<String> = map
+        .keys()
+        .filter(|k| k.eq_ignore_ascii_case(name))
+        .cloned()
+        .collect();
+    let mut found = exact;
+    for key in others {
+        let value = map.remove(&key);
+        found = found.or(value);
+    }
+    found
+}
+
+/// Member lookup ignoring case, preferring the exact spelling.
+pub(super) fn get_ci<'m>(map: &'m Map<String, Value>, name: &str) -> Option<&'m Value> {
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+/// Writes `value` under `name`, or removes the member when there is nothing
+/// to keep: unassigned (`None`, null, `[]`, `{}`) is not stored, per RFC 7643
+/// §2.5.
+pub(super) fn put(map: &mut Map<String, Value>, name: &str, value: Option<Value>) {
+    take_ci(map, name);
+    if let Some(value) = value.filter(|v| !is_unassigned(v)) {
+        map.insert(name.to_string(), value);
+    }
+}
+
+pub(super) fn is_unassigned(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(members) => members.is_empty(),
+        _ => false,
+    }
+}
+
+/// JSON equality with object keys compared case-insensitively, so that a
+/// client's `{"Value": "x"}` duplicates a stored `{"value": "x"}`.
+pub(super) fn eq_ci(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| get_ci(y, k).is_some_and(|w| eq_ci(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| eq_ci(v, w))
+        }
+        _ => a == b,
+    }
+}
+
+/// The elements a value stands for when written to a multi-valued attribute:
+/// an array's items, or the value itself (Okta sends one object where an
+/// array belongs). Nulls stand for nothing.
+pub(super) fn elements(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().filter(|v| !v.is_null()).collect(),
+        Value::Null => Vec::new(),
+        single => vec![single],
+    }
+}
+
+/// Entra ID sends booleans as `"True"` / `"False"`. Converting here (and not
+/// only in `validate`) lets `primary` and duplicate checks see real booleans.
+pub(super) fn coerce_scalar(def: &AttributeDef, value: &Value) -> Value {
+    match (def.attr_type, value) {
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
+            Value::Bool(true)
+        }
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
+            Value::Bool(false)
+        }
+        _ => value.clone(),
+    }
+}
+
+/// The members of a complex value under their canonical names. A bare
+/// scalar for a complex attribute with a `value` sub-attribute means
+/// `{"value": scalar}` (Entra ID's `manager`), as `validate` reads it too.
+///
+/// readOnly sub-attributes are dropped: `validate` would ignore them anyway
+/// (RFC 7644 §3.5.1), and keeping them would let `manager.displayName` ride
+/// along into the document. Nulls are kept, because in a merge they mean
+/// "clear this sub-attribute"; unknown names are kept as written so that
+/// `validate` reports them.
+pub(super) fn complex_members(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+) -> ScimResult<Map<String, Value>> {
+    let mut out = Map::new();
+    match value {
+        Value::Object(members) => {
+            for (key, v) in members {
+                match def.sub_attribute(key) {
+                    Some(sub) if sub.mutability == Mutability::ReadOnly => {}
+                    Some(sub) => {
+                        put_raw(&mut out, sub.name, normalize(sub, v, path)?);
+                    }
+                    None => put_raw(&mut out, key, v.clone()),
+                }
+            }
+        }
+        Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+            let sub = def
+                .sub_attribute("value")
+                .ok_or_else(|| not_complex(path, value))?;
+            out.insert(sub.name.to_string(), coerce_scalar(sub, value));
+        }
+        Value::Array(_) | Value::Null => return Err(not_complex(path, value)),
+    }
+    Ok(out)
+}
+
+/// Like [`put`] but keeps nulls (merge markers).
+fn put_raw(map: &mut Map<String, Value>, name: &str, value: Value) {
+    take_ci(map, name);
+    map.insert(name.to_string(), value);
+}
+
+/// One value of `def` (an element, for a multi-valued one), normalized: a
+/// complex value gets canonical names without nulls, a scalar its boolean
+/// coerced.
+pub(super) fn normalize(def: &AttributeDef, value: &Value, path: &str) -> ScimResult<Value> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    if !def.is_complex() {
+        return Ok(coerce_scalar(def, value));
+    }
+    let mut members = complex_members(def, value, path)?;
+    members.retain(|_, v| !v.is_null());
+    Ok(Value::Object(members))
+}
+
+fn not_complex(path: &str, value: &Value) -> ScimError {
+    let kind = match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    ScimError::invalid_value(format!(
+        "'{path}' is a complex attribute; its value must be a JSON object, not {kind}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::Registry;
+    use serde_json::json;
+
+    #[test]
+    fn take_ci_removes_every_spelling() {
+        let mut map = json!({"userName": "a", "USERNAME": "b", "x": 1})
+            .as_object()
+            .cloned()
+            .unwrap();
+        assert!(take_ci(&mut map, "username").is_some());
+        assert_eq!(Value::Object(map), json!({"x": 1}));
+    }
+
+    #[test]
+    fn eq_ci_ignores_key_case_only() {
+        assert!(eq_ci(
+            &json!({"Value": "x", "TYPE": "work"}),
+            &json!({"value": "x", "type": "work"})
+        ));
+        assert!(!eq_ci(&json!({"value": "X"}), &json!({"value": "x"})));
+        assert!(!eq_ci(
+            &json!({"value": "x"}),
+            &json!({"value": "x", "a": 1})
+        ));
+        assert!(eq_ci(&json!([{"A": 1}]), &json!([{"a": 1}])));
+    }
+
+    #[test]
+    fn normalize_canonicalizes_and_coerces() {
+        let reg = Registry::new();
+        let user = reg.schema(crate::scim::schema::USER_SCHEMA).unwrap();
+        let emails = user.attribute("emails").unwrap();
+        let v = normalize(
+            emails,
+            &json!({"VALUE": "a@x", "Primary": "True", "display": null}),
+            "emails",
+        )
+        .unwrap();
+        assert_eq!(v, json!({"value": "a@x", "primary": true}));
+        let active = user.attribute("active").unwrap();
+        assert_eq!(
+            normalize(active, &json!("False"), "active").unwrap(),
+            json!(false)
+        );
+        assert_eq!(
+            normalize(active, &json!("maybe"), "active").unwrap(),
+            json!("maybe")
+        );
+        let name = user.attribute("name").unwrap();
+        let err = normalize(name, &json!([1]), "name").unwrap_err();
+        assert!(err.detail.contains("complex"), "{err}");
+    }
+}
