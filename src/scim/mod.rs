@@ -1,10 +1,12 @@
 //! Pure SCIM protocol code: no HTTP, no SQL. Everything here takes its inputs
 //! (including `now`) as arguments and can be tested without a server.
 
+pub mod cursor;
 pub mod discovery;
 pub mod error;
 pub mod etag;
 pub mod filter;
+pub mod list;
 pub mod patch;
 pub mod path;
 pub mod resource;

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+pub mod query;
 pub mod schema;
 pub mod tokens;
 pub mod users;

@@ -13,5 +13,6 @@ mod fixtures;
 mod hostile;
 mod migrations;
 mod outage;
+mod query;
 mod resources;
 mod tokens;

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::{method_not_allowed, scim_json, Ctx, Params, MAX_COUNT, MAX_PAYLOAD_SIZE};
+use super::{method_not_allowed, scim_json, Ctx, Params, MAX_PAYLOAD_SIZE};
 use crate::http::error::ScimFailure;
 use crate::scim::discovery::{list_response, service_provider_config, Features};
 use crate::scim::error::ScimError;
@@ -30,17 +30,16 @@ pub fn features() -> Features {
     Features {
         patch: true,
         bulk: None,
-        filter_max_results: None,
-        sort: false,
+        filter_max_results: Some(crate::scim::list::MAX_RESULTS),
+        sort: true,
         change_password: true,
         etag: true,
         max_payload_size: MAX_PAYLOAD_SIZE,
-        pagination: None,
+        pagination: Some(crate::scim::cursor::pagination_config()),
     }
 }
 
 async fn spc(ctx: Ctx) -> HttpResponse {
-    let _ = MAX_COUNT;
     scim_json(
         StatusCode::OK,
         &service_provider_config(&features(), &ctx.base),

@@ -12,15 +12,15 @@ use super::{
 };
 use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
-use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
+use crate::scim::list::ListQuery;
 use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
     needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
 };
-use crate::store;
 use crate::store::groups::{self, GroupWrite, MembersChange, StoredGroup};
 use crate::store::members::MemberKind;
+use crate::store::{self, query};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -302,20 +302,37 @@ async fn list(
     ctx: Ctx,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let page = super::SimplePage::from_params(&params)?;
-    let org = auth.org_id;
-    let with_members = wants_members(&ctx, &page.projection)?;
-    let (offset, limit) = (page.start_index - 1, page.count);
-    let (total, items) = store::run(&ctx.state.pool, move |conn| {
-        groups::list(conn, org, offset, limit, with_members)
-    })
-    .await?;
-    let resources = items
-        .iter()
-        .map(|g| to_json(&ctx, g, &page.projection))
-        .collect::<Result<Vec<_>, _>>()?;
+    let q = ListQuery::from_pairs(&params.0)?;
     Ok(scim_json(
         StatusCode::OK,
-        &list_response(total, page.start_index, resources),
+        &search(&ctx, auth.org_id, q).await?,
+    ))
+}
+
+/// A ListResponse of groups for `q`; members are read (for the whole page in
+/// one query) only when they are returned.
+pub async fn search(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<Value, ScimFailure> {
+    let projection = Projection {
+        attributes: q.attributes.clone(),
+        excluded: q.excluded.clone(),
+    };
+    let with_members = wants_members(ctx, &projection)?;
+    let (reg, now) = (ctx.state.registry.clone(), ctx.state.clock.now());
+    let cursor_mode = q.cursor.is_some();
+    let start_index = q.start_index;
+    let page = store::run(&ctx.state.pool, move |conn| {
+        query::list_groups(conn, org, &reg, &q, now, with_members)
+    })
+    .await?;
+    let resources = page
+        .items
+        .iter()
+        .map(|g| to_json(ctx, g, &projection))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(super::page_response(
+        page,
+        resources,
+        cursor_mode,
+        start_index,
     ))
 }

@@ -4,6 +4,7 @@
 
 mod discovery;
 mod groups;
+mod search;
 mod users;
 
 use std::future::{ready, Future, Ready};
@@ -17,6 +18,7 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::error::{scim_error_response, ScimFailure, SCIM_CONTENT_TYPE};
+use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
 use crate::scim::etag::{etag, EtagCondition};
 use crate::scim::path::AttrPath;
@@ -32,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope("/scim/v2")
             .app_data(web::PayloadConfig::new(MAX_PAYLOAD_SIZE))
             .configure(discovery::configure)
+            // Before the resources: `/Users/.search` must not match `/Users/{id}`.
+            .configure(search::configure)
             .configure(users::configure)
             .configure(groups::configure)
             .service(
@@ -230,44 +234,25 @@ pub fn resource_id(raw: &str) -> Result<uuid::Uuid, ScimFailure> {
         .map_err(|_| ScimError::not_found(format!("resource {raw} not found")).into())
 }
 
-/// Index paging (RFC 7644 §3.4.2.4) with projection.
-pub struct SimplePage {
-    pub start_index: i64,
-    pub count: i64,
-    pub projection: Projection,
-}
-
-/// Page size when the client names none, and the most it may ask for.
-pub const DEFAULT_COUNT: i64 = 100;
-pub const MAX_COUNT: i64 = 1000;
-
-impl SimplePage {
-    pub fn from_params(params: &Params) -> Result<SimplePage, ScimFailure> {
-        let mut page = SimplePage {
-            start_index: 1,
-            count: DEFAULT_COUNT,
-            projection: Projection::default(),
-        };
-        let mut rest = Vec::new();
-        for (k, v) in &params.0 {
-            let int = || {
-                v.trim().parse::<i64>().map_err(|_| {
-                    ScimFailure(ScimError::invalid_value(format!(
-                        "{k} must be an integer (got {v:?})"
-                    )))
-                })
-            };
-            if k.eq_ignore_ascii_case("startIndex") {
-                // RFC 7644 §3.4.2.4: a value below 1 is read as 1.
-                page.start_index = int()?.max(1);
-            } else if k.eq_ignore_ascii_case("count") {
-                // Negative is read as 0; above the maximum, the maximum.
-                page.count = int()?.clamp(0, MAX_COUNT);
-            } else {
-                rest.push((k.clone(), v.clone()));
-            }
+/// A ListResponse (RFC 7644 §3.4.2) for a page; in cursor paging (RFC 9865)
+/// it carries `nextCursor`/`previousCursor` instead of `startIndex`.
+pub fn page_response<T>(
+    page: crate::store::query::Page<T>,
+    resources: Vec<Value>,
+    cursor_mode: bool,
+    start_index: i64,
+) -> Value {
+    let mut body = list_response(page.total, start_index, resources);
+    if cursor_mode {
+        if let Some(m) = body.as_object_mut() {
+            m.remove("startIndex");
         }
-        page.projection = Params(rest).projection_only()?;
-        Ok(page)
+        if let Some(c) = page.next_cursor {
+            body["nextCursor"] = Value::String(c);
+        }
+        if let Some(c) = page.previous_cursor {
+            body["previousCursor"] = Value::String(c);
+        }
     }
+    body
 }

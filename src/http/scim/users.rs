@@ -11,14 +11,14 @@ use super::{
 use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::auth::hash;
 use crate::http::error::ScimFailure;
-use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
+use crate::scim::list::ListQuery;
 use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
     needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
 };
 use crate::store::users::{self, GroupRef, StoredUser, UserWrite};
-use crate::store::{self, StoreError};
+use crate::store::{self, query, StoreError};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -258,28 +258,44 @@ async fn list(
     ctx: Ctx,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let page = super::SimplePage::from_params(&params)?;
-    let org = auth.org_id;
-    let with_groups = wants_groups(&ctx, &page.projection)?;
-    let (offset, limit) = (page.start_index - 1, page.count);
-    let (total, items, mut groups) = store::run(&ctx.state.pool, move |conn| {
-        let (total, items) = users::list(conn, org, offset, limit)?;
+    let q = ListQuery::from_pairs(&params.0)?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &search(&ctx, auth.org_id, q).await?,
+    ))
+}
+
+/// A ListResponse of users for `q` (list and `.search` alike): one query for
+/// the page, one for the groups of all its users when they are returned.
+pub async fn search(ctx: &Ctx, org: uuid::Uuid, q: ListQuery) -> Result<Value, ScimFailure> {
+    let projection = Projection {
+        attributes: q.attributes.clone(),
+        excluded: q.excluded.clone(),
+    };
+    let with_groups = wants_groups(ctx, &projection)?;
+    let (reg, now) = (ctx.state.registry.clone(), ctx.state.clock.now());
+    let cursor_mode = q.cursor.is_some();
+    let start_index = q.start_index;
+    let (page, mut groups) = store::run(&ctx.state.pool, move |conn| {
+        let page = query::list_users(conn, org, &reg, &q, now)?;
         let groups = if with_groups {
-            let ids: Vec<_> = items.iter().map(|u| u.id).collect();
+            let ids: Vec<_> = page.items.iter().map(|u| u.id).collect();
             Some(users::groups_of(conn, org, &ids)?)
         } else {
             None
         };
-        Ok((total, items, groups))
+        Ok((page, groups))
     })
     .await?;
-    let mut resources = Vec::with_capacity(items.len());
-    for u in &items {
+    let mut resources = Vec::with_capacity(page.items.len());
+    for u in &page.items {
         let g = groups.as_mut().map(|m| m.remove(&u.id).unwrap_or_default());
-        resources.push(to_json(&ctx, u, g.as_deref(), &page.projection)?);
+        resources.push(to_json(ctx, u, g.as_deref(), &projection)?);
     }
-    Ok(scim_json(
-        StatusCode::OK,
-        &list_response(total, page.start_index, resources),
+    Ok(super::page_response(
+        page,
+        resources,
+        cursor_mode,
+        start_index,
     ))
 }

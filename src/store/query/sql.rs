@@ -113,10 +113,14 @@ impl Frag<Bool> {
             .append(other)
             .push(")")
     }
+}
 
-    /// `(NOT a)`; every predicate the translator builds is two-valued (never
-    /// NULL), so this is the logical negation `not` needs.
-    pub fn not(self) -> Self {
+/// `(NOT a)`; every predicate the translator builds is two-valued (never
+/// NULL), so this is the logical negation `not` and `ne` need.
+impl std::ops::Not for Frag<Bool> {
+    type Output = Frag<Bool>;
+
+    fn not(self) -> Frag<Bool> {
         Frag::sql("(NOT ").append(&self).push(")")
     }
 }
@@ -189,7 +193,7 @@ mod tests {
     fn combinators_parenthesise() {
         let a = Frag::truth(true);
         let b = Frag::truth(false);
-        let shown = debug_query::<Pg, _>(&a.clone().and(&b).or(&a).not()).to_string();
+        let shown = debug_query::<Pg, _>(&!a.clone().and(&b).or(&a)).to_string();
         assert!(
             shown.starts_with("(NOT ((TRUE AND FALSE) OR TRUE))"),
             "{shown}"

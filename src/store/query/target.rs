@@ -10,7 +10,7 @@ use diesel::sql_types::Jsonb;
 use super::sql::Frag;
 use crate::scim::filter::{AttrKind, ValueType};
 use crate::scim::path::AttrPath;
-use crate::scim::schema::{AttrType, Registry, ResourceTypeDef, ResolvedAttr, SCHEMAS_ATTR};
+use crate::scim::schema::{AttrType, Registry, ResolvedAttr, ResourceTypeDef, SCHEMAS_ATTR};
 
 /// The two tables that hold resources, and their column names.
 #[derive(Debug, PartialEq, Eq)]
@@ -75,6 +75,23 @@ impl DocAttr<'_> {
             None => f,
         };
         f.push(" -> ").text(self.attr)
+    }
+
+    /// The leaf value of a single-valued attribute (`doc -> $a -> $sub`).
+    pub fn single(&self, table: &Table) -> Frag<Jsonb> {
+        let top = self.top(table);
+        match self.sub {
+            Some(sub) => Frag::sql("(").append(&top).push(" -> ").text(sub).push(")"),
+            None => top,
+        }
+    }
+
+    /// The leaf value inside one element `e.v` of a multi-valued attribute.
+    pub fn in_element(&self) -> Frag<Jsonb> {
+        match self.sub {
+            Some(sub) => Frag::sql("(e.v -> ").text(sub).push(")"),
+            None => Frag::sql("e.v"),
+        }
     }
 }
 
@@ -185,6 +202,15 @@ impl<'r> Ctx<'r> {
         Some(self.column(&r).unwrap_or_else(|| Target::Doc(doc_attr(&r))))
     }
 
+    /// `path` as a document attribute, even when a column also holds it
+    /// (`pr` asks about the document's value: `""` is not present).
+    pub fn doc_attr(&self, path: &AttrPath) -> Option<DocAttr<'r>> {
+        match self.target(path)? {
+            Target::Doc(d) => Some(d),
+            _ => self.reg.resolve(self.rt, path).map(|r| doc_attr(&r)),
+        }
+    }
+
     /// The typed column (or other non-document source) for `r`, if any.
     fn column(&self, r: &ResolvedAttr<'r>) -> Option<Target<'r>> {
         if r.is_extension {
@@ -275,7 +301,11 @@ mod tests {
             assert_eq!(c.target(&path("ID")), Some(Target::Id));
             assert!(matches!(
                 c.target(&path("username")),
-                Some(Target::Text { folded: true, nullable: false, .. })
+                Some(Target::Text {
+                    folded: true,
+                    nullable: false,
+                    ..
+                })
             ));
             assert!(matches!(
                 c.target(&path("externalId")),
@@ -298,7 +328,10 @@ mod tests {
             );
             assert!(matches!(
                 c.target(&path("displayName")),
-                Some(Target::Text { nullable: false, .. })
+                Some(Target::Text {
+                    nullable: false,
+                    ..
+                })
             ));
         });
     }
