@@ -313,6 +313,11 @@ impl Engine<'_> {
             }
         };
         for (key, v) in members {
+            // A client may send the extension object as it appears in a
+            // resource; `schemas` there is bookkeeping, rebuilt at the end.
+            if key.eq_ignore_ascii_case(SCHEMAS_ATTR) {
+                continue;
+            }
             let path = parse_patch_path(&format!("{urn}:{key}"))?;
             self.write_path(root, &path, v, mode, false)?;
         }

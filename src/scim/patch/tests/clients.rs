@@ -274,3 +274,25 @@ fn entra_replaces_attributes_of_the_enterprise_extension_by_path() {
         json!({"employeeNumber": "42", "department": "Ops"})
     );
 }
+
+/// scim2-tester sends the whole extension object as it would appear in a
+/// resource, `schemas` included; that key is not an attribute of the
+/// extension and must be ignored, not refused (found by the compliance run).
+#[test]
+fn extension_object_value_may_carry_schemas() {
+    for op in ["add", "replace"] {
+        let out = patch_user(
+            &user(),
+            json!([{
+                "op": op,
+                "path": ENT,
+                "value": {
+                    "schemas": [ENT],
+                    "employeeNumber": "42"
+                }
+            }]),
+        );
+        assert_eq!(out[ENT]["employeeNumber"], "42", "{op}");
+        assert!(out[ENT].get("schemas").is_none(), "{op}");
+    }
+}
