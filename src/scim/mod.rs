@@ -1,6 +1,7 @@
 //! Pure SCIM protocol code: no HTTP, no SQL. Everything here takes its inputs
 //! (including `now`) as arguments and can be tested without a server.
 
+pub mod bulk;
 pub mod cursor;
 pub mod discovery;
 pub mod error;

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 
 use super::{method_not_allowed, scim_json, Ctx, Params, MAX_PAYLOAD_SIZE};
 use crate::http::error::ScimFailure;
-use crate::scim::discovery::{list_response, service_provider_config, Features};
+use crate::scim::discovery::{list_response, service_provider_config, BulkLimits, Features};
 use crate::scim::error::ScimError;
 use crate::scim::schema::{resource_type_json, schema_json};
 
@@ -29,7 +29,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn features() -> Features {
     Features {
         patch: true,
-        bulk: None,
+        bulk: Some(BulkLimits {
+            max_operations: crate::scim::bulk::MAX_OPERATIONS,
+            max_payload_size: MAX_PAYLOAD_SIZE,
+        }),
         filter_max_results: Some(crate::scim::list::MAX_RESULTS),
         sort: true,
         change_password: true,

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::users::{Change, Written};
 use super::{
     condition, method_not_allowed, resource_id, resource_response, scim_json, Ctx, Params,
     Projection, ScimBody,
@@ -13,6 +14,7 @@ use super::{
 use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
 use crate::scim::error::ScimError;
+use crate::scim::etag::EtagCondition;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
@@ -116,18 +118,18 @@ fn take_members(doc: &mut Value) -> Result<Vec<Uuid>, ScimError> {
         .collect()
 }
 
-async fn create(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
+/// POST /Groups, also used by Bulk.
+pub async fn create_group(
+    ctx: &Ctx,
+    org: Uuid,
+    body: Value,
+    p: &Projection,
+) -> Result<Written, ScimFailure> {
     let reg = ctx.state.registry.clone();
-    let (org, now) = (auth.org_id, ctx.state.clock.now());
-    let with_members = wants_members(&ctx, &p)?;
+    let now = ctx.state.clock.now();
+    let with_members = wants_members(ctx, p)?;
     let group = store::in_tx(&ctx.state.pool, move |conn| {
-        let mut doc = validate(&reg, group_type(&reg)?, &body.0, WriteMode::Create)?;
+        let mut doc = validate(&reg, group_type(&reg)?, &body, WriteMode::Create)?;
         let members = take_members(&mut doc)?;
         let created = groups::create(conn, org, doc, &members, now)?;
         if with_members {
@@ -136,67 +138,11 @@ async fn create(
         Ok(created)
     })
     .await?;
-    let json = to_json(&ctx, &group, &p)?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &json,
-        group.meta.version,
-    ))
-}
-
-async fn get(
-    auth: Authed<ScimRead>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
-    let (org, id) = (auth.org_id, resource_id(&path)?);
-    let with_members = wants_members(&ctx, &p)?;
-    let group = store::run(&ctx.state.pool, move |conn| {
-        groups::get(conn, org, id, with_members)
+    let json = to_json(ctx, &group, p)?;
+    Ok(Written {
+        json,
+        version: group.meta.version,
     })
-    .await?;
-    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(group.meta.version)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, crate::scim::etag::etag(group.meta.version)))
-            .finish());
-    }
-    let json = to_json(&ctx, &group, &p)?;
-    Ok(resource_response(StatusCode::OK, &json, group.meta.version))
-}
-
-async fn replace(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
-    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
-    let if_match = condition(&req, header::IF_MATCH);
-    let reg = ctx.state.registry.clone();
-    let with_members = wants_members(&ctx, &p)?;
-    let group = store::in_tx(&ctx.state.pool, move |conn| {
-        groups::update_with(conn, org, id, if_match.as_ref(), now, |current| {
-            let mode = WriteMode::Replace {
-                existing: &current.doc,
-            };
-            let mut doc = validate(&reg, group_type(&reg)?, &body.0, mode)?;
-            let members = take_members(&mut doc)?;
-            Ok(GroupWrite {
-                doc,
-                members: MembersChange::Replace(members),
-            })
-        })?;
-        groups::get(conn, org, id, with_members)
-    })
-    .await?;
-    let json = to_json(&ctx, &group, &p)?;
-    Ok(resource_response(StatusCode::OK, &json, group.meta.version))
 }
 
 /// Above this many members a PATCH answers 204 rather than the whole group
@@ -237,6 +183,139 @@ fn members_change(delta: crate::scim::patch::MemberDelta) -> Result<MembersChang
     })
 }
 
+/// PUT or PATCH /Groups/{id}, also used by Bulk. `None` means the group
+/// changed but is too large to return (answer 204, see
+/// [`PATCH_INLINE_MEMBERS`]); the version is still reported.
+pub async fn write_group(
+    ctx: &Ctx,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+    change: Change,
+    p: &Projection,
+) -> Result<(Option<Value>, i64), ScimFailure> {
+    let ops = match &change {
+        Change::Patch(body) => Some(crate::scim::patch::parse_request(body)?),
+        Change::Replace(_) => None,
+    };
+    let reg = ctx.state.registry.clone();
+    let now = ctx.state.clock.now();
+    let asked_for_members = p.attributes.iter().any(|a| a.attr_is("members"));
+    let with_members = wants_members(ctx, p)?;
+    let is_replace = matches!(change, Change::Replace(_));
+    let group = store::in_tx(&ctx.state.pool, move |conn| {
+        let updated = groups::update_with(conn, org, id, if_match.as_ref(), now, |current| {
+            let rt = group_type(&reg)?;
+            let mode = WriteMode::Replace {
+                existing: &current.doc,
+            };
+            match (&change, &ops) {
+                (Change::Patch(_), Some(ops)) => {
+                    let outcome = crate::scim::patch::apply(&reg, rt, &current.doc, ops)?;
+                    Ok(GroupWrite {
+                        doc: validate(&reg, rt, &outcome.doc, mode)?,
+                        members: members_change(outcome.members)?,
+                    })
+                }
+                (Change::Replace(body), _) | (Change::Patch(body), None) => {
+                    let mut doc = validate(&reg, rt, body, mode)?;
+                    let members = take_members(&mut doc)?;
+                    Ok(GroupWrite {
+                        doc,
+                        members: MembersChange::Replace(members),
+                    })
+                }
+            }
+        })?;
+        // A PUT returns the members it was sent; a PATCH of a large group
+        // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
+        let inline = with_members
+            && (is_replace || updated.member_count <= PATCH_INLINE_MEMBERS || asked_for_members);
+        if inline {
+            return groups::get(conn, org, id, true);
+        }
+        Ok(updated)
+    })
+    .await?;
+    if with_members && group.members.is_none() {
+        return Ok((None, group.meta.version));
+    }
+    Ok((Some(to_json(ctx, &group, p)?), group.meta.version))
+}
+
+/// DELETE /Groups/{id}, also used by Bulk.
+pub async fn delete_group(
+    ctx: &Ctx,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+) -> Result<(), ScimFailure> {
+    store::in_tx(&ctx.state.pool, move |conn| {
+        groups::delete(conn, org, id, if_match.as_ref())
+    })
+    .await?;
+    Ok(())
+}
+
+fn written_response(written: (Option<Value>, i64)) -> HttpResponse {
+    match written {
+        (Some(json), version) => resource_response(StatusCode::OK, &json, version),
+        (None, version) => HttpResponse::NoContent()
+            .insert_header((header::ETAG, crate::scim::etag::etag(version)))
+            .finish(),
+    }
+}
+
+async fn create(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let w = create_group(&ctx, auth.org_id, body.0, &p).await?;
+    Ok(resource_response(StatusCode::CREATED, &w.json, w.version))
+}
+
+async fn get(
+    auth: Authed<ScimRead>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let (org, id) = (auth.org_id, resource_id(&path)?);
+    let with_members = wants_members(&ctx, &p)?;
+    let group = store::run(&ctx.state.pool, move |conn| {
+        groups::get(conn, org, id, with_members)
+    })
+    .await?;
+    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(group.meta.version)) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, crate::scim::etag::etag(group.meta.version)))
+            .finish());
+    }
+    let json = to_json(&ctx, &group, &p)?;
+    Ok(resource_response(StatusCode::OK, &json, group.meta.version))
+}
+
+async fn replace(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let if_match = condition(&req, header::IF_MATCH);
+    let id = resource_id(&path)?;
+    Ok(written_response(
+        write_group(&ctx, auth.org_id, id, if_match, Change::Replace(body.0), &p).await?,
+    ))
+}
+
 async fn patch(
     auth: Authed<ScimWrite>,
     ctx: Ctx,
@@ -246,40 +325,11 @@ async fn patch(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let ops = crate::scim::patch::parse_request(&body.0)?;
-    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
     let if_match = condition(&req, header::IF_MATCH);
-    let reg = ctx.state.registry.clone();
-    let asked_for_members = p.attributes.iter().any(|a| a.attr_is("members"));
-    let with_members = wants_members(&ctx, &p)?;
-    let group = store::in_tx(&ctx.state.pool, move |conn| {
-        let updated = groups::update_with(conn, org, id, if_match.as_ref(), now, |current| {
-            let rt = group_type(&reg)?;
-            let outcome = crate::scim::patch::apply(&reg, rt, &current.doc, &ops)?;
-            let mode = WriteMode::Replace {
-                existing: &current.doc,
-            };
-            let doc = validate(&reg, rt, &outcome.doc, mode)?;
-            Ok(GroupWrite {
-                doc,
-                members: members_change(outcome.members)?,
-            })
-        })?;
-        let inline =
-            with_members && (updated.member_count <= PATCH_INLINE_MEMBERS || asked_for_members);
-        if inline {
-            return groups::get(conn, org, id, true);
-        }
-        Ok(updated)
-    })
-    .await?;
-    if with_members && group.members.is_none() {
-        return Ok(HttpResponse::NoContent()
-            .insert_header((header::ETAG, crate::scim::etag::etag(group.meta.version)))
-            .finish());
-    }
-    let json = to_json(&ctx, &group, &p)?;
-    Ok(resource_response(StatusCode::OK, &json, group.meta.version))
+    let id = resource_id(&path)?;
+    Ok(written_response(
+        write_group(&ctx, auth.org_id, id, if_match, Change::Patch(body.0), &p).await?,
+    ))
 }
 
 async fn delete(
@@ -288,12 +338,8 @@ async fn delete(
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimFailure> {
-    let (org, id) = (auth.org_id, resource_id(&path)?);
     let if_match = condition(&req, header::IF_MATCH);
-    store::in_tx(&ctx.state.pool, move |conn| {
-        groups::delete(conn, org, id, if_match.as_ref())
-    })
-    .await?;
+    delete_group(&ctx, auth.org_id, resource_id(&path)?, if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -2,6 +2,7 @@
 //! that turn raw requests into typed values or SCIM errors — content type,
 //! body size, JSON syntax and query parameters — before any handler runs.
 
+mod bulk;
 mod discovery;
 mod groups;
 mod search;
@@ -38,21 +39,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(search::configure)
             .configure(users::configure)
             .configure(groups::configure)
-            .service(
-                web::resource("/Bulk")
-                    .route(web::post().to(|| async { not_implemented("Bulk") }))
-                    .default_service(web::to(method_not_allowed)),
-            )
+            .configure(bulk::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 super::error::not_found(&req)
             })),
     );
-}
-
-fn not_implemented(what: &str) -> HttpResponse {
-    scim_error_response(&ScimError::not_implemented(format!(
-        "{what} is not supported by this server yet"
-    )))
 }
 
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {

@@ -3,6 +3,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
+use uuid::Uuid;
 
 use super::{
     condition, method_not_allowed, resource_id, resource_response, scim_json, Ctx, Params,
@@ -12,6 +13,7 @@ use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::auth::hash;
 use crate::http::error::ScimFailure;
 use crate::scim::error::ScimError;
+use crate::scim::etag::EtagCondition;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
@@ -102,6 +104,102 @@ fn take_password(doc: &mut Value) -> Result<Option<String>, ScimError> {
         .map_err(|e| ScimError::new(500, None, e.to_string()))
 }
 
+/// The result of a write: the projected representation and its version.
+pub struct Written {
+    pub json: Value,
+    pub version: i64,
+}
+
+/// POST /Users, also used by Bulk.
+pub async fn create_user(
+    ctx: &Ctx,
+    org: Uuid,
+    body: Value,
+    p: &Projection,
+) -> Result<Written, ScimFailure> {
+    let reg = ctx.state.registry.clone();
+    let now = ctx.state.clock.now();
+    let stored = store::in_tx(&ctx.state.pool, move |conn| {
+        let mut doc = validate(&reg, user_type(&reg)?, &body, WriteMode::Create)?;
+        let password_hash = take_password(&mut doc)?;
+        users::create(conn, org, UserWrite { doc, password_hash }, now)
+    })
+    .await?;
+    let json = to_json(ctx, &stored, Some(&[]), p)?;
+    Ok(Written {
+        json,
+        version: stored.meta.version,
+    })
+}
+
+/// PUT /Users/{id} (replace) or PATCH /Users/{id}, also used by Bulk. For a
+/// PATCH the pure engine applies the operations to the stored document
+/// inside the transaction that holds the row lock; either way the result is
+/// validated as a whole resource before it is stored.
+pub async fn write_user(
+    ctx: &Ctx,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+    change: Change,
+    p: &Projection,
+) -> Result<Written, ScimFailure> {
+    let ops = match &change {
+        Change::Patch(body) => Some(crate::scim::patch::parse_request(body)?),
+        Change::Replace(_) => None,
+    };
+    let reg = ctx.state.registry.clone();
+    let now = ctx.state.clock.now();
+    let with_groups = wants_groups(ctx, p)?;
+    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
+        let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
+            let rt = user_type(&reg)?;
+            let patched;
+            let input = match (&change, &ops) {
+                (Change::Patch(_), Some(ops)) => {
+                    patched = crate::scim::patch::apply(&reg, rt, &current.doc, ops)?.doc;
+                    &patched
+                }
+                (Change::Replace(body), _) | (Change::Patch(body), None) => body,
+            };
+            let mode = WriteMode::Replace {
+                existing: &current.doc,
+            };
+            let mut doc = validate(&reg, rt, input, mode)?;
+            let password_hash = take_password(&mut doc)?;
+            Ok(UserWrite { doc, password_hash })
+        })?;
+        let groups = groups_if(conn, org, id, with_groups)?;
+        Ok((user, groups))
+    })
+    .await?;
+    let json = to_json(ctx, &user, groups.as_deref(), p)?;
+    Ok(Written {
+        json,
+        version: user.meta.version,
+    })
+}
+
+/// DELETE /Users/{id}, also used by Bulk.
+pub async fn delete_user(
+    ctx: &Ctx,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+) -> Result<(), ScimFailure> {
+    store::in_tx(&ctx.state.pool, move |conn| {
+        users::delete(conn, org, id, if_match.as_ref())
+    })
+    .await?;
+    Ok(())
+}
+
+/// What a PUT or PATCH brings.
+pub enum Change {
+    Replace(Value),
+    Patch(Value),
+}
+
 async fn create(
     auth: Authed<ScimWrite>,
     ctx: Ctx,
@@ -109,20 +207,8 @@ async fn create(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let reg = ctx.state.registry.clone();
-    let (org, now) = (auth.org_id, ctx.state.clock.now());
-    let stored = store::in_tx(&ctx.state.pool, move |conn| {
-        let mut doc = validate(&reg, user_type(&reg)?, &body.0, WriteMode::Create)?;
-        let password_hash = take_password(&mut doc)?;
-        users::create(conn, org, UserWrite { doc, password_hash }, now)
-    })
-    .await?;
-    let json = to_json(&ctx, &stored, Some(&[]), &p)?;
-    Ok(resource_response(
-        StatusCode::CREATED,
-        &json,
-        stored.meta.version,
-    ))
+    let w = create_user(&ctx, auth.org_id, body.0, &p).await?;
+    Ok(resource_response(StatusCode::CREATED, &w.json, w.version))
 }
 
 async fn get(
@@ -165,31 +251,56 @@ async fn replace(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
     let if_match = condition(&req, header::IF_MATCH);
-    let reg = ctx.state.registry.clone();
-    let with_groups = wants_groups(&ctx, &p)?;
-    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
-        let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
-            let mode = WriteMode::Replace {
-                existing: &current.doc,
-            };
-            let mut doc = validate(&reg, user_type(&reg)?, &body.0, mode)?;
-            let password_hash = take_password(&mut doc)?;
-            Ok(UserWrite { doc, password_hash })
-        })?;
-        let groups = groups_if(conn, org, id, with_groups)?;
-        Ok((user, groups))
-    })
+    let w = write_user(
+        &ctx,
+        auth.org_id,
+        resource_id(&path)?,
+        if_match,
+        Change::Replace(body.0),
+        &p,
+    )
     .await?;
-    let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
-    Ok(resource_response(StatusCode::OK, &json, user.meta.version))
+    Ok(resource_response(StatusCode::OK, &w.json, w.version))
+}
+
+async fn patch(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let if_match = condition(&req, header::IF_MATCH);
+    let w = write_user(
+        &ctx,
+        auth.org_id,
+        resource_id(&path)?,
+        if_match,
+        Change::Patch(body.0),
+        &p,
+    )
+    .await?;
+    Ok(resource_response(StatusCode::OK, &w.json, w.version))
+}
+
+async fn delete(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimFailure> {
+    let if_match = condition(&req, header::IF_MATCH);
+    delete_user(&ctx, auth.org_id, resource_id(&path)?, if_match).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn groups_if(
     conn: &mut diesel::PgConnection,
-    org: uuid::Uuid,
-    id: uuid::Uuid,
+    org: Uuid,
+    id: Uuid,
     wanted: bool,
 ) -> Result<Option<Vec<GroupRef>>, StoreError> {
     if !wanted {
@@ -200,57 +311,6 @@ fn groups_if(
             .remove(&id)
             .unwrap_or_default(),
     ))
-}
-
-/// PATCH (RFC 7644 §3.5.2): the pure engine applies the operations to the
-/// stored document inside the transaction that holds the row lock; the
-/// result is validated like a PUT before it is stored.
-async fn patch(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
-    let ops = crate::scim::patch::parse_request(&body.0)?;
-    let (org, id, now) = (auth.org_id, resource_id(&path)?, ctx.state.clock.now());
-    let if_match = condition(&req, header::IF_MATCH);
-    let reg = ctx.state.registry.clone();
-    let with_groups = wants_groups(&ctx, &p)?;
-    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
-        let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
-            let rt = user_type(&reg)?;
-            let outcome = crate::scim::patch::apply(&reg, rt, &current.doc, &ops)?;
-            let mode = WriteMode::Replace {
-                existing: &current.doc,
-            };
-            let mut doc = validate(&reg, rt, &outcome.doc, mode)?;
-            let password_hash = take_password(&mut doc)?;
-            Ok(UserWrite { doc, password_hash })
-        })?;
-        let groups = groups_if(conn, org, id, with_groups)?;
-        Ok((user, groups))
-    })
-    .await?;
-    let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
-    Ok(resource_response(StatusCode::OK, &json, user.meta.version))
-}
-
-async fn delete(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ScimFailure> {
-    let (org, id) = (auth.org_id, resource_id(&path)?);
-    let if_match = condition(&req, header::IF_MATCH);
-    store::in_tx(&ctx.state.pool, move |conn| {
-        users::delete(conn, org, id, if_match.as_ref())
-    })
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
 }
 
 async fn list(
@@ -267,7 +327,7 @@ async fn list(
 
 /// A ListResponse of users for `q` (list and `.search` alike): one query for
 /// the page, one for the groups of all its users when they are returned.
-pub async fn search(ctx: &Ctx, org: uuid::Uuid, q: ListQuery) -> Result<Value, ScimFailure> {
+pub async fn search(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<Value, ScimFailure> {
     let projection = Projection {
         attributes: q.attributes.clone(),
         excluded: q.excluded.clone(),
