@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigArgs};
 use crate::database::{Database, Role};
 use crate::state::AppState;
-use crate::store::{self, orgs, PoolSettings, StoreError};
+use crate::store::{self, audit, orgs, PoolSettings, StoreError};
 use crate::tokens::{self, CreateTokenRequest, TokenView};
 
 #[derive(Debug, Parser)]
@@ -182,6 +182,7 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
     );
     log::info!("scimd listening on http://{}", config.listen);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    spawn_audit_retention(pool.clone(), clock.clone(), config.audit_retention);
     let state = AppState::new(pool, config, clock);
     let fatal = Arc::new(AtomicBool::new(false));
     let result = actix_web::rt::System::new().block_on(async {
@@ -204,6 +205,32 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
         ));
     }
     Ok(())
+}
+
+/// Deletes audit entries past the retention period, at start and hourly.
+/// Several instances may do it at once; the deletes are idempotent.
+fn spawn_audit_retention(pool: store::PgPool, clock: Clock, keep: chrono::Duration) {
+    std::thread::spawn(move || loop {
+        let before = clock.now() - keep;
+        match pool.get() {
+            Ok(mut conn) => match audit::purge(&mut conn, before) {
+                Ok(0) => {}
+                Ok(n) => log::info!("audit retention: deleted {n} entries older than {before}"),
+                Err(e) => log::warn!("audit retention failed: {e}"),
+            },
+            Err(e) => log::warn!("audit retention: no database connection: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+}
+
+/// Changes made from the command line are audited too, under `cli`.
+fn cli_actor(org_id: Uuid) -> audit::Actor {
+    audit::Actor {
+        org_id,
+        token_id: None,
+        name: "cli".into(),
+    }
 }
 
 fn org_id(conn: &mut PgConnection, name: &str) -> Result<Uuid, CliError> {
@@ -244,7 +271,15 @@ fn token_command(
                         .join("; "),
                 )
             })?;
-            let created = tokens::issue(conn, org_id, new, "cli", now).map_err(CliError::new)?;
+            let actor = cli_actor(org_id);
+            let created = conn
+                .transaction(|conn| {
+                    let created = tokens::issue(conn, org_id, new, "cli", now)?;
+                    let id = created.view.id.to_string();
+                    audit::record(conn, &actor, "token.create", "Token", &id, 201, now)?;
+                    Ok::<_, tokens::IssueError>(created)
+                })
+                .map_err(CliError::new)?;
             let v = &created.view;
             println!("Created token {} ({}) in organization {org}", v.id, v.name);
             println!("Scopes:  {}", v.scopes.join(", "));
@@ -293,7 +328,20 @@ fn token_command(
             let org_id = org_id(conn, &org)?;
             let id = Uuid::parse_str(&id)
                 .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
-            match store::tokens::revoke(conn, org_id, id, clock.now()) {
+            let (actor, now) = (cli_actor(org_id), clock.now());
+            let revoked = conn.transaction(|conn| {
+                store::tokens::revoke(conn, org_id, id, now)?;
+                audit::record(
+                    conn,
+                    &actor,
+                    "token.revoke",
+                    "Token",
+                    &id.to_string(),
+                    204,
+                    now,
+                )
+            });
+            match revoked {
                 Ok(_) => {
                     println!("Revoked token {id}");
                     Ok(())

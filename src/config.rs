@@ -16,6 +16,7 @@
 //! | `SCIMD_CLIENT_TIMEOUT_MS` | 5000 | time a client has to send the request head |
 //! | `SCIMD_BODY_TIMEOUT_MS` | 30000 | time a client has to send the request body |
 //! | `SCIMD_MAX_CONNECTIONS` | 1024 | open client connections per worker |
+//! | `SCIMD_AUDIT_RETENTION_DAYS` | 90 | audit entries older than this are deleted |
 //! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
 //! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
 
@@ -123,6 +124,14 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_connections: usize,
+    /// Days audit entries are kept; older ones are deleted by the server.
+    #[arg(
+        long,
+        env = "SCIMD_AUDIT_RETENTION_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub audit_retention_days: u32,
     /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
     #[arg(long, env = "SCIMD_PG_BIN", global = true)]
     pub pg_bin: Option<PathBuf>,
@@ -142,6 +151,7 @@ pub struct Config {
     pub client_timeout: Duration,
     pub body_timeout: Duration,
     pub max_connections: usize,
+    pub audit_retention: chrono::Duration,
     pub pg_bin: Option<PathBuf>,
 }
 
@@ -200,6 +210,10 @@ impl ConfigArgs {
             ("SCIMD_CLIENT_TIMEOUT_MS", self.client_timeout_ms),
             ("SCIMD_BODY_TIMEOUT_MS", self.body_timeout_ms),
             ("SCIMD_MAX_CONNECTIONS", self.max_connections as u64),
+            (
+                "SCIMD_AUDIT_RETENTION_DAYS",
+                u64::from(self.audit_retention_days),
+            ),
         ] {
             if v == 0 {
                 return Err(ConfigError(format!("{name} must be greater than 0")));
@@ -225,6 +239,7 @@ impl ConfigArgs {
             client_timeout: Duration::from_millis(self.client_timeout_ms),
             body_timeout: Duration::from_millis(self.body_timeout_ms),
             max_connections: self.max_connections,
+            audit_retention: chrono::Duration::days(i64::from(self.audit_retention_days)),
             pg_bin: self.pg_bin,
         })
     }

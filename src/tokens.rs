@@ -157,6 +157,12 @@ pub enum IssueError {
     Crypto(String),
 }
 
+impl From<diesel::result::Error> for IssueError {
+    fn from(e: diesel::result::Error) -> Self {
+        IssueError::Store(e.into())
+    }
+}
+
 /// Mints a token and stores its hash. The caller shows the value once.
 pub fn issue(
     conn: &mut PgConnection,

@@ -33,7 +33,19 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// How this caller is recorded in `created_by` and the audit log.
+    /// This caller as the audit log records it.
+    pub fn audit_actor(&self) -> crate::store::audit::Actor {
+        crate::store::audit::Actor {
+            org_id: self.org_id,
+            token_id: self.token_id,
+            name: self
+                .token_name
+                .clone()
+                .unwrap_or_else(|| "AUTH_SECRET".to_string()),
+        }
+    }
+
+    /// How this caller is recorded in `created_by`.
     pub fn actor(&self) -> String {
         match (&self.token_id, &self.token_name) {
             (Some(id), Some(name)) => format!("token:{id} ({name})"),

@@ -2,6 +2,7 @@
 //! the pool, the migrations and every transaction; callers get typed rows and
 //! [`StoreError`]s, never diesel types.
 
+pub mod audit;
 pub mod embedded;
 pub mod groups;
 pub mod members;

@@ -70,3 +70,17 @@ diesel::table! {
 
 diesel::joinable!(scim_group_members -> scim_groups (group_id));
 diesel::allow_tables_to_appear_in_same_query!(scim_users, scim_groups, scim_group_members);
+
+diesel::table! {
+    audit_log (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        at -> Timestamptz,
+        actor_token_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        status -> Int2,
+    }
+}

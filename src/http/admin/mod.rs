@@ -1,9 +1,11 @@
 //! The admin API under `/api/v1` (JSON).
 
+pub mod audit;
 pub mod tokens;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     tokens::configure(cfg);
+    audit::configure(cfg);
 }

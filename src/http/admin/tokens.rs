@@ -6,7 +6,7 @@ use uuid::Uuid;
 use crate::auth::extract::{AdminAll, Authed};
 use crate::http::error::ApiError;
 use crate::state::AppState;
-use crate::store::{self, StoreError};
+use crate::store::{self, audit, StoreError};
 use crate::tokens::{self, CreateTokenRequest, IssueError, TokenView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -34,12 +34,15 @@ async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now();
     let new = body.into_inner().check(now).map_err(ApiError::Validation)?;
-    let (org, actor) = (auth.org_id, auth.actor());
+    let (org, actor, audit_actor) = (auth.org_id, auth.actor(), auth.audit_actor());
     let created = store::in_tx(&state.pool, move |conn| {
-        tokens::issue(conn, org, new.clone(), &actor, now).map_err(|e| match e {
+        let created = tokens::issue(conn, org, new.clone(), &actor, now).map_err(|e| match e {
             IssueError::Store(s) => s,
             IssueError::Crypto(c) => StoreError::Unavailable(c),
-        })
+        })?;
+        let id = created.view.id.to_string();
+        audit::record(conn, &audit_actor, "token.create", "Token", &id, 201, now)?;
+        Ok(created)
     })
     .await?;
     log::info!("token {} created by {}", created.view.id, auth.actor());
@@ -76,8 +79,18 @@ async fn revoke(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let (org, id, now) = (auth.org_id, token_id(&path)?, state.clock.now());
+    let actor = auth.audit_actor();
     store::in_tx(&state.pool, move |conn| {
-        store::tokens::revoke(conn, org, id, now)
+        store::tokens::revoke(conn, org, id, now)?;
+        audit::record(
+            conn,
+            &actor,
+            "token.revoke",
+            "Token",
+            &id.to_string(),
+            204,
+            now,
+        )
     })
     .await
     .map_err(not_found)?;

@@ -20,6 +20,7 @@ use crate::scim::bulk::{self, BulkOp, Method};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::etag::{etag, EtagCondition};
 use crate::scim::path::AttrPath;
+use crate::store::audit::Actor;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -74,7 +75,7 @@ fn lean() -> Projection {
 
 async fn execute(
     ctx: &Ctx,
-    org: Uuid,
+    org: &Actor,
     op: &BulkOp,
     data: Option<Value>,
     path: &str,
@@ -218,7 +219,7 @@ async fn handle(
 ) -> Result<HttpResponse, ScimFailure> {
     let request = bulk::parse(&body.0)?;
     let ops = &request.ops;
-    let org = auth.org_id;
+    let org = auth.audit_actor();
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut failed: HashSet<String> = HashSet::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
@@ -276,7 +277,7 @@ async fn handle(
             None => {
                 let data = data.map(|d| bulk::substitute(&d, &ids));
                 let path = bulk::substitute_path(&op.path, &ids);
-                execute(&ctx, org, op, data, &path).await.map_err(|f| f.0)
+                execute(&ctx, &org, op, data, &path).await.map_err(|f| f.0)
             }
         };
         match &outcome {
@@ -315,7 +316,7 @@ async fn handle(
             "schemas": [crate::scim::patch::PATCH_OP_SCHEMA],
             "Operations": [{"op": "add", "path": "members", "value": members}]
         });
-        match groups::write_group(&ctx, org, group, None, Change::Patch(patch), &lean()).await {
+        match groups::write_group(&ctx, &org, group, None, Change::Patch(patch), &lean()).await {
             Ok((_, version)) => {
                 if let Some(Value::Object(r)) = results[i].as_mut() {
                     r.insert("version".into(), json!(etag(version)));

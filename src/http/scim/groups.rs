@@ -20,6 +20,7 @@ use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
     needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
 };
+use crate::store::audit::{self, Actor};
 use crate::store::groups::{self, GroupWrite, MembersChange, StoredGroup};
 use crate::store::members::MemberKind;
 use crate::store::{self, query};
@@ -121,17 +122,27 @@ fn take_members(doc: &mut Value) -> Result<Vec<Uuid>, ScimError> {
 /// POST /Groups, also used by Bulk.
 pub async fn create_group(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     body: Value,
     p: &Projection,
 ) -> Result<Written, ScimFailure> {
     let reg = ctx.state.registry.clone();
     let now = ctx.state.clock.now();
     let with_members = wants_members(ctx, p)?;
+    let (actor, org) = (actor.clone(), actor.org_id);
     let group = store::in_tx(&ctx.state.pool, move |conn| {
         let mut doc = validate(&reg, group_type(&reg)?, &body, WriteMode::Create)?;
         let members = take_members(&mut doc)?;
         let created = groups::create(conn, org, doc, &members, now)?;
+        audit::record(
+            conn,
+            &actor,
+            "group.create",
+            "Group",
+            &created.id.to_string(),
+            201,
+            now,
+        )?;
         if with_members {
             return groups::get(conn, org, created.id, true);
         }
@@ -188,7 +199,7 @@ fn members_change(delta: crate::scim::patch::MemberDelta) -> Result<MembersChang
 /// [`PATCH_INLINE_MEMBERS`]); the version is still reported.
 pub async fn write_group(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     id: Uuid,
     if_match: Option<EtagCondition>,
     change: Change,
@@ -203,6 +214,12 @@ pub async fn write_group(
     let asked_for_members = p.attributes.iter().any(|a| a.attr_is("members"));
     let with_members = wants_members(ctx, p)?;
     let is_replace = matches!(change, Change::Replace(_));
+    let (actor, org) = (actor.clone(), actor.org_id);
+    let action = if is_replace {
+        "group.replace"
+    } else {
+        "group.patch"
+    };
     let group = store::in_tx(&ctx.state.pool, move |conn| {
         let updated = groups::update_with(conn, org, id, if_match.as_ref(), now, |current| {
             let rt = group_type(&reg)?;
@@ -227,6 +244,7 @@ pub async fn write_group(
                 }
             }
         })?;
+        audit::record(conn, &actor, action, "Group", &id.to_string(), 200, now)?;
         // A PUT returns the members it was sent; a PATCH of a large group
         // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
         let inline = with_members
@@ -246,12 +264,22 @@ pub async fn write_group(
 /// DELETE /Groups/{id}, also used by Bulk.
 pub async fn delete_group(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     id: Uuid,
     if_match: Option<EtagCondition>,
 ) -> Result<(), ScimFailure> {
+    let (actor, now) = (actor.clone(), ctx.state.clock.now());
     store::in_tx(&ctx.state.pool, move |conn| {
-        groups::delete(conn, org, id, if_match.as_ref())
+        groups::delete(conn, actor.org_id, id, if_match.as_ref())?;
+        audit::record(
+            conn,
+            &actor,
+            "group.delete",
+            "Group",
+            &id.to_string(),
+            204,
+            now,
+        )
     })
     .await?;
     Ok(())
@@ -273,7 +301,7 @@ async fn create(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let w = create_group(&ctx, auth.org_id, body.0, &p).await?;
+    let w = create_group(&ctx, &auth.audit_actor(), body.0, &p).await?;
     Ok(resource_response(StatusCode::CREATED, &w.json, w.version))
 }
 
@@ -312,7 +340,15 @@ async fn replace(
     let if_match = condition(&req, header::IF_MATCH);
     let id = resource_id(&path)?;
     Ok(written_response(
-        write_group(&ctx, auth.org_id, id, if_match, Change::Replace(body.0), &p).await?,
+        write_group(
+            &ctx,
+            &auth.audit_actor(),
+            id,
+            if_match,
+            Change::Replace(body.0),
+            &p,
+        )
+        .await?,
     ))
 }
 
@@ -328,7 +364,15 @@ async fn patch(
     let if_match = condition(&req, header::IF_MATCH);
     let id = resource_id(&path)?;
     Ok(written_response(
-        write_group(&ctx, auth.org_id, id, if_match, Change::Patch(body.0), &p).await?,
+        write_group(
+            &ctx,
+            &auth.audit_actor(),
+            id,
+            if_match,
+            Change::Patch(body.0),
+            &p,
+        )
+        .await?,
     ))
 }
 
@@ -339,7 +383,7 @@ async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimFailure> {
     let if_match = condition(&req, header::IF_MATCH);
-    delete_group(&ctx, auth.org_id, resource_id(&path)?, if_match).await?;
+    delete_group(&ctx, &auth.audit_actor(), resource_id(&path)?, if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -19,6 +19,7 @@ use crate::scim::resource::{render, Reference, ResourceInfo};
 use crate::scim::schema::{
     needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
 };
+use crate::store::audit::{self, Actor};
 use crate::store::users::{self, GroupRef, StoredUser, UserWrite};
 use crate::store::{self, query, StoreError};
 
@@ -113,16 +114,27 @@ pub struct Written {
 /// POST /Users, also used by Bulk.
 pub async fn create_user(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     body: Value,
     p: &Projection,
 ) -> Result<Written, ScimFailure> {
     let reg = ctx.state.registry.clone();
     let now = ctx.state.clock.now();
+    let actor = actor.clone();
     let stored = store::in_tx(&ctx.state.pool, move |conn| {
         let mut doc = validate(&reg, user_type(&reg)?, &body, WriteMode::Create)?;
         let password_hash = take_password(&mut doc)?;
-        users::create(conn, org, UserWrite { doc, password_hash }, now)
+        let user = users::create(conn, actor.org_id, UserWrite { doc, password_hash }, now)?;
+        audit::record(
+            conn,
+            &actor,
+            "user.create",
+            "User",
+            &user.id.to_string(),
+            201,
+            now,
+        )?;
+        Ok(user)
     })
     .await?;
     let json = to_json(ctx, &stored, Some(&[]), p)?;
@@ -138,7 +150,7 @@ pub async fn create_user(
 /// validated as a whole resource before it is stored.
 pub async fn write_user(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     id: Uuid,
     if_match: Option<EtagCondition>,
     change: Change,
@@ -151,6 +163,11 @@ pub async fn write_user(
     let reg = ctx.state.registry.clone();
     let now = ctx.state.clock.now();
     let with_groups = wants_groups(ctx, p)?;
+    let (actor, org) = (actor.clone(), actor.org_id);
+    let action = match change {
+        Change::Replace(_) => "user.replace",
+        Change::Patch(_) => "user.patch",
+    };
     let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
         let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
             let rt = user_type(&reg)?;
@@ -169,6 +186,7 @@ pub async fn write_user(
             let password_hash = take_password(&mut doc)?;
             Ok(UserWrite { doc, password_hash })
         })?;
+        audit::record(conn, &actor, action, "User", &id.to_string(), 200, now)?;
         let groups = groups_if(conn, org, id, with_groups)?;
         Ok((user, groups))
     })
@@ -183,12 +201,22 @@ pub async fn write_user(
 /// DELETE /Users/{id}, also used by Bulk.
 pub async fn delete_user(
     ctx: &Ctx,
-    org: Uuid,
+    actor: &Actor,
     id: Uuid,
     if_match: Option<EtagCondition>,
 ) -> Result<(), ScimFailure> {
+    let (actor, now) = (actor.clone(), ctx.state.clock.now());
     store::in_tx(&ctx.state.pool, move |conn| {
-        users::delete(conn, org, id, if_match.as_ref())
+        users::delete(conn, actor.org_id, id, if_match.as_ref())?;
+        audit::record(
+            conn,
+            &actor,
+            "user.delete",
+            "User",
+            &id.to_string(),
+            204,
+            now,
+        )
     })
     .await?;
     Ok(())
@@ -207,7 +235,7 @@ async fn create(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let w = create_user(&ctx, auth.org_id, body.0, &p).await?;
+    let w = create_user(&ctx, &auth.audit_actor(), body.0, &p).await?;
     Ok(resource_response(StatusCode::CREATED, &w.json, w.version))
 }
 
@@ -254,7 +282,7 @@ async fn replace(
     let if_match = condition(&req, header::IF_MATCH);
     let w = write_user(
         &ctx,
-        auth.org_id,
+        &auth.audit_actor(),
         resource_id(&path)?,
         if_match,
         Change::Replace(body.0),
@@ -276,7 +304,7 @@ async fn patch(
     let if_match = condition(&req, header::IF_MATCH);
     let w = write_user(
         &ctx,
-        auth.org_id,
+        &auth.audit_actor(),
         resource_id(&path)?,
         if_match,
         Change::Patch(body.0),
@@ -293,7 +321,7 @@ async fn delete(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimFailure> {
     let if_match = condition(&req, header::IF_MATCH);
-    delete_user(&ctx, auth.org_id, resource_id(&path)?, if_match).await?;
+    delete_user(&ctx, &auth.audit_actor(), resource_id(&path)?, if_match).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

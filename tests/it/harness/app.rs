@@ -37,6 +37,7 @@ pub fn test_config(db_url: &str) -> Config {
         client_timeout: Duration::from_secs(5),
         body_timeout: Duration::from_secs(30),
         max_connections: 1024,
+        audit_retention: chrono::Duration::days(90),
         pg_bin: None,
     }
 }
