@@ -65,6 +65,15 @@ pub enum TokenCommand {
         #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
         org: String,
     },
+    /// Issue a new value for a token (same id, name, scopes, expiry); the old
+    /// value keeps working for the grace period (e.g. 90s, 10m, 2h; at most 24h).
+    Rotate {
+        id: String,
+        #[arg(long, default_value = "0s")]
+        grace: String,
+        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        org: String,
+    },
     /// Revoke a token by id; it fails from the next request on.
     Revoke {
         id: String,
@@ -143,7 +152,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("Restored {}", file.display());
             Ok(())
         }
-        Command::Token(t) => with_db(&config, |conn| token_command(conn, t, &clock)),
+        Command::Token(t) => {
+            let max = config.max_tokens_per_org;
+            with_db(&config, |conn| token_command(conn, t, &clock, max))
+        }
         Command::Org(o) => with_db(&config, |conn| org_command(conn, o, &clock)),
     }
 }
@@ -207,6 +219,29 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `90s`, `10m`, `2h` or plain seconds; at most [`tokens::MAX_GRACE`].
+fn parse_grace(text: &str) -> Result<chrono::Duration, CliError> {
+    let t = text.trim();
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = num
+        .parse()
+        .map_err(|_| CliError::new(format!("--grace {text:?}: expected e.g. 90s, 10m or 2h")))?;
+    let d = match unit {
+        "" | "s" => chrono::Duration::seconds(n),
+        "m" => chrono::Duration::minutes(n),
+        "h" => chrono::Duration::hours(n),
+        _ => {
+            return Err(CliError::new(format!(
+                "--grace {text:?}: the unit must be s, m or h"
+            )))
+        }
+    };
+    if d > tokens::MAX_GRACE {
+        return Err(CliError::new("--grace may be at most 24h"));
+    }
+    Ok(d)
+}
+
 /// Deletes audit entries past the retention period, at start and hourly.
 /// Several instances may do it at once; the deletes are idempotent.
 fn spawn_audit_retention(pool: store::PgPool, clock: Clock, keep: chrono::Duration) {
@@ -247,6 +282,7 @@ fn token_command(
     conn: &mut PgConnection,
     cmd: TokenCommand,
     clock: &Clock,
+    max_tokens: i64,
 ) -> Result<(), CliError> {
     match cmd {
         TokenCommand::Create {
@@ -274,6 +310,10 @@ fn token_command(
             let actor = cli_actor(org_id);
             let created = conn
                 .transaction(|conn| {
+                    tokens::check_limit(conn, org_id, max_tokens, now).map_err(|e| match e {
+                        tokens::LimitError::Store(s) => tokens::IssueError::Store(s),
+                        limit => tokens::IssueError::Refused(limit.to_string()),
+                    })?;
                     let created = tokens::issue(conn, org_id, new, "cli", now)?;
                     let id = created.view.id.to_string();
                     audit::record(conn, &actor, "token.create", "Token", &id, 201, now)?;
@@ -300,7 +340,7 @@ fn token_command(
             );
             let now = clock.now();
             for r in rows {
-                let v = TokenView::from(r);
+                let v = TokenView::new(r, now);
                 let status = if v.revoked_at.is_some() {
                     "revoked"
                 } else if v.expires_at.is_some_and(|e| e <= now) {
@@ -322,6 +362,43 @@ fn token_command(
                     fmt(v.last_used_at, "never"),
                 );
             }
+            Ok(())
+        }
+        TokenCommand::Rotate { id, grace, org } => {
+            let org_id = org_id(conn, &org)?;
+            let id = Uuid::parse_str(&id)
+                .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
+            let grace = parse_grace(&grace)?;
+            let (actor, now) = (cli_actor(org_id), clock.now());
+            let rotated = conn
+                .transaction(|conn| {
+                    let r = tokens::rotate(conn, org_id, id, grace, now)?;
+                    audit::record(
+                        conn,
+                        &actor,
+                        "token.rotate",
+                        "Token",
+                        &id.to_string(),
+                        200,
+                        now,
+                    )?;
+                    Ok::<_, tokens::IssueError>(r)
+                })
+                .map_err(|e| match e {
+                    tokens::IssueError::Store(StoreError::NotFound) => {
+                        CliError::new(format!("no token {id} in organization {org}"))
+                    }
+                    tokens::IssueError::Store(StoreError::Conflict(_)) => {
+                        CliError::new("a revoked or expired token cannot be rotated")
+                    }
+                    other => CliError::new(other),
+                })?;
+            println!(
+                "Rotated token {id}; the old value works for {}s more",
+                grace.num_seconds()
+            );
+            println!("The new value below is shown only this once; store it now:");
+            println!("{}", rotated.token);
             Ok(())
         }
         TokenCommand::Revoke { id, org } => {

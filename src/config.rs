@@ -17,6 +17,8 @@
 //! | `SCIMD_BODY_TIMEOUT_MS` | 30000 | time a client has to send the request body |
 //! | `SCIMD_MAX_CONNECTIONS` | 1024 | open client connections per worker |
 //! | `SCIMD_AUDIT_RETENTION_DAYS` | 90 | audit entries older than this are deleted |
+//! | `SCIMD_TRUSTED_PROXIES` | unset | proxies whose `X-Forwarded-For` is believed |
+//! | `SCIMD_MAX_TOKENS_PER_ORG` | 50 | active tokens an organization may hold |
 //! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
 //! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
 
@@ -132,6 +134,17 @@ pub struct ConfigArgs {
         global = true
     )]
     pub audit_retention_days: u32,
+    /// Comma-separated proxy addresses whose X-Forwarded-For is believed.
+    #[arg(long, env = "SCIMD_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+    /// Active (not revoked, not expired) tokens an organization may hold.
+    #[arg(
+        long,
+        env = "SCIMD_MAX_TOKENS_PER_ORG",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_tokens_per_org: u32,
     /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
     #[arg(long, env = "SCIMD_PG_BIN", global = true)]
     pub pg_bin: Option<PathBuf>,
@@ -152,6 +165,8 @@ pub struct Config {
     pub body_timeout: Duration,
     pub max_connections: usize,
     pub audit_retention: chrono::Duration,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub max_tokens_per_org: i64,
     pub pg_bin: Option<PathBuf>,
 }
 
@@ -219,6 +234,18 @@ impl ConfigArgs {
                 return Err(ConfigError(format!("{name} must be greater than 0")));
             }
         }
+        let mut trusted_proxies = Vec::new();
+        for part in self.trusted_proxies.iter().flat_map(|s| s.split(',')) {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            trusted_proxies.push(part.parse().map_err(|_| {
+                ConfigError(format!(
+                    "SCIMD_TRUSTED_PROXIES must list IP addresses (got {part:?})"
+                ))
+            })?);
+        }
         let database_url = self
             .database_url
             .filter(|u| !u.trim().is_empty())
@@ -240,6 +267,8 @@ impl ConfigArgs {
             body_timeout: Duration::from_millis(self.body_timeout_ms),
             max_connections: self.max_connections,
             audit_retention: chrono::Duration::days(i64::from(self.audit_retention_days)),
+            trusted_proxies,
+            max_tokens_per_org: i64::from(self.max_tokens_per_org),
             pg_bin: self.pg_bin,
         })
     }

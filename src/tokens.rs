@@ -119,11 +119,23 @@ pub struct TokenView {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_by: String,
+    /// Where it was last used from (the client address).
+    pub last_used_from: Option<String>,
+    pub expired: bool,
+    /// Expires within [`EXPIRES_SOON`].
+    pub expires_soon: bool,
 }
 
-impl From<TokenRow> for TokenView {
-    fn from(r: TokenRow) -> Self {
+/// How far ahead an expiry is flagged as `expires_soon`.
+pub const EXPIRES_SOON: chrono::Duration = chrono::Duration::days(7);
+
+impl TokenView {
+    pub fn new(r: TokenRow, now: DateTime<Utc>) -> Self {
+        let expired = r.expires_at.is_some_and(|e| e <= now);
         TokenView {
+            expired,
+            expires_soon: !expired && r.expires_at.is_some_and(|e| e <= now + EXPIRES_SOON),
+            last_used_from: r.last_used_from,
             id: r.id,
             name: r.name,
             // A legacy scope-less row is shown as what it grants.
@@ -155,6 +167,8 @@ pub enum IssueError {
     Store(#[from] StoreError),
     #[error("cannot make a token: {0}")]
     Crypto(String),
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<diesel::result::Error> for IssueError {
@@ -185,12 +199,59 @@ pub fn issue(
         last_used_at: None,
         revoked_at: None,
         created_by: created_by.to_string(),
+        previous_secret_hash: None,
+        previous_valid_until: None,
+        last_used_from: None,
     };
     rows::insert(conn, &row)?;
     Ok(CreatedToken {
-        view: row.into(),
+        view: TokenView::new(row, now),
         token: value.expose().to_string(),
     })
+}
+
+/// The most grace a rotation may give the old value.
+pub const MAX_GRACE: chrono::Duration = chrono::Duration::hours(24);
+
+/// Issues a new value for an existing token (same id, name, scopes, expiry);
+/// the old value keeps working for `grace`. The caller shows the value once.
+pub fn rotate(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    grace: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Result<CreatedToken, IssueError> {
+    let value = token::generate(id).map_err(|e| IssueError::Crypto(e.to_string()))?;
+    let secret_hash = hash::hash(value.expose()).map_err(|e| IssueError::Crypto(e.to_string()))?;
+    let row = rows::rotate(conn, org, id, &secret_hash, now + grace, now)?;
+    Ok(CreatedToken {
+        view: TokenView::new(row, now),
+        token: value.expose().to_string(),
+    })
+}
+
+/// Refuses a new token when the organization already holds `max` active
+/// ones. Call inside the creating transaction.
+pub fn check_limit(
+    conn: &mut PgConnection,
+    org: Uuid,
+    max: i64,
+    now: DateTime<Utc>,
+) -> Result<(), LimitError> {
+    let active = rows::count_active_locked(conn, org, now)?;
+    if active >= max {
+        return Err(LimitError::Reached { active, max });
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LimitError {
+    #[error("this organization already has {active} active tokens (the limit is {max}); revoke one first (DELETE /api/v1/tokens/{{id}} or `scimd token revoke ID`) or raise SCIMD_MAX_TOKENS_PER_ORG")]
+    Reached { active: i64, max: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 #[cfg(test)]

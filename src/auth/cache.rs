@@ -16,15 +16,12 @@ use uuid::Uuid;
 /// Beyond this many entries the cache starts over; it is a speed-up only.
 const MAX_ENTRIES: usize = 10_000;
 
+/// Keyed by token id and value digest: during a rotation's grace period
+/// the old and the new value of one token are both valid, each against its
+/// own stored hash.
 #[derive(Debug, Default)]
 pub struct VerifiedCache {
-    entries: Mutex<HashMap<Uuid, Entry>>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    value_digest: [u8; 32],
-    hash: String,
+    entries: Mutex<HashMap<(Uuid, [u8; 32]), String>>,
 }
 
 pub fn digest(value: &str) -> [u8; 32] {
@@ -38,10 +35,10 @@ impl VerifiedCache {
         let Ok(map) = self.entries.lock() else {
             return false;
         };
-        map.get(&id).is_some_and(|e| {
-            bool::from(e.value_digest.ct_eq(&d))
-                && e.hash.as_bytes().ct_eq(stored_hash.as_bytes()).into()
-        })
+        // The digest is part of the key, so the lookup compares it; the
+        // stored hash is then compared in constant time.
+        map.get(&(id, d))
+            .is_some_and(|h| h.as_bytes().ct_eq(stored_hash.as_bytes()).into())
     }
 
     pub fn remember(&self, id: Uuid, value: &str, stored_hash: &str) {
@@ -49,13 +46,7 @@ impl VerifiedCache {
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
-            map.insert(
-                id,
-                Entry {
-                    value_digest: digest(value),
-                    hash: stored_hash.to_string(),
-                },
-            );
+            map.insert((id, digest(value)), stored_hash.to_string());
         }
     }
 }

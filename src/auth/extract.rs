@@ -20,6 +20,8 @@ pub struct ScimRead;
 pub struct ScimWrite;
 pub struct AdminAll;
 pub struct AdminRead;
+pub struct ConnectRead;
+pub struct ConnectWrite;
 
 impl AccessClass for ScimRead {
     const ACCESS: Access = Access::ScimRead;
@@ -32,6 +34,12 @@ impl AccessClass for AdminAll {
 }
 impl AccessClass for AdminRead {
     const ACCESS: Access = Access::AdminRead;
+}
+impl AccessClass for ConnectRead {
+    const ACCESS: Access = Access::ConnectRead;
+}
+impl AccessClass for ConnectWrite {
+    const ACCESS: Access = Access::ConnectWrite;
 }
 
 /// An authenticated caller holding the access `A` names.
@@ -58,6 +66,15 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|h| h.as_bytes().to_vec());
+        let client = state.as_ref().and_then(|s| {
+            crate::http::client_ip::client_ip(
+                req.peer_addr().map(|a| a.ip()),
+                req.headers()
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok()),
+                &s.config.trusted_proxies,
+            )
+        });
         Box::pin(async move {
             let Some(state) = state else {
                 return Err(HttpAuthError {
@@ -70,7 +87,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             let now = state.clock.now();
             match state
                 .auth
-                .authenticate(&state.pool, header.as_deref(), A::ACCESS, now)
+                .authenticate(&state.pool, header.as_deref(), client, A::ACCESS, now)
                 .await
             {
                 Ok(principal) => Ok(Authed {

@@ -114,10 +114,11 @@ impl Authenticator {
         self: &Arc<Self>,
         pool: &PgPool,
         header: Option<&[u8]>,
+        client: Option<String>,
         access: Access,
         now: DateTime<Utc>,
     ) -> Result<Principal, AuthError> {
-        let principal = self.identify(pool, header, now).await?;
+        let principal = self.identify(pool, header, client, now).await?;
         if principal.scopes.grants_any(access.accepted()) {
             Ok(principal)
         } else {
@@ -129,6 +130,7 @@ impl Authenticator {
         self: &Arc<Self>,
         pool: &PgPool,
         header: Option<&[u8]>,
+        client: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<Principal, AuthError> {
         let value = bearer_value(header)?;
@@ -150,7 +152,7 @@ impl Authenticator {
             let checked = check_row(row, &me.cache, &value, now);
             if let Ok(p) = &checked {
                 if p.1 {
-                    store::tokens::touch(conn, id, now)?;
+                    store::tokens::touch(conn, id, client.as_deref(), now)?;
                 }
             }
             Ok(checked.map(|(p, _)| p))
@@ -168,11 +170,23 @@ fn check_row(
     now: DateTime<Utc>,
 ) -> Result<(Principal, bool), AuthError> {
     let row = row.ok_or(AuthError::Unauthorized(Failure::Unknown))?;
-    if !cache.is_verified(row.id, value.expose(), &row.secret_hash) {
-        if !hash::verify(value.expose(), &row.secret_hash) {
-            return Err(AuthError::Unauthorized(Failure::BadSecret));
+    // The current value, or, during a rotation's grace period, the previous.
+    let previous = row
+        .previous_secret_hash
+        .as_deref()
+        .filter(|_| row.previous_valid_until.is_some_and(|u| u > now));
+    let matches = |h: &str| {
+        if cache.is_verified(row.id, value.expose(), h) {
+            return true;
         }
-        cache.remember(row.id, value.expose(), &row.secret_hash);
+        let ok = hash::verify(value.expose(), h);
+        if ok {
+            cache.remember(row.id, value.expose(), h);
+        }
+        ok
+    };
+    if !matches(&row.secret_hash) && !previous.is_some_and(matches) {
+        return Err(AuthError::Unauthorized(Failure::BadSecret));
     }
     if row.revoked_at.is_some() {
         return Err(AuthError::Unauthorized(Failure::Revoked));

@@ -117,6 +117,10 @@ pub enum Access {
     Admin,
     /// Reading the audit log and other admin reports.
     AdminRead,
+    /// `GET /Me`: acting for one person.
+    ConnectRead,
+    /// `PUT`/`PATCH /Me`.
+    ConnectWrite,
 }
 
 impl Access {
@@ -127,6 +131,8 @@ impl Access {
             Access::ScimWrite => &[Scope::AdminScim],
             Access::Admin => &[Scope::All],
             Access::AdminRead => &[Scope::AdminRead],
+            Access::ConnectRead => &[Scope::ConnectRead],
+            Access::ConnectWrite => &[Scope::ConnectWrite],
         }
     }
 

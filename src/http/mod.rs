@@ -2,6 +2,7 @@
 //! malformed requests get our error bodies.
 
 pub mod admin;
+pub mod client_ip;
 pub mod error;
 pub mod health;
 pub mod scim;

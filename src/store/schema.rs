@@ -20,6 +20,9 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         created_by -> Text,
+        previous_secret_hash -> Nullable<Text>,
+        previous_valid_until -> Nullable<Timestamptz>,
+        last_used_from -> Nullable<Text>,
     }
 }
 

@@ -20,6 +20,10 @@ pub struct TokenRow {
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub created_by: String,
+    /// The value before the last rotation, valid until `previous_valid_until`.
+    pub previous_secret_hash: Option<String>,
+    pub previous_valid_until: Option<DateTime<Utc>>,
+    pub last_used_from: Option<String>,
 }
 
 /// `last_used_at` is written at most this often per token, so authentication
@@ -79,7 +83,12 @@ pub fn revoke(
 
 /// Records a use, unless one was recorded within the granularity; the
 /// condition is in the UPDATE so concurrent instances write at most once.
-pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub fn touch(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     diesel::update(
         api_tokens::table.filter(api_tokens::id.eq(id)).filter(
             api_tokens::last_used_at
@@ -87,7 +96,69 @@ pub fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<()
                 .or(api_tokens::last_used_at.lt(now - LAST_USED_GRANULARITY)),
         ),
     )
-    .set(api_tokens::last_used_at.eq(now))
+    .set((
+        api_tokens::last_used_at.eq(now),
+        api_tokens::last_used_from.eq(from),
+    ))
     .execute(conn)?;
     Ok(())
+}
+
+/// Gives a token a new secret hash; the old one stays valid until
+/// `grace_until` (none when that is `now`). Only live tokens rotate.
+pub fn rotate(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    new_hash: &str,
+    grace_until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<TokenRow, StoreError> {
+    let current = api_tokens::table
+        .filter(api_tokens::org_id.eq(org))
+        .filter(api_tokens::id.eq(id))
+        .select(TokenRow::as_select())
+        .for_update()
+        .first(conn)?;
+    if current.revoked_at.is_some() || current.expires_at.is_some_and(|e| e <= now) {
+        return Err(StoreError::Conflict("token is revoked or expired".into()));
+    }
+    let keep_old = grace_until > now;
+    Ok(
+        diesel::update(api_tokens::table.filter(api_tokens::id.eq(id)))
+            .set((
+                api_tokens::secret_hash.eq(new_hash),
+                api_tokens::previous_secret_hash
+                    .eq(keep_old.then_some(current.secret_hash.as_str())),
+                api_tokens::previous_valid_until.eq(keep_old.then_some(grace_until)),
+            ))
+            .returning(TokenRow::as_returning())
+            .get_result(conn)?,
+    )
+}
+
+/// Active (neither revoked nor expired) tokens of an organization, counted
+/// under a lock on the organization row so concurrent creates cannot both
+/// pass the limit.
+pub fn count_active_locked(
+    conn: &mut PgConnection,
+    org: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    use super::schema::organizations;
+    organizations::table
+        .find(org)
+        .select(organizations::id)
+        .for_update()
+        .first::<Uuid>(conn)?;
+    Ok(api_tokens::table
+        .filter(api_tokens::org_id.eq(org))
+        .filter(api_tokens::revoked_at.is_null())
+        .filter(
+            api_tokens::expires_at
+                .is_null()
+                .or(api_tokens::expires_at.gt(now)),
+        )
+        .count()
+        .get_result(conn)?)
 }

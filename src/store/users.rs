@@ -244,6 +244,27 @@ pub fn delete(
     Ok(())
 }
 
+/// The users of `org` whose userName, or any email, is `email` (compared
+/// case-insensitively). At most two: one is the answer, two is a conflict.
+pub fn by_email(
+    conn: &mut PgConnection,
+    org: Uuid,
+    email: &str,
+) -> Result<Vec<StoredUser>, StoreError> {
+    let folded = fold(email);
+    let rows: Vec<Row> = scim_users::table
+        .filter(scim_users::org_id.eq(org))
+        .filter(
+            scim_users::user_name_ci
+                .eq(&folded)
+                .or(scim_users::emails_ci.contains(vec![folded.clone()])),
+        )
+        .select(Row::as_select())
+        .limit(2)
+        .load(conn)?;
+    Ok(rows.into_iter().map(StoredUser::from).collect())
+}
+
 /// A page of users in id order (ids are time-ordered UUIDv7) and the total.
 pub fn list(
     conn: &mut PgConnection,

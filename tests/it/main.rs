@@ -12,6 +12,7 @@ mod concurrency;
 mod embedded;
 mod fixtures;
 mod hostile;
+mod me;
 mod migrations;
 mod outage;
 mod query;

@@ -271,3 +271,178 @@ fn organizations_are_isolated() {
     let missing = scimd(&db, &["token", "list", "--org", "nope"]);
     assert!(!missing.status.success());
 }
+
+fn rotate(
+    app: &TestApp,
+    admin: &str,
+    id: &str,
+    grace: Option<i64>,
+) -> crate::harness::client::Resp {
+    let body = match grace {
+        Some(g) => json!({"grace_seconds": g}),
+        None => json!({}),
+    };
+    post(
+        &app.url(&format!("/api/v1/tokens/{id}/rotate")),
+        Some(admin),
+        &body,
+    )
+}
+
+#[test]
+fn rotation_keeps_the_old_value_for_the_grace_period_only() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let (id, old) = create_token(&app, &admin, &["admin:scim"]);
+    let r = rotate(&app, &admin, &id, Some(600));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["id"], id.as_str());
+    assert_eq!(j["scopes"], json!(["admin:scim"]));
+    let new = j["token"].as_str().unwrap().to_string();
+    assert_ne!(new, old);
+    // Both work during the grace period.
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&old)).status, 200);
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 200);
+    app.clock.advance(chrono::Duration::seconds(601));
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&old)).status, 401);
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 200);
+    // Bad grace values; a revoked token cannot rotate.
+    assert_eq!(rotate(&app, &admin, &id, Some(-1)).status, 400);
+    assert_eq!(rotate(&app, &admin, &id, Some(86_401)).status, 400);
+    assert_eq!(
+        delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).status,
+        204
+    );
+    assert_eq!(rotate(&app, &admin, &id, None).status, 409);
+    assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 401);
+}
+
+#[test]
+fn rotation_without_grace_fails_the_old_value_at_once_on_every_instance() {
+    let db = TestDb::new();
+    let a = TestApp::new(&db);
+    let b = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let (id, old) = create_token(&a, &admin, &["admin:read"]);
+    assert_eq!(get(&b.url("/probe/scim-read"), Some(&old)).status, 200);
+    let new = rotate(&a, &admin, &id, None).json()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(get(&b.url("/probe/scim-read"), Some(&old)).status, 401);
+    assert_eq!(get(&b.url("/probe/scim-read"), Some(&new)).status, 200);
+    // The CLI rotates too.
+    let out = scimd(&db, &["token", "rotate", &id, "--grace", "2m"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let newer = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        get(&b.url("/probe/scim-read"), Some(&new)).status,
+        200,
+        "grace of 2m"
+    );
+    assert_eq!(get(&b.url("/probe/scim-read"), Some(&newer)).status, 200);
+    assert!(!scimd(&db, &["token", "rotate", &id, "--grace", "25h"])
+        .status
+        .success());
+}
+
+#[test]
+fn the_active_token_limit_is_enforced_with_a_helpful_message() {
+    let db = TestDb::new();
+    let mut config = crate::harness::test_config(&db.url);
+    config.max_tokens_per_org = 3;
+    let app = TestApp::with_config(config);
+    let admin = seed_token(&db, &["all"]);
+    let (first, _) = create_token(&app, &admin, &["admin:read"]);
+    create_token(&app, &admin, &["admin:read"]);
+    let r = post(
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "one too many", "scopes": ["all"]}),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    let msg = r.json()["message"].as_str().unwrap().to_string();
+    assert!(
+        msg.contains("3 active tokens") && msg.contains("revoke"),
+        "{msg}"
+    );
+    // Revoking one makes room.
+    assert_eq!(
+        delete(&app.url(&format!("/api/v1/tokens/{first}")), Some(&admin)).status,
+        204
+    );
+    create_token(&app, &admin, &["admin:read"]);
+}
+
+#[test]
+fn list_flags_expired_and_soon_expiring_tokens_and_where_they_were_used() {
+    let db = TestDb::new();
+    let mut config = crate::harness::test_config(&db.url);
+    config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let app = TestApp::with_config(config);
+    let admin = seed_token(&db, &["all"]);
+    let soon = (app.clock.now() + chrono::Duration::days(3)).to_rfc3339();
+    let later = (app.clock.now() + chrono::Duration::days(30)).to_rfc3339();
+    let s = post(
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "soon", "scopes": ["admin:read"], "expires_at": soon}),
+    )
+    .json();
+    let l = post(
+        &app.url("/api/v1/tokens"),
+        Some(&admin),
+        &json!({"name": "later", "scopes": ["admin:read"], "expires_at": later}),
+    )
+    .json();
+    let view = |id: &serde_json::Value| {
+        get(
+            &app.url(&format!("/api/v1/tokens/{}", id.as_str().unwrap())),
+            Some(&admin),
+        )
+        .json()
+    };
+    assert_eq!(view(&s["id"])["expires_soon"], true);
+    assert_eq!(view(&s["id"])["expired"], false);
+    assert_eq!(view(&l["id"])["expires_soon"], false);
+    // Used through a trusted proxy: the forwarded address is recorded.
+    let used = ureq::get(&app.url("/probe/scim-read"))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", l["token"].as_str().unwrap()),
+        )
+        .set("X-Forwarded-For", "203.0.113.7")
+        .call()
+        .unwrap();
+    assert_eq!(used.status(), 200);
+    assert_eq!(view(&l["id"])["last_used_from"], "203.0.113.7");
+    app.clock.advance(chrono::Duration::days(4));
+    assert_eq!(view(&s["id"])["expired"], true);
+    assert_eq!(view(&s["id"])["expires_soon"], false);
+}
+
+#[test]
+fn forwarded_for_is_ignored_without_a_trusted_proxy() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let (id, t) = create_token(&app, &admin, &["admin:read"]);
+    ureq::get(&app.url("/probe/scim-read"))
+        .set("Authorization", &format!("Bearer {t}"))
+        .set("X-Forwarded-For", "203.0.113.7")
+        .call()
+        .unwrap();
+    let v = get(&app.url(&format!("/api/v1/tokens/{id}")), Some(&admin)).json();
+    assert_eq!(v["last_used_from"], "127.0.0.1");
+}

@@ -5,6 +5,7 @@
 mod bulk;
 mod discovery;
 mod groups;
+mod me;
 mod search;
 mod users;
 
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(users::configure)
             .configure(groups::configure)
             .configure(bulk::configure)
+            .configure(me::configure)
             .default_service(web::to(|req: HttpRequest| async move {
                 super::error::not_found(&req)
             })),

@@ -82,7 +82,7 @@ pub fn to_json(
     ))
 }
 
-fn wants_groups(ctx: &Ctx, p: &Projection) -> Result<bool, ScimError> {
+pub fn wants_groups(ctx: &Ctx, p: &Projection) -> Result<bool, ScimError> {
     let reg = &ctx.state.registry;
     Ok(needs_attribute(
         reg,
@@ -148,6 +148,11 @@ pub async fn create_user(
 /// PATCH the pure engine applies the operations to the stored document
 /// inside the transaction that holds the row lock; either way the result is
 /// validated as a whole resource before it is stored.
+/// Checks a write before it is stored: gets the stored and the new document
+/// (the latter validated, password still in it). `/Me` uses one to keep a
+/// person to the attributes they may change about themselves.
+pub type Guard = fn(&Value, &Value) -> Result<(), ScimError>;
+
 pub async fn write_user(
     ctx: &Ctx,
     actor: &Actor,
@@ -155,6 +160,18 @@ pub async fn write_user(
     if_match: Option<EtagCondition>,
     change: Change,
     p: &Projection,
+) -> Result<Written, ScimFailure> {
+    write_user_guarded(ctx, actor, id, if_match, change, p, None).await
+}
+
+pub async fn write_user_guarded(
+    ctx: &Ctx,
+    actor: &Actor,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+    change: Change,
+    p: &Projection,
+    guard: Option<Guard>,
 ) -> Result<Written, ScimFailure> {
     let ops = match &change {
         Change::Patch(body) => Some(crate::scim::patch::parse_request(body)?),
@@ -183,6 +200,9 @@ pub async fn write_user(
                 existing: &current.doc,
             };
             let mut doc = validate(&reg, rt, input, mode)?;
+            if let Some(g) = guard {
+                g(&current.doc, &doc)?;
+            }
             let password_hash = take_password(&mut doc)?;
             Ok(UserWrite { doc, password_hash })
         })?;
@@ -325,7 +345,7 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn groups_if(
+pub fn groups_if(
     conn: &mut diesel::PgConnection,
     org: Uuid,
     id: Uuid,

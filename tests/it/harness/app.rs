@@ -38,6 +38,8 @@ pub fn test_config(db_url: &str) -> Config {
         body_timeout: Duration::from_secs(30),
         max_connections: 1024,
         audit_retention: chrono::Duration::days(90),
+        trusted_proxies: Vec::new(),
+        max_tokens_per_org: 50,
         pg_bin: None,
     }
 }
