@@ -188,17 +188,6 @@ fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredGroup, Sto
     Ok(row.into_group(None))
 }
 
-fn check_precondition(cond: Option<&EtagCondition>, version: i64) -> Result<(), StoreError> {
-    match cond {
-        Some(c) if !c.matches(version) => {
-            Err(StoreError::Rejected(ScimError::precondition_failed(
-                "the resource has changed (If-Match does not match its version)",
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Applies a membership change; returns the change in member count and
 /// whether any row changed.
 fn apply_members(
@@ -244,7 +233,7 @@ pub fn update_with(
     f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, ScimError>,
 ) -> Result<StoredGroup, StoreError> {
     let current = lock(conn, org, id)?;
-    check_precondition(if_match, current.meta.version)?;
+    super::check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
     let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
     if write.doc == current.doc && !members_changed {
@@ -284,7 +273,7 @@ pub fn delete(
     if_match: Option<&EtagCondition>,
 ) -> Result<(), StoreError> {
     let current = lock(conn, org, id)?;
-    check_precondition(if_match, current.meta.version)?;
+    super::check_precondition(if_match, current.meta.version)?;
     remove_from_all_groups(conn, id)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;
     Ok(())

@@ -187,6 +187,22 @@ fn is_transient(e: &DieselError) -> bool {
     }
 }
 
+/// `If-Match` against the locked row's version (RFC 7644 §3.14): a stale
+/// one refuses the write before anything changes.
+pub fn check_precondition(
+    cond: Option<&crate::scim::etag::EtagCondition>,
+    version: i64,
+) -> Result<(), StoreError> {
+    match cond {
+        Some(c) if !c.matches(version) => {
+            Err(StoreError::Rejected(ScimError::precondition_failed(
+                "the resource has changed (If-Match does not match its version)",
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Checks the database answers; `/ready` uses it.
 pub fn ping(conn: &mut PgConnection) -> Result<(), StoreError> {
     conn.batch_execute("SELECT 1")?;

@@ -172,17 +172,6 @@ fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, Stor
         .into())
 }
 
-fn check_precondition(cond: Option<&EtagCondition>, version: i64) -> Result<(), StoreError> {
-    match cond {
-        Some(c) if !c.matches(version) => {
-            Err(StoreError::Rejected(ScimError::precondition_failed(
-                "the resource has changed (If-Match does not match its version)",
-            )))
-        }
-        _ => Ok(()),
-    }
-}
-
 /// Replaces (or patches) a user: locks the row, checks `If-Match`, lets `f`
 /// compute the new state from the stored one, and writes it. Nothing changes,
 /// not even the version, when `f` returns the same document and no password.
@@ -196,7 +185,7 @@ pub fn update_with(
     f: impl FnOnce(&StoredUser) -> Result<UserWrite, ScimError>,
 ) -> Result<StoredUser, StoreError> {
     let current = lock(conn, org, id)?;
-    check_precondition(if_match, current.meta.version)?;
+    super::check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
     if write.doc == current.doc && write.password_hash.is_none() {
         return Ok(current);
@@ -238,7 +227,7 @@ pub fn delete(
     if_match: Option<&EtagCondition>,
 ) -> Result<(), StoreError> {
     let current = lock(conn, org, id)?;
-    check_precondition(if_match, current.meta.version)?;
+    super::check_precondition(if_match, current.meta.version)?;
     super::groups::remove_from_all_groups(conn, id)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
     Ok(())

@@ -336,20 +336,7 @@ async fn replace(
     params: Params,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
-    let if_match = condition(&req, header::IF_MATCH);
-    let id = resource_id(&path)?;
-    Ok(written_response(
-        write_group(
-            &ctx,
-            &auth.audit_actor(),
-            id,
-            if_match,
-            Change::Replace(body.0),
-            &p,
-        )
-        .await?,
-    ))
+    write(auth, ctx, req, path, params, Change::Replace(body.0)).await
 }
 
 async fn patch(
@@ -360,20 +347,22 @@ async fn patch(
     params: Params,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
+    write(auth, ctx, req, path, params, Change::Patch(body.0)).await
+}
+
+async fn write(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    change: Change,
+) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
     let if_match = condition(&req, header::IF_MATCH);
     let id = resource_id(&path)?;
-    Ok(written_response(
-        write_group(
-            &ctx,
-            &auth.audit_actor(),
-            id,
-            if_match,
-            Change::Patch(body.0),
-            &p,
-        )
-        .await?,
-    ))
+    let written = write_group(&ctx, &auth.audit_actor(), id, if_match, change, &p).await?;
+    Ok(written_response(written))
 }
 
 async fn delete(

@@ -298,18 +298,7 @@ async fn replace(
     params: Params,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let p = params.projection_only()?;
-    let if_match = condition(&req, header::IF_MATCH);
-    let w = write_user(
-        &ctx,
-        &auth.audit_actor(),
-        resource_id(&path)?,
-        if_match,
-        Change::Replace(body.0),
-        &p,
-    )
-    .await?;
-    Ok(resource_response(StatusCode::OK, &w.json, w.version))
+    write(auth, ctx, req, path, params, Change::Replace(body.0)).await
 }
 
 async fn patch(
@@ -320,18 +309,26 @@ async fn patch(
     params: Params,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
+    write(auth, ctx, req, path, params, Change::Patch(body.0)).await
+}
+
+async fn write(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    change: Change,
+) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
     let if_match = condition(&req, header::IF_MATCH);
-    let w = write_user(
-        &ctx,
-        &auth.audit_actor(),
-        resource_id(&path)?,
-        if_match,
-        Change::Patch(body.0),
-        &p,
-    )
-    .await?;
-    Ok(resource_response(StatusCode::OK, &w.json, w.version))
+    let id = resource_id(&path)?;
+    let written = write_user(&ctx, &auth.audit_actor(), id, if_match, change, &p).await?;
+    Ok(resource_response(
+        StatusCode::OK,
+        &written.json,
+        written.version,
+    ))
 }
 
 async fn delete(
