@@ -184,28 +184,33 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
             )));
         }
     };
-    let pool = store::build_pool(
+    let pool = store::build_pool_observed(
         &db.url,
         &PoolSettings {
             size: config.db_pool_size,
             acquire_timeout: config.db_acquire_timeout,
             statement_timeout: config.db_statement_timeout,
         },
+        Some(Box::new(crate::http::metrics::PoolEvents)),
     );
     log::info!("scimd listening on http://{}", config.listen);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     spawn_audit_retention(pool.clone(), clock.clone(), config.audit_retention);
     let state = AppState::new(pool, config, clock);
+    let metrics = state.metrics.clone();
     let fatal = Arc::new(AtomicBool::new(false));
     let result = actix_web::rt::System::new().block_on(async {
         let server = crate::server::start(state, listener, workers)?;
         let handle = server.handle();
         let flag = fatal.clone();
-        db.supervise(move || {
-            flag.store(true, Ordering::SeqCst);
-            // Sends the stop command now; the future only reports completion.
-            drop(handle.stop(true));
-        });
+        db.supervise(
+            move |up| metrics.set_embedded_up(up),
+            move || {
+                flag.store(true, Ordering::SeqCst);
+                // Sends the stop command now; the future only reports completion.
+                drop(handle.stop(true));
+            },
+        );
         server.await
     });
     log::info!("scimd stopped accepting requests");

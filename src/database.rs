@@ -85,18 +85,26 @@ impl Database {
     /// postmaster dies, starts it again, which runs PostgreSQL's crash
     /// recovery; when that fails, logs why and calls `fatal`, so the process
     /// exits non-zero for its service manager instead of serving 503s forever.
-    pub fn supervise(&self, fatal: impl Fn() + Send + 'static) {
+    /// `up` reports each check (for the `embedded_postgres_up` gauge).
+    pub fn supervise(&self, up: impl Fn(bool) + Send + 'static, fatal: impl Fn() + Send + 'static) {
         let (Some(cluster), closing) = (self.owned.clone(), self.closing.clone()) else {
             return;
         };
+        up(true);
         std::thread::spawn(move || {
             while !closing.load(Ordering::SeqCst) {
                 std::thread::sleep(SUPERVISE_EVERY);
-                if closing.load(Ordering::SeqCst) || cluster.is_running() {
+                if closing.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let running = cluster.is_running();
+                up(running);
+                if running {
                     continue;
                 }
                 log::error!("the embedded PostgreSQL cluster is not running; restarting it");
                 if restart(&cluster, &closing) {
+                    up(true);
                     log::warn!("the embedded PostgreSQL cluster is running again");
                 } else if !closing.load(Ordering::SeqCst) {
                     log::error!("cannot restart the embedded PostgreSQL cluster; exiting");

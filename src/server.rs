@@ -30,7 +30,7 @@ pub fn start_with(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
-            .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").exclude("/health"))
+            .wrap(middleware::from_fn(crate::http::metrics::observe))
             .configure(extra)
             .configure(crate::http::configure)
     })

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::http::metrics::Metrics;
 use crate::scim::schema::Registry;
 use crate::store::PgPool;
 
@@ -15,17 +16,20 @@ pub struct AppState {
     pub clock: Clock,
     pub auth: Arc<Authenticator>,
     pub registry: Arc<Registry>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
         let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
+        let metrics = Arc::new(Metrics::new(&pool));
         AppState {
             pool,
             config: Arc::new(config),
             clock,
             auth,
             registry: Arc::new(Registry::new()),
+            metrics,
         }
     }
 }

@@ -5,11 +5,12 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 
 use super::scope::Access;
 use super::{AuthError, Principal};
 use crate::http::error::{Flavor, HttpAuthError};
+use crate::http::metrics::Caller;
 use crate::state::AppState;
 
 pub trait AccessClass {
@@ -75,6 +76,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                 &s.config.trusted_proxies,
             )
         });
+        let req = req.clone();
         Box::pin(async move {
             let Some(state) = state else {
                 return Err(HttpAuthError {
@@ -90,13 +92,22 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                 .authenticate(&state.pool, header.as_deref(), client, A::ACCESS, now)
                 .await
             {
-                Ok(principal) => Ok(Authed {
-                    principal,
-                    _access: PhantomData,
-                }),
+                Ok(principal) => {
+                    // For the access log: which token made this request.
+                    req.extensions_mut().insert(Caller::of(&principal));
+                    Ok(Authed {
+                        principal,
+                        _access: PhantomData,
+                    })
+                }
                 Err(error) => {
-                    if let AuthError::Unauthorized(f) = &error {
-                        log::info!("authentication refused: {}", f.as_str());
+                    match &error {
+                        AuthError::Unauthorized(f) => {
+                            log::info!("authentication refused: {}", f.as_str());
+                            state.metrics.auth_failure(*f);
+                        }
+                        AuthError::Forbidden(_) => state.metrics.forbidden(),
+                        AuthError::Store(_) => {}
                     }
                     Err(HttpAuthError { error, flavor })
                 }

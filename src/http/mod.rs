@@ -5,6 +5,8 @@ pub mod admin;
 pub mod client_ip;
 pub mod error;
 pub mod health;
+pub mod metrics;
+pub mod openapi;
 pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
@@ -17,6 +19,7 @@ const ADMIN_BODY_LIMIT: usize = 64 * 1024;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::scrape))
         .service(
             web::scope("/api/v1")
                 .app_data(
@@ -24,7 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .limit(ADMIN_BODY_LIMIT)
                         .error_handler(admin_json_error),
                 )
-                .configure(admin::configure),
+                .configure(admin::configure)
+                .configure(openapi::configure),
         )
         .configure(scim::configure)
         .default_service(web::to(

@@ -118,7 +118,22 @@ pub struct PoolSettings {
 /// database restart succeed instead of failing on a dead pooled connection;
 /// dropping it needs a retry-on-failed-BEGIN first (see BENCHMARKS.md).
 pub fn build_pool(url: &str, s: &PoolSettings) -> PgPool {
-    Pool::builder()
+    build_pool_observed(url, s, None)
+}
+
+/// [`build_pool`] reporting check-out waits and timeouts to `events` (the
+/// server passes its metrics; storage does not know about them).
+pub fn build_pool_observed(
+    url: &str,
+    s: &PoolSettings,
+    events: Option<Box<dyn r2d2::HandleEvent>>,
+) -> PgPool {
+    let builder = Pool::builder();
+    let builder = match events {
+        Some(e) => builder.event_handler(e),
+        None => builder,
+    };
+    builder
         .max_size(s.size)
         .min_idle(Some(1.min(s.size)))
         .connection_timeout(s.acquire_timeout)

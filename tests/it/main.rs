@@ -13,6 +13,7 @@ mod embedded;
 mod fixtures;
 mod hostile;
 mod me;
+mod metrics;
 mod migrations;
 mod outage;
 mod query;

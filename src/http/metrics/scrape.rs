@@ -1,0 +1,81 @@
+//! Gauges read when Prometheus scrapes rather than kept up to date on every
+//! request: the pool's current state, and the embedded cluster's.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::gauge::ConstGauge;
+
+use super::{EMBEDDED_DOWN, EMBEDDED_UP};
+use crate::store::PgPool;
+
+pub(super) struct OnScrape {
+    pool: PgPool,
+    embedded: Arc<AtomicU8>,
+}
+
+impl OnScrape {
+    pub(super) fn new(pool: PgPool, embedded: Arc<AtomicU8>) -> OnScrape {
+        OnScrape { pool, embedded }
+    }
+}
+
+// `Collector` requires Debug; the pool's own Debug output is not useful here.
+impl std::fmt::Debug for OnScrape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnScrape").finish_non_exhaustive()
+    }
+}
+
+// Help texts end in a period, as the registry adds one to its own metrics'.
+impl Collector for OnScrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let state = self.pool.state();
+        let in_use = state.connections.saturating_sub(state.idle_connections);
+        gauge(
+            &mut encoder,
+            "db_pool_connections_in_use",
+            "Database connections checked out of the pool.",
+            in_use.into(),
+        )?;
+        gauge(
+            &mut encoder,
+            "db_pool_connections_idle",
+            "Open database connections waiting in the pool.",
+            state.idle_connections.into(),
+        )?;
+        gauge(
+            &mut encoder,
+            "db_pool_max_size",
+            "The most database connections the pool opens.",
+            self.pool.max_size().into(),
+        )?;
+        let up = match self.embedded.load(Ordering::Relaxed) {
+            EMBEDDED_UP => Some(1),
+            EMBEDDED_DOWN => Some(0),
+            _ => None,
+        };
+        if let Some(up) = up {
+            gauge(
+                &mut encoder,
+                "embedded_postgres_up",
+                "1 while the embedded PostgreSQL cluster runs, 0 while it is down.",
+                up,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn gauge(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    value: i64,
+) -> Result<(), std::fmt::Error> {
+    let g = ConstGauge::new(value);
+    let metric = encoder.encode_descriptor(name, help, None, g.metric_type())?;
+    g.encode(metric)
+}
