@@ -6,7 +6,6 @@ pub mod client_ip;
 pub mod error;
 pub mod health;
 pub mod metrics;
-pub mod openapi;
 pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
@@ -28,7 +27,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .error_handler(admin_json_error),
                 )
                 .configure(admin::configure)
-                .configure(openapi::configure),
         )
         .configure(scim::configure)
         .default_service(web::to(
