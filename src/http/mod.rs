@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .limit(ADMIN_BODY_LIMIT)
                         .error_handler(admin_json_error),
                 )
-                .configure(admin::configure)
+                .configure(admin::configure),
         )
         .configure(scim::configure)
         .default_service(web::to(
