@@ -122,7 +122,10 @@ fn prepare(
         }
         None => Frag::truth(true),
     };
-    let sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
+    let mut sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
+    if rt_name == "User" && q.filter.as_ref().is_some_and(requires_email) {
+        sort.fence_id_order();
+    }
     let filter_text = q
         .filter
         .as_ref()
@@ -130,6 +133,25 @@ fn prepare(
         .unwrap_or_default();
     let plan = Plan::new(q, sort, &[&org.to_string(), rt.name, &filter_text], now)?;
     Ok(Prepared { predicate, plan })
+}
+
+/// Whether every match must have a given email (`emails eq "x"` or
+/// `emails.value eq "x"` as a top-level `and` conjunct): then the GIN index
+/// finds the few candidate rows and the id order must not tempt the planner
+/// into a primary-key walk.
+fn requires_email(f: &crate::scim::filter::Filter) -> bool {
+    use crate::scim::filter::{CompValue, CompareOp, Filter};
+    match f {
+        Filter::And(a, b) => requires_email(a) || requires_email(b),
+        Filter::Compare(p, CompareOp::Eq, CompValue::Str(_)) => {
+            p.attr_is("emails")
+                && p.sub
+                    .as_ref()
+                    .is_none_or(|s| s.eq_ignore_ascii_case("value"))
+                && p.urn_is(crate::scim::schema::USER_SCHEMA)
+        }
+        _ => false,
+    }
 }
 
 fn meta(created: DateTime<Utc>, last_modified: DateTime<Utc>, version: i64) -> Meta {

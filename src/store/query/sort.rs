@@ -47,6 +47,10 @@ pub struct Sort {
     key: Option<SortKey>,
     descending: bool,
     id: &'static str,
+    /// Order by the id's text rather than the id column itself (the same
+    /// order), so the planner cannot walk the primary key; see
+    /// [`Sort::fence_id_order`].
+    fenced: bool,
     /// The sort in canonical form, for cursor fingerprints.
     pub canonical: String,
 }
@@ -72,6 +76,7 @@ impl Sort {
                 key: None,
                 descending,
                 id,
+                fenced: false,
                 canonical: order.as_str().to_string(),
             });
         };
@@ -109,6 +114,7 @@ impl Sort {
             key,
             descending,
             id,
+            fenced: false,
             canonical: format!(
                 "{}|{}",
                 path.to_string().to_ascii_lowercase(),
@@ -136,7 +142,23 @@ impl Sort {
             Some(k) => Frag::sql("").append(&k.expr).push(dir).push(nulls),
             None => Frag::sql(""),
         };
-        f.push(self.id).push(dir)
+        let f = if self.fenced && self.key.is_none() {
+            // A UUID's text sorts like the UUID under byte-wise collation.
+            f.push("(").push(self.id).push("::text COLLATE \"C\")")
+        } else {
+            f.push(self.id)
+        };
+        f.push(dir)
+    }
+
+    /// For a filter that an index answers with few rows but whose selectivity
+    /// PostgreSQL cannot estimate (`emails_ci @> …`: unique values leave no
+    /// element statistics), ordering by the bare id lets it choose to walk
+    /// the whole primary key filtering row by row (about 1 s at a million
+    /// users, see BENCHMARKS.md). Ordering by an expression of the id gives
+    /// the same order but forces it to find the rows first.
+    pub fn fence_id_order(&mut self) {
+        self.fenced = true;
     }
 
     /// The key of each row, selected as text so it can go into a cursor.
