@@ -2,10 +2,12 @@
 //! malformed requests get our error bodies.
 
 pub mod admin;
+pub mod admin_ui;
 pub mod client_ip;
 pub mod error;
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
@@ -26,9 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .limit(ADMIN_BODY_LIMIT)
                         .error_handler(admin_json_error),
                 )
-                .configure(admin::configure),
+                .configure(admin::configure)
+                .configure(openapi::configure),
         )
         .configure(scim::configure)
+        .configure(admin_ui::configure)
         .default_service(web::to(
             |req: HttpRequest| async move { error::not_found(&req) },
         ));

@@ -15,6 +15,7 @@ mod hostile;
 mod me;
 mod metrics;
 mod migrations;
+mod openapi;
 mod outage;
 mod query;
 mod resources;

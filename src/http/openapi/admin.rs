@@ -1,0 +1,136 @@
+//! Paths of the admin API under `/api/v1`: tokens, the audit log and the
+//! overview.
+
+use serde_json::json;
+
+use super::builder::{path_param, query_param, schema, Op, Paths};
+use crate::auth::scope::Access;
+use crate::http::error::Flavor;
+
+pub const TAG: &str = "Admin";
+
+fn op(id: &str, summary: &str) -> Op {
+    Op::new(Flavor::Json, TAG, id, summary)
+}
+
+fn json_body_errors(op: Op) -> Op {
+    op.err(413, "Body over 64 KiB.")
+        .err(415, "Content-Type is not `application/json`.")
+}
+
+pub fn paths(p: &mut Paths) {
+    tokens(p);
+    reports(p);
+}
+
+fn tokens(p: &mut Paths) {
+    let id = || path_param("id", "The token's id (a UUID).");
+    let validation = "Validation failed; `fields` names each bad field.";
+    p.add(
+        "/api/v1/tokens",
+        "post",
+        json_body_errors(
+            op("createToken", "Create a token")
+                .about("The response is the only time the token's value is shown.")
+                .access(Access::Admin)
+                .body("CreateTokenRequest", true),
+        )
+        .ok(201, "The token, with its value.", schema("CreatedToken"))
+        .err(400, validation)
+        .err(
+            409,
+            "The organization already holds its maximum of active tokens.",
+        ),
+    );
+    p.add(
+        "/api/v1/tokens",
+        "get",
+        op("listTokens", "List the organization's tokens")
+            .access(Access::Admin)
+            .ok(
+                200,
+                "Every token, revoked and expired ones included.",
+                json!({
+                    "type": "array",
+                    "items": schema("Token"),
+                }),
+            ),
+    );
+    p.add(
+        "/api/v1/tokens/{id}",
+        "get",
+        op("getToken", "Read a token")
+            .access(Access::Admin)
+            .params([id()])
+            .ok(200, "The token (never its value).", schema("Token"))
+            .err(404, "No such token."),
+    );
+    p.add(
+        "/api/v1/tokens/{id}",
+        "delete",
+        op("revokeToken", "Revoke a token")
+            .about("The token fails from the next request on, on every instance.")
+            .access(Access::Admin)
+            .params([id()])
+            .empty(204, "Revoked.")
+            .err(404, "No such token, or already revoked."),
+    );
+    p.add(
+        "/api/v1/tokens/{id}/rotate",
+        "post",
+        op("rotateToken", "Issue a new value for a token")
+            .about(
+                "Same id, name, scopes and expiry; the old value keeps working for \
+                 `grace_seconds`. The body is optional.",
+            )
+            .access(Access::Admin)
+            .params([id()])
+            .body("RotateRequest", false)
+            .ok(
+                200,
+                "The token, with its new value.",
+                schema("CreatedToken"),
+            )
+            .err(400, "`grace_seconds` is not between 0 and 86400.")
+            .err(404, "No such token.")
+            .err(409, "A revoked or expired token cannot be rotated."),
+    );
+}
+
+fn reports(p: &mut Paths) {
+    let string = || json!({ "type": "string" });
+    let time = || json!({ "type": "string", "format": "date-time" });
+    p.add(
+        "/api/v1/audit",
+        "get",
+        op("listAudit", "Read the audit log")
+            .about("Every change with its actor, newest first, keyset-paged.")
+            .access(Access::AdminRead)
+            .params([
+                query_param(
+                    "actor",
+                    "Only changes made with this token id.",
+                    json!({ "type": "string", "format": "uuid" }),
+                ),
+                query_param("resource_type", "e.g. `User`, `Group`, `Token`.", string()),
+                query_param("resource_id", "Only changes to this resource.", string()),
+                query_param("since", "RFC 3339; entries at or after.", time()),
+                query_param("until", "RFC 3339; entries before.", time()),
+                query_param("cursor", "`next_cursor` of the previous page.", string()),
+                query_param(
+                    "limit",
+                    "Entries per page.",
+                    json!({ "type": "integer", "minimum": 1, "maximum": 500, "default": 50 }),
+                ),
+            ])
+            .ok(200, "A page of entries.", schema("AuditPage"))
+            .err(400, "A bad or unknown parameter; `fields` names it."),
+    );
+    p.add(
+        "/api/v1/overview",
+        "get",
+        op("getOverview", "Counts and each token's last change")
+            .access(Access::AdminRead)
+            .ok(200, "The overview.", schema("Overview")),
+    );
+}

@@ -1,0 +1,329 @@
+// End-to-end test of the admin page in headless Chromium. run.sh starts
+// scimd and passes SCIMD_URL, AUTH_SECRET and ARTIFACT_DIR (and optionally
+// ADMIN_SCREENSHOT, where the README's screenshot goes).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+
+const BASE = required('SCIMD_URL');
+const SECRET = required('AUTH_SECRET');
+const ARTIFACTS = process.env.ARTIFACT_DIR || tmpdir();
+const SCREENSHOT = process.env.ADMIN_SCREENSHOT || join(ARTIFACTS, 'admin-page.png');
+const PHONE_SCREENSHOT = join(ARTIFACTS, 'admin-page-phone.png');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const STEP_MS = 10_000;
+
+function required(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} must be set (run tests/browser/run.sh)`);
+  return v;
+}
+
+/** A plain HTTP call, as an identity provider would make it. */
+async function http(path, token, init = {}) {
+  const resp = await fetch(BASE + path, {
+    ...init,
+    headers: { ...(init.headers || {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    signal: AbortSignal.timeout(STEP_MS),
+  });
+  const text = await resp.text();
+  let body = null;
+  try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+  return { status: resp.status, headers: resp.headers, body };
+}
+
+function isoDay(offsetDays) {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+let context;
+let page;
+let profileDir;
+const problems = []; // console errors, page errors, CSP violations
+
+before(async () => {
+  profileDir = mkdtempSync(join(ARTIFACTS, 'chromium-profile-'));
+  // A persistent context on a fresh, empty profile directory of our own.
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    timeout: 30_000,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+  });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  // Nothing but this server: any other request is a bug (and must not leave the machine).
+  await context.route((url) => !url.href.startsWith(BASE + '/'), (route) => {
+    problems.push(`request outside the server: ${route.request().url()}`);
+    return route.abort();
+  });
+  page = context.pages()[0] || await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  page.setDefaultNavigationTimeout(15_000);
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // Chromium logs every non-2xx fetch; the 401s and 404s here are expected.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (400|401|404)/.test(m.text())) {
+      problems.push(`console error: ${m.text()}`);
+    }
+  });
+});
+
+after(async () => {
+  await context?.close().catch(() => {});
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+describe('admin page', { timeout: 120_000 }, () => {
+  let scimToken; // the value shown once in the dialog
+
+  it('is served with its content types and a strict policy', async () => {
+    const index = await http('/admin');
+    assert.equal(index.status, 200);
+    assert.match(index.headers.get('content-type'), /^text\/html/);
+    assert.equal(index.headers.get('cache-control'), 'no-store');
+    const csp = index.headers.get('content-security-policy');
+    assert.match(csp, /^default-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.match((await http('/admin/app.js')).headers.get('content-type'), /^text\/javascript/);
+    assert.match((await http('/admin/app.css')).headers.get('content-type'), /^text\/css/);
+    assert.equal((await http('/admin/nope.js')).status, 404);
+  });
+
+  it('refuses a wrong secret with the server message', async () => {
+    await page.goto(BASE + '/admin');
+    await page.getByLabel('Secret or token').fill('not-the-secret-' + 'x'.repeat(26));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const error = page.locator('#signin-error');
+    await error.waitFor({ state: 'visible' });
+    const expected = (await http('/api/v1/tokens', 'wrong')).body.message;
+    assert.equal(await error.textContent(), expected);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-signin.png') });
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    assert.equal(await page.locator('#view-tokens').isVisible(), false);
+  });
+
+  it('signs in with AUTH_SECRET', async () => {
+    await page.getByLabel('Secret or token').fill(SECRET);
+    await page.getByLabel('Secret or token').press('Enter');
+    await page.locator('#view-tokens').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#signin-error').textContent(), '');
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).isVisible(), true);
+    assert.equal(await page.getByRole('link', { name: 'API tokens' }).getAttribute('aria-current'), 'page');
+  });
+
+  it('shows validation errors next to the form', async () => {
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    await page.locator('#create-name-error').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#create-name-error').textContent(), /1 to 100 characters/);
+    assert.match(await page.locator('#create-scopes-error').textContent(), /at least one scope/);
+    assert.equal(await page.locator('#create-name').getAttribute('aria-invalid'), 'true');
+    // The first invalid field gets the focus.
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'create-name');
+  });
+
+  it('shows the scope hierarchy', async () => {
+    const box = (name) => page.locator(`#scope-tree input[type=checkbox][value="${name}"]`);
+    await box('admin:write').check();
+    for (const inc of ['admin:read', 'admin:scim']) {
+      assert.equal(await box(inc).isChecked(), true, inc);
+      assert.equal(await box(inc).isDisabled(), true, inc);
+      assert.equal(await page.locator(`#scope-${inc.replace(':', '-')}-included`).isVisible(), true);
+    }
+    assert.equal(await box('connect:read').isDisabled(), false);
+    await page.locator('#create-form').screenshot({ path: join(ARTIFACTS, 'admin-scopes.png') });
+    await box('all').check();
+    for (const inc of ['admin:write', 'admin:read', 'admin:scim', 'connect:write', 'connect:read']) {
+      assert.equal(await box(inc).isDisabled(), true, inc);
+    }
+    await box('all').uncheck();
+    await box('admin:write').uncheck();
+    for (const s of ['admin:read', 'admin:scim', 'connect:read', 'connect:write']) {
+      assert.equal(await box(s).isChecked(), false, s);
+      assert.equal(await box(s).isDisabled(), false, s);
+    }
+    await box('connect:write').check();
+    assert.equal(await box('connect:read').isDisabled(), true);
+    await box('connect:write').uncheck();
+  });
+
+  it('generates an admin:scim token and shows it once', async () => {
+    await page.getByLabel('Name').fill('okta-test');
+    await page.locator('input[value="admin:scim"]').check();
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Token created' });
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.textContent(), /cannot be shown again/);
+    scimToken = await page.getByLabel('Token value').inputValue();
+    assert.match(scimToken, /^scimd_[A-Za-z0-9]{60}$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-new-token.png') });
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.locator('#token-copy-status').filter({ hasText: /Copied|Could not copy/ }).waitFor();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    // The value is dropped from the page once the dialog is closed.
+    await page.waitForFunction(() => document.getElementById('token-value').value === '');
+    const row = page.locator('#token-rows tr', { has: page.locator('th', { hasText: /^okta-test$/ }) });
+    await row.waitFor();
+    assert.match(await row.textContent(), /admin:scim/);
+    assert.match(await row.locator('.badge').textContent(), /^active$/);
+  });
+
+  it('the new token works against the SCIM API', async () => {
+    const r = await http('/scim/v2/Users', scimToken);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const created = await http('/scim/v2/Users', scimToken, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/scim+json' },
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'bjensen', name: { givenName: 'Barbara', familyName: 'Jensen' },
+      }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // "Last used" follows (the server records it at most once a minute).
+    const lastUsed = page.locator('#token-rows tr', { has: page.locator('th', { hasText: /^okta-test$/ }) })
+      .locator('td').nth(3);
+    const deadline = Date.now() + STEP_MS;
+    for (;;) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      if (/just now|minute/.test(await lastUsed.textContent())) break;
+      assert.ok(Date.now() < deadline, `last used: ${await lastUsed.textContent()}`);
+      await page.waitForTimeout(250);
+    }
+  });
+
+  it('adds more tokens for the picture', async () => {
+    // One expiring within a week, one read-only; made through the page.
+    await page.getByLabel('Name').fill('entra-id-staging');
+    await page.locator('input[value="admin:scim"]').check();
+    await page.getByLabel(/Expires/).fill(isoDay(3));
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.getByLabel('Name').fill('reporting');
+    await page.locator('input[value="admin:write"]').check();
+    await page.getByLabel(/Expires/).fill(isoDay(200));
+    await page.getByRole('button', { name: 'Generate token' }).click();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    const soon = page.locator('#token-rows tr', { has: page.locator('th', { hasText: /^entra-id-staging$/ }) });
+    await soon.locator('.badge', { hasText: 'expires soon' }).waitFor();
+  });
+
+  it('revokes the token after a confirmation', async () => {
+    const revoke = page.getByRole('button', { name: 'Revoke token okta-test' });
+    // Escape cancels: nothing is revoked.
+    await revoke.click();
+    const dialog = page.getByRole('dialog', { name: /Revoke token/ });
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.textContent(), /“okta-test”/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'revoke-cancel');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.equal((await http('/scim/v2/Users', scimToken)).status, 200);
+    // Confirm.
+    await revoke.click();
+    await dialog.waitFor({ state: 'visible' });
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-revoke.png') });
+    await dialog.getByRole('button', { name: 'Revoke token' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const row = page.locator('#token-rows tr', { has: page.locator('th', { hasText: /^okta-test$/ }) });
+    await row.locator('.badge', { hasText: 'revoked' }).waitFor();
+    assert.equal(await row.getByRole('button').count(), 0);
+    await page.locator('#status', { hasText: 'revoked' }).waitFor();
+  });
+
+  it('the revoked token is refused', async () => {
+    const r = await http('/scim/v2/Users', scimToken);
+    assert.equal(r.status, 401);
+  });
+
+  it('looks right on a laptop', async () => {
+    await page.mouse.move(0, 0);
+    await page.evaluate(() => document.activeElement?.blur());
+    // Hide the status message that fades out on its own after a few seconds.
+    await page.evaluate(() => document.getElementById('status').classList.remove('status-shown'));
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: SCREENSHOT });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than the window`);
+  });
+
+  it('shows activity, or says it is not available', async () => {
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.locator('#view-activity').waitFor({ state: 'visible' });
+    const audit = await http('/api/v1/audit?limit=50', SECRET);
+    if (audit.status === 404) {
+      await page.getByText('Activity is not available').waitFor();
+    } else {
+      assert.equal(audit.status, 200, JSON.stringify(audit.body));
+      await page.locator('#activity-rows tr').first().waitFor();
+      await page.locator('#activity-rows code', { hasText: 'token.revoke' }).first().waitFor();
+      await page.screenshot({ path: join(ARTIFACTS, 'admin-activity.png') });
+      // What the okta-test token did: the user it created, and nothing else.
+      await page.getByLabel('Token', { exact: true }).selectOption({ label: 'okta-test (revoked)' });
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.locator('#activity-rows tr', { hasText: 'user.create' }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('#activity-rows tr').length === 1);
+      // By resource type.
+      await page.getByRole('button', { name: 'Clear' }).click();
+      await page.getByLabel('Resource type').selectOption('Token');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('#activity-rows tr')];
+        return rows.length === 4 && rows.every((r) => r.textContent.includes('token.'));
+      });
+    }
+  });
+
+  it('shows the directory overview, or says it is not available', async () => {
+    await page.getByRole('link', { name: 'Directory' }).click();
+    await page.locator('#view-overview').waitFor({ state: 'visible' });
+    const overview = await http('/api/v1/overview', SECRET);
+    if (overview.status === 404) {
+      await page.getByText('overview is not available').waitFor();
+    } else {
+      assert.equal(overview.status, 200, JSON.stringify(overview.body));
+      assert.equal(overview.body.users, 1);
+      await page.locator('#stat-users', { hasText: '1' }).waitFor();
+      await page.locator('#overview-rows tr', { hasText: 'okta-test' }).filter({ hasText: 'user.create' }).waitFor();
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-overview.png') });
+  });
+
+  it('is usable at phone width', async () => {
+    await page.getByRole('link', { name: 'API tokens' }).click();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator('#view-tokens').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap, .nav'))
+      .slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone: ${wide.join(', ')}`);
+    // The table scrolls inside its own box instead.
+    const wrap = page.locator('#token-table').locator('xpath=..');
+    assert.equal(await wrap.evaluate((w) => getComputedStyle(w).overflowX), 'auto');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('signs out and forgets the credential', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.locator('#view-signin').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    await page.reload();
+    await page.locator('#view-signin').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('#view-tokens').isVisible(), false);
+  });
+
+  it('logged no errors and broke no policy', () => {
+    assert.deepEqual(problems, []);
+  });
+});
