@@ -376,19 +376,7 @@ fn token_command(
             let grace = parse_grace(&grace)?;
             let (actor, now) = (cli_actor(org_id), clock.now());
             let rotated = conn
-                .transaction(|conn| {
-                    let r = tokens::rotate(conn, org_id, id, grace, now)?;
-                    audit::record(
-                        conn,
-                        &actor,
-                        "token.rotate",
-                        "Token",
-                        &id.to_string(),
-                        200,
-                        now,
-                    )?;
-                    Ok::<_, tokens::IssueError>(r)
-                })
+                .transaction(|conn| tokens::rotate(conn, &actor, id, grace, now))
                 .map_err(|e| match e {
                     tokens::IssueError::Store(StoreError::NotFound) => {
                         CliError::new(format!("no token {id} in organization {org}"))

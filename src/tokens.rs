@@ -215,16 +215,28 @@ pub const MAX_GRACE: chrono::Duration = chrono::Duration::hours(24);
 
 /// Issues a new value for an existing token (same id, name, scopes, expiry);
 /// the old value keeps working for `grace`. The caller shows the value once.
+///
+/// Records the rotation in the audit log under `actor` (whose organization
+/// the token must belong to); call inside a transaction.
 pub fn rotate(
     conn: &mut PgConnection,
-    org: Uuid,
+    actor: &crate::store::audit::Actor,
     id: Uuid,
     grace: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Result<CreatedToken, IssueError> {
     let value = token::generate(id).map_err(|e| IssueError::Crypto(e.to_string()))?;
     let secret_hash = hash::hash(value.expose()).map_err(|e| IssueError::Crypto(e.to_string()))?;
-    let row = rows::rotate(conn, org, id, &secret_hash, now + grace, now)?;
+    let row = rows::rotate(conn, actor.org_id, id, &secret_hash, now + grace, now)?;
+    crate::store::audit::record(
+        conn,
+        actor,
+        "token.rotate",
+        "Token",
+        &id.to_string(),
+        200,
+        now,
+    )?;
     Ok(CreatedToken {
         view: TokenView::new(row, now),
         token: value.expose().to_string(),

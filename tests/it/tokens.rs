@@ -302,6 +302,17 @@ fn rotation_keeps_the_old_value_for_the_grace_period_only() {
     assert_eq!(j["scopes"], json!(["admin:scim"]));
     let new = j["token"].as_str().unwrap().to_string();
     assert_ne!(new, old);
+    let audit = get(
+        &app.url(&format!(
+            "/api/v1/audit?resource_type=Token&resource_id={id}"
+        )),
+        Some(&admin),
+    )
+    .json();
+    assert_eq!(
+        audit["entries"][0]["action"], "token.rotate",
+        "rotation is audited: {audit}"
+    );
     // Both work during the grace period.
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&old)).status, 200);
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 200);

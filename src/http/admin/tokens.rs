@@ -131,23 +131,13 @@ async fn rotate(
             message: "must be between 0 and 86400".into(),
         }]));
     }
-    let (org, id, now) = (auth.org_id, token_id(&path)?, state.clock.now());
+    let (id, now) = (token_id(&path)?, state.clock.now());
     let actor = auth.audit_actor();
     let rotated = store::in_tx(&state.pool, move |conn| {
-        let rotated = tokens::rotate(conn, org, id, grace, now).map_err(|e| match e {
+        tokens::rotate(conn, &actor, id, grace, now).map_err(|e| match e {
             IssueError::Store(s) => s,
             IssueError::Crypto(c) | IssueError::Refused(c) => StoreError::Unavailable(c),
-        })?;
-        audit::record(
-            conn,
-            &actor,
-            "token.rotate",
-            "Token",
-            &id.to_string(),
-            200,
-            now,
-        )?;
-        Ok(rotated)
+        })
     })
     .await
     .map_err(|e| match e {
