@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::schema::{audit_log, scim_groups, scim_users};
+use super::schema::audit_log;
 use super::StoreError;
 
 /// Who acts, in which organization. Built from the authenticated principal.
@@ -131,14 +131,8 @@ pub struct Overview {
 }
 
 pub fn overview(conn: &mut PgConnection, org: Uuid) -> Result<Overview, StoreError> {
-    let users = scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .count()
-        .get_result(conn)?;
-    let groups = scim_groups::table
-        .filter(scim_groups::org_id.eq(org))
-        .count()
-        .get_result(conn)?;
+    let users = super::counts::stored(conn, org, "User")?;
+    let groups = super::counts::stored(conn, org, "Group")?;
     let last_by_token = audit_log::table
         .filter(audit_log::org_id.eq(org))
         .filter(audit_log::actor_token_id.is_not_null())

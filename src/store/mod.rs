@@ -3,6 +3,7 @@
 //! [`StoreError`]s, never diesel types.
 
 pub mod audit;
+pub mod counts;
 pub mod embedded;
 pub mod groups;
 pub mod members;
@@ -157,6 +158,24 @@ where
     })
     .await
     .map_err(|e| StoreError::Unavailable(format!("blocking pool: {e}")))?
+}
+
+/// Like [`run`], with every read `f` makes in one snapshot (a read-only
+/// REPEATABLE READ transaction): a list's `totalResults` and its page, or a
+/// resource and its groups, then describe the same moment even while other
+/// requests write.
+pub async fn read_snapshot<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    run(pool, move |conn| {
+        conn.build_transaction()
+            .repeatable_read()
+            .read_only()
+            .run(f)
+    })
+    .await
 }
 
 /// How often a transaction that lost a serialization conflict or a deadlock

@@ -75,6 +75,15 @@ diesel::joinable!(scim_group_members -> scim_groups (group_id));
 diesel::allow_tables_to_appear_in_same_query!(scim_users, scim_groups, scim_group_members);
 
 diesel::table! {
+    resource_counts (org_id, resource_type, slot) {
+        org_id -> Uuid,
+        resource_type -> Text,
+        slot -> Int2,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         org_id -> Uuid,

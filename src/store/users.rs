@@ -254,31 +254,6 @@ pub fn by_email(
     Ok(rows.into_iter().map(StoredUser::from).collect())
 }
 
-/// A page of users in id order (ids are time-ordered UUIDv7) and the total.
-pub fn list(
-    conn: &mut PgConnection,
-    org: Uuid,
-    offset: i64,
-    limit: i64,
-) -> Result<(i64, Vec<StoredUser>), StoreError> {
-    let total: i64 = scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .count()
-        .get_result(conn)?;
-    let rows = if limit > 0 && offset < total {
-        scim_users::table
-            .filter(scim_users::org_id.eq(org))
-            .order(scim_users::id)
-            .offset(offset)
-            .limit(limit)
-            .select(Row::as_select())
-            .load::<Row>(conn)?
-    } else {
-        Vec::new()
-    };
-    Ok((total, rows.into_iter().map(StoredUser::from).collect()))
-}
-
 /// The groups each of `users` belongs to, directly or through nested groups,
 /// in one query for the whole page.
 pub fn groups_of(

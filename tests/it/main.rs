@@ -9,6 +9,7 @@ mod harness;
 mod audit;
 mod auth;
 mod concurrency;
+mod counts;
 mod embedded;
 mod fixtures;
 mod hostile;

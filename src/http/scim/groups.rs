@@ -399,7 +399,7 @@ pub async fn search(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<Value, ScimFai
     let (reg, now) = (ctx.state.registry.clone(), ctx.state.clock.now());
     let cursor_mode = q.cursor.is_some();
     let start_index = q.start_index;
-    let page = store::run(&ctx.state.pool, move |conn| {
+    let page = store::read_snapshot(&ctx.state.pool, move |conn| {
         query::list_groups(conn, org, &reg, &q, now, with_members)
     })
     .await?;

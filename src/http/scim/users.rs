@@ -381,7 +381,7 @@ pub async fn search(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<Value, ScimFai
     let (reg, now) = (ctx.state.registry.clone(), ctx.state.clock.now());
     let cursor_mode = q.cursor.is_some();
     let start_index = q.start_index;
-    let (page, mut groups) = store::run(&ctx.state.pool, move |conn| {
+    let (page, mut groups) = store::read_snapshot(&ctx.state.pool, move |conn| {
         let page = query::list_users(conn, org, &reg, &q, now)?;
         let groups = if with_groups {
             let ids: Vec<_> = page.items.iter().map(|u| u.id).collect();

@@ -11,9 +11,11 @@
 //! - `sql`: the fragment type all SQL is built from, which only accepts
 //!   crate-written text and bound parameters.
 //!
-//! Every page costs a bounded number of statements: a `count(*)` with the
-//! same filter (for an exact `totalResults`), the page itself, and for
-//! groups one query for all the page's members.
+//! Every page costs a bounded number of statements, read in one snapshot
+//! (a read-only REPEATABLE READ transaction, so `totalResults` and the page
+//! agree): the total (the sum of the organization's `resource_counts` slots
+//! without a filter, a `count(*)` with one), the page itself, and for groups
+//! one query for all the page's members.
 
 /// The page query for `$table` (a `schema` module), selecting `$row` and
 /// each row's sort key. A macro rather than a function: the diesel types
@@ -50,6 +52,7 @@ use self::page::Plan;
 use self::sort::Sort;
 use self::sql::Frag;
 use self::target::{Ctx, Table, GROUPS, USERS};
+use super::counts;
 use super::groups::StoredGroup;
 use super::members;
 use super::schema::{scim_groups, scim_users};
@@ -177,11 +180,14 @@ pub fn list_users(
     now: DateTime<Utc>,
 ) -> Result<Page<StoredUser>, StoreError> {
     let Prepared { predicate, plan } = prepare(reg, "User", &USERS, org, q, now)?;
-    let total: i64 = scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .filter(predicate.clone())
-        .count()
-        .get_result(conn)?;
+    let total = match q.filter {
+        None => counts::stored(conn, org, "User")?,
+        Some(_) => scim_users::table
+            .filter(scim_users::org_id.eq(org))
+            .filter(predicate.clone())
+            .count()
+            .get_result(conn)?,
+    };
     let rows: Vec<(UserRow, Option<String>)> = if plan.reads_rows() {
         page_query!(scim_users, UserRow, org, predicate, plan).load(conn)?
     } else {
@@ -225,11 +231,14 @@ pub fn list_groups(
     with_members: bool,
 ) -> Result<Page<StoredGroup>, StoreError> {
     let Prepared { predicate, plan } = prepare(reg, "Group", &GROUPS, org, q, now)?;
-    let total: i64 = scim_groups::table
-        .filter(scim_groups::org_id.eq(org))
-        .filter(predicate.clone())
-        .count()
-        .get_result(conn)?;
+    let total = match q.filter {
+        None => counts::stored(conn, org, "Group")?,
+        Some(_) => scim_groups::table
+            .filter(scim_groups::org_id.eq(org))
+            .filter(predicate.clone())
+            .count()
+            .get_result(conn)?,
+    };
     let rows: Vec<(GroupRow, Option<String>)> = if plan.reads_rows() {
         page_query!(scim_groups, GroupRow, org, predicate, plan).load(conn)?
     } else {
