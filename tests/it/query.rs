@@ -1,6 +1,7 @@
 //! The query engine (`store::query`) on a real database: filters with exact
 //! result sets over a known directory, sorting, index and cursor paging,
-//! organization isolation, and query plans.
+//! organization isolation, and query plans; and `POST /.search` at the root,
+//! which runs one filter over Users and Groups.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -12,7 +13,8 @@ use diesel::PgConnection;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::harness::TestDb;
+use crate::harness::client::{request, Resp};
+use crate::harness::{seed_token, TestApp, TestDb};
 use scimd::scim::cursor::CursorRequest;
 use scimd::scim::error::ScimType;
 use scimd::scim::filter::Filter;
@@ -930,4 +932,214 @@ fn indexed_equality_filters_use_indexes_and_bind_client_text() {
     for text in ["o'brien", "title", "department", "enterprise"] {
         assert!(!e.sql.contains(text), "{text} inlined in {}", e.sql);
     }
+}
+
+/// `POST /scim/v2{path}` with a SearchRequest made of `params`.
+fn search(app: &TestApp, token: &str, path: &str, params: Value) -> Resp {
+    let mut body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
+    for (k, v) in params.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    request(
+        "POST",
+        &app.url(&format!("/scim/v2{path}")),
+        Some(token),
+        Some(&body),
+    )
+}
+
+/// A root search's page as `User:<userName>` / `Group:<displayName>`, in
+/// response order, with `totalResults`.
+fn root_page(app: &TestApp, token: &str, params: Value) -> (i64, Vec<String>) {
+    let r = search(app, token, "/.search", params.clone());
+    assert_eq!(r.status, 200, "{params}: {}", r.body);
+    let body = r.json();
+    let shown = body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|res| match res["meta"]["resourceType"].as_str().unwrap() {
+            "User" => format!("User:{}", res["userName"].as_str().unwrap()),
+            other => format!("{other}:{}", res["displayName"].as_str().unwrap()),
+        })
+        .collect::<Vec<_>>();
+    assert_eq!(body["itemsPerPage"], json!(shown.len()), "{params}");
+    (body["totalResults"].as_i64().unwrap(), shown)
+}
+
+fn filtered(filter: &str) -> Value {
+    json!({ "filter": filter })
+}
+
+#[test]
+fn root_search_treats_an_attribute_a_type_lacks_as_absent() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let create = |path: &str, body: Value| -> String {
+        let r = request(
+            "POST",
+            &app.url(&format!("/scim/v2{path}")),
+            Some(&token),
+            Some(&body),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["id"].as_str().unwrap().to_string()
+    };
+    let user = |name: &str, extra: Value| {
+        let mut body = json!({"schemas": [USER_SCHEMA], "userName": name});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        create("/Users", body)
+    };
+    let alice = user("alice", json!({}));
+    user("bob", json!({"displayName": "Admins"}));
+    user(
+        "carol",
+        json!({"schemas": [USER_SCHEMA, ENTERPRISE_USER_SCHEMA],
+               ENTERPRISE_USER_SCHEMA: {"department": "Ops"}}),
+    );
+    let group_schema = "urn:ietf:params:scim:schemas:core:2.0:Group";
+    create(
+        "/Groups",
+        json!({"schemas": [group_schema], "displayName": "Admins",
+               "members": [{"value": alice}]}),
+    );
+    create(
+        "/Groups",
+        json!({"schemas": [group_schema], "displayName": "Staff"}),
+    );
+    let page = |params: Value| root_page(&app, &token, params);
+    let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    // Groups have no userName, yet the `or` still reaches them.
+    assert_eq!(
+        page(filtered(
+            "userName eq \"alice\" or displayName eq \"Admins\""
+        )),
+        (3, strs(&["User:alice", "User:bob", "Group:Admins"]))
+    );
+    assert_eq!(
+        page(filtered(
+            "userName eq \"alice\" or (displayName eq \"Admins\" and not (userName pr))"
+        )),
+        (2, strs(&["User:alice", "Group:Admins"]))
+    );
+    // A missing userName is not "alice": every group matches.
+    let not_alice = strs(&["User:bob", "User:carol", "Group:Admins", "Group:Staff"]);
+    assert_eq!(
+        page(filtered("not (userName eq \"alice\")")),
+        (4, not_alice.clone())
+    );
+    assert_eq!(
+        page(filtered("userName ne \"alice\"")),
+        (4, not_alice.clone())
+    );
+    // Users have no members.
+    assert_eq!(
+        page(filtered(&format!("members.value eq \"{alice}\""))),
+        (1, strs(&["Group:Admins"]))
+    );
+    assert_eq!(
+        page(filtered(&format!("members[value eq \"{alice}\"]"))),
+        (1, strs(&["Group:Admins"]))
+    );
+    // Groups lack the enterprise extension, qualified or not.
+    assert_eq!(
+        page(filtered(&format!(
+            "{ENTERPRISE_USER_SCHEMA}:department eq \"ops\" or displayName eq \"Staff\""
+        ))),
+        (2, strs(&["User:carol", "Group:Staff"]))
+    );
+    assert_eq!(
+        page(filtered("not (department pr) and meta.created pr")),
+        (
+            4,
+            strs(&["User:alice", "User:bob", "Group:Admins", "Group:Staff"])
+        )
+    );
+    assert_eq!(
+        page(filtered("userName eq \"alice\" and members pr")),
+        (0, strs(&[]))
+    );
+
+    // Paging walks across the boundary between users and groups, exactly.
+    let not_alice_page = |start: i64, count: i64| {
+        page(json!({"filter": "not (userName eq \"alice\")",
+                    "startIndex": start, "count": count}))
+    };
+    assert_eq!(
+        not_alice_page(2, 2),
+        (4, strs(&["User:carol", "Group:Admins"]))
+    );
+    assert_eq!(
+        not_alice_page(3, 5),
+        (4, strs(&["Group:Admins", "Group:Staff"]))
+    );
+    assert_eq!(not_alice_page(4, 1), (4, strs(&["Group:Staff"])));
+    assert_eq!(not_alice_page(5, 3), (4, strs(&[])));
+    assert_eq!(not_alice_page(1, 0), (4, strs(&[])));
+    assert_eq!(not_alice_page(1, 2), (4, strs(&["User:bob", "User:carol"])));
+    let walked: Vec<String> = (1..=4).flat_map(|i| not_alice_page(i, 1).1).collect();
+    assert_eq!(walked, not_alice);
+
+    // What no type defines, or no filter at all, is still a client error.
+    for bad in [
+        "bogus eq \"x\"",
+        "userName eq \"alice\" or bogus pr",
+        "emails[bogus eq \"x\"]",
+        "userName eq",
+    ] {
+        let r = search(&app, &token, "/.search", filtered(bad));
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+        assert_eq!(r.json()["scimType"], "invalidFilter", "{bad}");
+    }
+    // So is a type error in the part a type keeps.
+    let r = search(
+        &app,
+        &token,
+        "/.search",
+        filtered("userName eq 1 or displayName pr"),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "invalidFilter");
+
+    // Each type's own endpoint keeps RFC 7644's answer.
+    for (path, filter) in [
+        (
+            "/Groups/.search",
+            "userName eq \"alice\" or displayName eq \"Admins\"",
+        ),
+        ("/Users/.search", "members.value eq \"x\""),
+    ] {
+        let r = search(&app, &token, path, filtered(filter));
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.json()["scimType"], "invalidFilter", "{path}");
+    }
+
+    // A sortBy only users have sorts the users; groups, which lack it, come
+    // after them in the tie-break order (id, in the sort direction). One
+    // neither type has is refused.
+    assert_eq!(
+        page(json!({"sortBy": "userName", "sortOrder": "descending"})),
+        (
+            5,
+            strs(&[
+                "User:carol",
+                "User:bob",
+                "User:alice",
+                "Group:Staff",
+                "Group:Admins"
+            ])
+        )
+    );
+    let r = search(&app, &token, "/.search", json!({"sortBy": "nickName0"}));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "invalidValue");
+    assert_eq!(
+        page(json!({"filter": "userName pr", "sortBy": "userName",
+                    "sortOrder": "descending"})),
+        (3, strs(&["User:carol", "User:bob", "User:alice"]))
+    );
 }

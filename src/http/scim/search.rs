@@ -11,7 +11,9 @@ use crate::auth::extract::{Authed, ScimRead};
 use crate::http::error::ScimFailure;
 use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
+use crate::scim::filter::{check_defined, restrict, Restricted};
 use crate::scim::list::ListQuery;
+use crate::scim::path::AttrPath;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
@@ -52,8 +54,12 @@ async fn search_groups(
 }
 
 /// Across Users and Groups: users first, then groups, each in its own order
-/// (`sortBy` applies within each type). A filter naming an attribute only one
-/// type has matches nothing of the other. Index paging only: a cursor cannot
+/// (`sortBy` applies within each type). Each type is searched with the
+/// filter as it sees it (`filter::restrict`): an attribute the type does not
+/// define is absent on every one of its resources, so `userName eq "a" or
+/// displayName eq "b"` finds the user and the group, and a type the filter
+/// can match nothing of is not queried at all. An attribute neither type
+/// defines is still `400 invalidFilter`. Index paging only: a cursor cannot
 /// span two resource types, so `cursor` here is a 400.
 async fn search_all(
     auth: Authed<ScimRead>,
@@ -67,37 +73,59 @@ async fn search_all(
         )
         .into());
     }
+    let reg = &ctx.state.registry;
+    let (user_rt, group_rt) = (users::user_type(reg)?, groups::group_type(reg)?);
+    if let Some(f) = &q.filter {
+        check_defined(f, &|p| reg.defines(user_rt, p) || reg.defines(group_rt, p))?;
+    }
+    if let Some(p) = &q.sort_by {
+        if !reg.defines(user_rt, p) && !reg.defines(group_rt, p) {
+            return Err(ScimError::invalid_value(format!(
+                "sortBy: neither Users nor Groups have the attribute '{p}'"
+            ))
+            .into());
+        }
+    }
+    let user_q = restricted(&q, &|p| reg.defines(user_rt, p));
+    let group_q = restricted(&q, &|p| reg.defines(group_rt, p));
+
     let (offset, count) = (q.offset(), q.page_size());
     let totals_only = |q: &ListQuery| ListQuery {
         count: Some(0),
         start_index: 1,
         ..q.clone()
     };
-
-    let user_total = part_total(users::search(&ctx, auth.org_id, totals_only(&q)).await)?;
-    let group_total = part_total(groups::search(&ctx, auth.org_id, totals_only(&q)).await)?;
+    let user_total = match &user_q {
+        Some(uq) => total(&users::search(&ctx, auth.org_id, totals_only(uq)).await?),
+        None => 0,
+    };
+    let group_total = match &group_q {
+        Some(gq) => total(&groups::search(&ctx, auth.org_id, totals_only(gq)).await?),
+        None => 0,
+    };
     let mut resources = Vec::new();
-    if offset < user_total && count > 0 {
+    // A type with a non-zero total was not skipped, so its query is there.
+    if let Some(uq) = user_q.filter(|_| offset < user_total && count > 0) {
         let page = ListQuery {
             start_index: offset + 1,
             count: Some(count),
-            ..q.clone()
+            ..uq
         };
-        resources.extend(part_resources(
-            users::search(&ctx, auth.org_id, page).await,
-        )?);
+        resources.extend(page_resources(
+            users::search(&ctx, auth.org_id, page).await?,
+        ));
     }
     let remaining = count - resources.len() as i64;
-    if remaining > 0 && offset + (resources.len() as i64) < user_total + group_total {
-        let group_offset = (offset - user_total).max(0);
+    let groups_left = offset + (resources.len() as i64) < user_total + group_total;
+    if let Some(gq) = group_q.filter(|_| remaining > 0 && groups_left) {
         let page = ListQuery {
-            start_index: group_offset + 1,
+            start_index: (offset - user_total).max(0) + 1,
             count: Some(remaining),
-            ..q.clone()
+            ..gq
         };
-        resources.extend(part_resources(
-            groups::search(&ctx, auth.org_id, page).await,
-        )?);
+        resources.extend(page_resources(
+            groups::search(&ctx, auth.org_id, page).await?,
+        ));
     }
     Ok(scim_json(
         StatusCode::OK,
@@ -105,27 +133,31 @@ async fn search_all(
     ))
 }
 
-/// A type whose schema does not have the filtered attribute contributes
-/// nothing rather than failing the whole search.
-fn part_total(r: Result<Value, ScimFailure>) -> Result<i64, ScimFailure> {
-    match r {
-        Ok(v) => Ok(v["totalResults"].as_i64().unwrap_or(0)),
-        Err(ScimFailure(e)) if is_unknown_attribute(&e) => Ok(0),
-        Err(e) => Err(e),
-    }
+/// `q` with its filter and sortBy as one resource type sees them; None when nothing of
+/// that type can match, so the type need not be queried.
+fn restricted(q: &ListQuery, defined: &dyn Fn(&AttrPath) -> bool) -> Option<ListQuery> {
+    let filter = match q.filter.as_ref().map(|f| restrict(f, defined)) {
+        None | Some(Restricted::Everything) => None,
+        Some(Restricted::Nothing) => return None,
+        Some(Restricted::Filter(f)) => Some(f),
+    };
+    // A sortBy the type lacks is absent on all its resources: they keep the
+    // tie-break order (id), as resources without the value would.
+    let sort_by = q.sort_by.clone().filter(|p| defined(p));
+    Some(ListQuery {
+        filter,
+        sort_by,
+        ..q.clone()
+    })
 }
 
-fn part_resources(r: Result<Value, ScimFailure>) -> Result<Vec<Value>, ScimFailure> {
-    match r {
-        Ok(mut v) => Ok(match v["Resources"].take() {
-            Value::Array(a) => a,
-            _ => Vec::new(),
-        }),
-        Err(ScimFailure(e)) if is_unknown_attribute(&e) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    }
+fn total(list: &Value) -> i64 {
+    list["totalResults"].as_i64().unwrap_or(0)
 }
 
-fn is_unknown_attribute(e: &ScimError) -> bool {
-    e.status == 400 && e.detail.contains("unknown attribute")
+fn page_resources(mut list: Value) -> Vec<Value> {
+    match list["Resources"].take() {
+        Value::Array(a) => a,
+        _ => Vec::new(),
+    }
 }

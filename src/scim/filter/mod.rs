@@ -6,7 +6,9 @@
 //! - `display`: AST → canonical text that parses back to the same AST;
 //! - `patch_path`: the `PATH` grammar of PATCH operations;
 //! - `check`: type checking of a filter against the schema (via a callback);
-//! - `eval`: evaluating a filter against a SCIM JSON document.
+//! - `eval`: evaluating a filter against a SCIM JSON document;
+//! - `restrict`: a filter as one resource type sees it, with the attributes
+//!   it does not define taken as absent (for `/.search` at the root).
 //!
 //! Everything here is pure: no I/O, and no knowledge of where the schema or
 //! the resources live.
@@ -17,6 +19,7 @@ mod eval;
 mod literal;
 mod parse;
 mod patch_path;
+mod restrict;
 
 #[cfg(test)]
 mod eval_tests;
@@ -33,6 +36,7 @@ use super::path::AttrPath;
 pub use check::check;
 pub use eval::{matches, AttrKind, ValueType};
 pub use patch_path::{parse_patch_path, PatchPath};
+pub use restrict::{check_defined, restrict, Restricted};
 
 /// Longest filter (or PATCH path) text accepted, in bytes. Real clients send a
 /// few hundred bytes at most; the cap bounds the work a single request can ask

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::common::common_attributes;
+use super::common::{common_attributes, SCHEMAS_ATTR};
 use super::enterprise::{enterprise_user_schema, ENTERPRISE_USER_SCHEMA};
 use super::group::{group_schema, GROUP_SCHEMA};
 use super::types::{find_attr, AttributeDef, ResourceTypeDef, SchemaDef, SchemaExtension};
@@ -150,6 +150,14 @@ impl Registry {
         })
     }
 
+    /// Whether a filter on `rt` may name `path`: it resolves, or it is
+    /// `schemas`, which is kept structurally rather than in the tables but
+    /// can still be filtered on (`schemas eq "urn:...:enterprise:2.0:User"`).
+    pub fn defines(&self, rt: &ResourceTypeDef, path: &AttrPath) -> bool {
+        let is_schemas = path.attr_is(SCHEMAS_ATTR) && path.urn.is_none() && path.sub.is_none();
+        is_schemas || self.resolve(rt, path).is_some()
+    }
+
     fn resolve_top<'r>(
         &'r self,
         rt: &'r ResourceTypeDef,
@@ -268,6 +276,23 @@ mod tests {
         assert!(reg
             .resolve(user, &path(&format!("{USER_SCHEMA}:department")))
             .is_none());
+    }
+
+    #[test]
+    fn defines_what_filters_may_name() {
+        let reg = Registry::new();
+        let user = reg.resource_type("User").expect("User");
+        let group = reg.resource_type("Group").expect("Group");
+        for rt in [user, group] {
+            assert!(reg.defines(rt, &path("SCHEMAS")));
+            assert!(reg.defines(rt, &path("meta.lastModified")));
+            assert!(!reg.defines(rt, &path("schemas.value")));
+        }
+        assert!(reg.defines(user, &path("department")));
+        assert!(!reg.defines(group, &path("department")));
+        assert!(!reg.defines(group, &path("userName")));
+        assert!(reg.defines(group, &path("members.value")));
+        assert!(!reg.defines(user, &path("members")));
     }
 
     #[test]
