@@ -31,6 +31,14 @@ impl Request {
         }
     }
 
+    pub fn delete(path: impl Into<String>) -> Request {
+        Request {
+            method: "DELETE",
+            path: path.into(),
+            body: None,
+        }
+    }
+
     pub fn with_body(method: &'static str, path: impl Into<String>, body: &Value) -> Request {
         Request {
             method,
@@ -53,6 +61,12 @@ impl Reply {
 
     pub fn json(&self) -> Res<Value> {
         Ok(serde_json::from_str(&self.body)?)
+    }
+
+    /// The `id` of the resource in the body, if it is one.
+    pub fn id(&self) -> Option<uuid::Uuid> {
+        let v: Value = serde_json::from_str(&self.body).ok()?;
+        v.get("id")?.as_str()?.parse().ok()
     }
 
     /// `HTTP 400: <detail>`, for reports; the detail is cut short.
@@ -82,6 +96,15 @@ impl Client {
     }
 
     /// Another client for the same server with its own connection.
+    /// The same credentials, against another server.
+    pub fn at(&self, base: &str) -> Client {
+        Client {
+            agent: ureq::AgentBuilder::new().timeout(REQUEST_TIMEOUT).build(),
+            base: base.to_string(),
+            bearer: self.bearer.clone(),
+        }
+    }
+
     pub fn fresh(&self) -> Client {
         Client {
             agent: ureq::AgentBuilder::new().timeout(REQUEST_TIMEOUT).build(),

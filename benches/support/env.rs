@@ -1,6 +1,7 @@
 //! The benchmark's world: a throwaway PostgreSQL cluster in a temp dir (made
 //! by scimd's own embedded-cluster code), a migrated database, scimd served
-//! in this process on a loopback port, and an `all` token.
+//! in this process on a loopback port (or, for the soak, as its own process,
+//! so its memory is measured apart from the clients'), and an `all` token.
 //!
 //! Clean-up: [`ClusterGuard`] stops the cluster and deletes its directory
 //! when dropped (normal exit, error, panic); a watchdog shell process does
@@ -8,7 +9,7 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -205,6 +206,73 @@ impl Drop for ServerGuard {
     }
 }
 
+/// The `scimd` binary serving in a child process, with the flags
+/// [`config`] uses; dropping it stops it with SIGTERM.
+pub struct ChildServer {
+    pub base: String,
+    child: Child,
+    data_dir: PathBuf,
+}
+
+impl ChildServer {
+    pub fn start(db_url: &str) -> Res<ChildServer> {
+        // A port the kernel just handed out; the moment between releasing
+        // it and scimd binding it is the only race, and loopback is ours.
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let data_dir =
+            std::env::temp_dir().join(format!("scimd-bench-child-{}", std::process::id()));
+        std::fs::create_dir_all(&data_dir)?;
+        let listen = format!("127.0.0.1:{port}");
+        let child = Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .args(["--database-url", db_url, "--data-dir"])
+            .arg(&data_dir)
+            .args([
+                "--listen",
+                &listen,
+                "--db-pool-size",
+                "10",
+                "--db-acquire-timeout-ms",
+                "1500",
+                "--db-statement-timeout-ms",
+                "10000",
+                "serve",
+            ])
+            .env_remove("AUTH_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let server = ChildServer {
+            base: format!("http://{listen}"),
+            child,
+            data_dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ureq::get(&format!("{}/ready", server.base)).call().is_err() {
+            if Instant::now() > deadline {
+                return Err("scimd (child process) did not become ready in 30 s".into());
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    /// The server process's resident memory in KiB (`VmRSS`).
+    pub fn rss_kib(&self) -> u64 {
+        rss_of(&format!("/proc/{}/status", self.child.id()))
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
 /// Mints an `all` token in the default organization; returns its value.
 pub fn mint_token(db_url: &str) -> Res<String> {
     let mut conn = PgConnection::establish(db_url)?;
@@ -254,9 +322,8 @@ pub fn machine() -> String {
     format!("nproc = {cores}, {model}, {mem_gib} GiB RAM")
 }
 
-/// This process's resident memory in KiB (`VmRSS`); the server runs in it.
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn rss_of(status_file: &str) -> u64 {
+    std::fs::read_to_string(status_file)
         .ok()
         .and_then(|t| {
             t.lines()

@@ -1,10 +1,15 @@
 //! Scenario `soak` (issue 9): a mixed workload from 16 client threads for
-//! `--soak-secs`, with per-operation latency and throughput, and the
-//! process's resident memory over time (the server runs in this process, so
-//! the figure includes the benchmark client; PostgreSQL's own memory is not
-//! in it).
+//! `--soak-secs`, with per-operation latency and throughput, and scimd's
+//! resident memory over time. scimd runs as its own process here (the
+//! release binary, `scimd serve`), so the figure is the server's alone: not
+//! the clients' latency records, not PostgreSQL's.
+//!
+//! The directory's size is held steady: each worker deletes the users it
+//! created (oldest first) as often as it creates, and member adds draw from
+//! the seeded users, so group sizes saturate. Memory growth then means the
+//! server holds on to something, not that the data grew.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -12,7 +17,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::client::{query, Client, Request};
-use super::env::rss_kib;
+use super::env::ChildServer;
 use super::rng::Rng;
 use super::seed::{create_group, user_doc, user_name};
 use super::stats::{print_table, summarize, Row};
@@ -30,17 +35,19 @@ enum Op {
     Filter,
     Patch,
     Create,
+    Delete,
     List,
     AddMember,
 }
 
 /// The mix, in relative weights.
-const MIX: [(Op, u64); 6] = [
-    (Op::Read, 40),
+const MIX: [(Op, u64); 7] = [
+    (Op::Read, 35),
     (Op::Filter, 20),
     (Op::Patch, 15),
-    (Op::Create, 10),
-    (Op::List, 10),
+    (Op::Create, 8),
+    (Op::Delete, 8),
+    (Op::List, 9),
     (Op::AddMember, 5),
 ];
 
@@ -51,6 +58,7 @@ impl Op {
             Op::Filter => "filter `userName eq`",
             Op::Patch => "`PATCH /Users/{id}` replace displayName",
             Op::Create => "create `POST /Users`",
+            Op::Delete => "`DELETE /Users/{id}` (one this worker created)",
             Op::List => "list page `startIndex≤1000&count=50`",
             Op::AddMember => "`PATCH /Groups/{id}` add member",
         }
@@ -75,7 +83,29 @@ struct Targets<'a> {
     groups: &'a [Uuid],
 }
 
-fn request(op: Op, t: &Targets, rng: &mut Rng, worker: usize, seq: usize) -> Request {
+/// `created`: the users this worker created and has not deleted yet, oldest
+/// first. A delete with none left creates instead, so the mix stays even.
+fn request(
+    op: Op,
+    t: &Targets,
+    rng: &mut Rng,
+    worker: usize,
+    seq: usize,
+    created: &mut VecDeque<Uuid>,
+) -> (Op, Request) {
+    let victim = if op == Op::Delete {
+        created.pop_front()
+    } else {
+        None
+    };
+    match victim {
+        Some(id) => (op, Request::delete(format!("/scim/v2/Users/{id}"))),
+        None if op == Op::Delete => (Op::Create, build(Op::Create, t, rng, worker, seq)),
+        None => (op, build(op, t, rng, worker, seq)),
+    }
+}
+
+fn build(op: Op, t: &Targets, rng: &mut Rng, worker: usize, seq: usize) -> Request {
     let n = t.ids.len();
     let user = t.ids[rng.below(n)];
     match op {
@@ -90,7 +120,8 @@ fn request(op: Op, t: &Targets, rng: &mut Rng, worker: usize, seq: usize) -> Req
             ]});
             Request::with_body("PATCH", format!("/scim/v2/Users/{user}"), &body)
         }
-        Op::Create => {
+        // A delete reaches here only when there is nothing to delete.
+        Op::Create | Op::Delete => {
             let doc = user_doc(n + seq, &format!("soak-{worker}-{seq}@example.com"));
             Request::with_body("POST", "/scim/v2/Users", &doc)
         }
@@ -136,16 +167,20 @@ fn worker(base: &Client, t: &Targets, id: usize, deadline: Instant) -> Tally {
     let mut rng = Rng::new(0x5EED_0000 + id as u64);
     let mut tally = Tally::new();
     let mut seq = 0;
+    let mut created = VecDeque::new();
     while Instant::now() < deadline {
-        let op = Op::pick(&mut rng);
         seq += 1;
-        let req = request(op, t, &mut rng, id, seq);
+        let (op, req) = request(Op::pick(&mut rng), t, &mut rng, id, seq, &mut created);
         let stats = tally.entry(op).or_default();
         match client.timed(&req) {
             Ok((d, reply)) => {
                 stats.lat.push(d);
                 if !reply.ok() {
                     stats.error(reply.describe());
+                } else if op == Op::Create {
+                    if let Some(new) = reply.id() {
+                        created.push_back(new);
+                    }
                 }
             }
             Err(e) => {
@@ -167,7 +202,8 @@ struct Memory {
     peak: u64,
 }
 
-fn watch_memory(deadline: Instant) -> Memory {
+fn watch_memory(server: &ChildServer, deadline: Instant) -> Memory {
+    let rss_kib = || server.rss_kib();
     let began = Instant::now();
     let settle_at = SETTLE.min(deadline.saturating_duration_since(began) / 2);
     let start = rss_kib();
@@ -243,12 +279,14 @@ fn print_memory(m: &Memory) {
         mib(m.end),
         mib(m.peak)
     );
-    println!("(RSS is this process's: scimd's server and the 16 benchmark clients; PostgreSQL is separate.)\n");
+    println!("(RSS of the `scimd serve` process alone; the clients and PostgreSQL are separate processes.)\n");
 }
 
 pub fn run(b: &mut Bench, secs: u64) -> Res<()> {
+    let server = ChildServer::start(&b.db_url)?;
+    let client = b.client.at(&server.base);
     let groups: Vec<Uuid> = (0..GROUPS)
-        .map(|g| create_group(&b.client, &format!("soak-{g}")))
+        .map(|g| create_group(&client, &format!("soak-{g}")))
         .collect::<Res<_>>()?;
     let targets = Targets {
         ids: &b.seeded.ids,
@@ -259,11 +297,11 @@ pub fn run(b: &mut Bench, secs: u64) -> Res<()> {
     let (tallies, memory) = thread::scope(|s| {
         let workers: Vec<_> = (0..THREADS)
             .map(|i| {
-                let (t, client) = (&targets, &b.client);
+                let (t, client) = (&targets, &client);
                 s.spawn(move || worker(client, t, i, deadline))
             })
             .collect();
-        let memory = watch_memory(deadline);
+        let memory = watch_memory(&server, deadline);
         let tallies: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
         (tallies, memory)
     });
