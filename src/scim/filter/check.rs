@@ -13,11 +13,12 @@
 //!   value must be RFC 3339;
 //! - `null` may only be compared with `eq` or `ne`.
 
-use super::eval::{comparison_target, parse_datetime, qualify, AttrKind, Lookup, ValueType};
+use super::eval::{comparison_target, parse_datetime, qualify, AttrKind, Lookup};
 use super::parse::snippet;
 use super::{CompValue, CompareOp, Filter};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::path::AttrPath;
+use crate::scim::schema::AttrType;
 
 /// Checks every attribute and comparison in `filter`. `lookup` gets
 /// fully-qualified paths (see [`Filter::ValuePath`]) and returns None for an
@@ -56,7 +57,7 @@ fn check_in(filter: &Filter, outer: Option<&AttrPath>, lookup: &Lookup<'_>) -> S
                 )));
             }
             let kind = lookup(path).ok_or_else(|| unknown(path))?;
-            if kind.ty != ValueType::Complex || path.sub.is_some() {
+            if kind.ty != AttrType::Complex || path.sub.is_some() {
                 return Err(ScimError::invalid_filter(format!(
                     "a value filter needs a complex attribute, and '{}' is {}",
                     shown(path),
@@ -81,7 +82,7 @@ fn check_comparison(
     value: &CompValue,
     kind: AttrKind,
 ) -> ScimResult<()> {
-    use ValueType as T;
+    use AttrType as T;
     let ty = kind.ty;
     let refuse = |why: &str| {
         Err(ScimError::invalid_filter(format!(

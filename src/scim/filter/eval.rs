@@ -1,7 +1,6 @@
 //! Evaluating a filter against a SCIM JSON resource (RFC 7644 §3.4.2.2
 //! semantics), plus the schema vocabulary the callers provide
-//! ([`ValueType`], [`AttrKind`]) and the attribute resolution shared with
-//! `check`.
+//! ([`AttrKind`]) and the attribute resolution shared with `check`.
 //!
 //! Semantics implemented here:
 //! - a multi-valued attribute (or a sub-attribute reached through one)
@@ -24,40 +23,12 @@ use serde_json::{Number, Value};
 
 use super::{CompValue, CompareOp, Filter};
 use crate::scim::path::AttrPath;
-
-/// RFC 7643 §2.3 data types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ValueType {
-    String,
-    Boolean,
-    Decimal,
-    Integer,
-    DateTime,
-    Reference,
-    Binary,
-    Complex,
-}
-
-impl ValueType {
-    /// The RFC 7643 §7 `type` keyword.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ValueType::String => "string",
-            ValueType::Boolean => "boolean",
-            ValueType::Decimal => "decimal",
-            ValueType::Integer => "integer",
-            ValueType::DateTime => "dateTime",
-            ValueType::Reference => "reference",
-            ValueType::Binary => "binary",
-            ValueType::Complex => "complex",
-        }
-    }
-}
+use crate::scim::schema::AttrType;
 
 /// What the filter code needs to know about one attribute's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttrKind {
-    pub ty: ValueType,
+    pub ty: AttrType,
     pub case_exact: bool,
     pub multi_valued: bool,
 }
@@ -78,7 +49,7 @@ pub(super) fn comparison_target<'p>(
     lookup: &Lookup<'_>,
 ) -> Option<(Cow<'p, AttrPath>, AttrKind)> {
     let kind = lookup(path)?;
-    if kind.ty == ValueType::Complex && kind.multi_valued && path.sub.is_none() {
+    if kind.ty == AttrType::Complex && kind.multi_valued && path.sub.is_none() {
         let value_path = AttrPath {
             sub: Some("value".to_string()),
             ..path.clone()
@@ -236,7 +207,7 @@ fn compare_any(
 fn compare(stored: &Value, op: CompareOp, value: &CompValue, kind: Option<AttrKind>) -> bool {
     match (stored, value) {
         (Value::String(a), CompValue::Str(b)) => match kind.map(|k| k.ty) {
-            Some(ValueType::DateTime) => match (parse_datetime(a), parse_datetime(b)) {
+            Some(AttrType::DateTime) => match (parse_datetime(a), parse_datetime(b)) {
                 (Some(a), Some(b)) => ordering_holds(op, a.cmp(&b)),
                 _ => false,
             },

@@ -4,8 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{matches, AttrKind, Filter, ValueType};
+use super::{matches, AttrKind, Filter};
 use crate::scim::path::AttrPath;
+use crate::scim::schema::AttrType;
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -13,7 +14,7 @@ const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 /// A slice of the core User schema (RFC 7643 §4.1) and the enterprise
 /// extension (§4.3), plus an integer `loginCount` so numbers get exercised.
 pub(super) fn user_schema(path: &AttrPath) -> Option<AttrKind> {
-    use ValueType::*;
+    use AttrType::*;
     let kind = |ty, case_exact, multi_valued| {
         Some(AttrKind {
             ty,

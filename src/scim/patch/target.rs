@@ -6,9 +6,9 @@
 use serde_json::{json, Map, Value};
 
 use crate::scim::error::{ScimError, ScimResult};
-use crate::scim::filter::{self, AttrKind, CompValue, CompareOp, Filter, PatchPath, ValueType};
+use crate::scim::filter::{self, AttrKind, CompValue, CompareOp, Filter, PatchPath};
 use crate::scim::path::AttrPath;
-use crate::scim::schema::{AttrType, AttributeDef, Registry, ResourceTypeDef, GROUP_SCHEMA};
+use crate::scim::schema::{AttributeDef, Registry, ResourceTypeDef, GROUP_SCHEMA};
 
 /// What a path (or its absence) designates.
 pub(super) enum Location<'r, 'p> {
@@ -105,23 +105,10 @@ pub(super) fn lookup<'a>(
     move |path| {
         let leaf = reg.resolve(rt, path)?.leaf();
         Some(AttrKind {
-            ty: value_type(leaf.attr_type),
+            ty: leaf.attr_type,
             case_exact: leaf.case_exact,
             multi_valued: leaf.multi_valued,
         })
-    }
-}
-
-fn value_type(ty: AttrType) -> ValueType {
-    match ty {
-        AttrType::String => ValueType::String,
-        AttrType::Boolean => ValueType::Boolean,
-        AttrType::Decimal => ValueType::Decimal,
-        AttrType::Integer => ValueType::Integer,
-        AttrType::DateTime => ValueType::DateTime,
-        AttrType::Reference => ValueType::Reference,
-        AttrType::Binary => ValueType::Binary,
-        AttrType::Complex => ValueType::Complex,
     }
 }
 

@@ -7,7 +7,7 @@
 //! rendering read these values and never special-case attribute names.
 
 /// RFC 7643 §2.3 data types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AttrType {
     String,
     Boolean,

@@ -17,7 +17,8 @@ use diesel::sql_types::{Jsonb, Text};
 use uuid::Uuid;
 
 use super::sql::{like_escape, Bind, Frag};
-use crate::scim::filter::{AttrKind, CompValue, CompareOp, ValueType};
+use crate::scim::filter::{AttrKind, CompValue, CompareOp};
+use crate::scim::schema::AttrType;
 use crate::store::users::fold;
 
 /// How the stored text and the filter's value are brought to the same case.
@@ -134,7 +135,7 @@ pub fn json_pred(v: &Frag<Jsonb>, kind: AttrKind, op: CompareOp, value: &CompVal
             .push(" ELSE FALSE END)")
     };
     match value {
-        CompValue::Str(s) if kind.ty == ValueType::DateTime => {
+        CompValue::Str(s) if kind.ty == AttrType::DateTime => {
             match (instant(s), ordering_sql(op)) {
                 (Some(t), Some(op_sql)) => Frag::sql("(CASE WHEN jsonb_typeof(")
                     .append(v)

@@ -20,9 +20,10 @@ use super::sql::{Bind, Frag};
 use super::target::{Ctx, DocAttr, Target};
 use crate::scim::cursor::Cursor;
 use crate::scim::error::{ScimError, ScimResult, ScimType};
-use crate::scim::filter::{AttrKind, ValueType};
+use crate::scim::filter::AttrKind;
 use crate::scim::list::SortOrder;
 use crate::scim::path::AttrPath;
+use crate::scim::schema::AttrType;
 
 /// The SQL type a sort key compares as; keys travel in cursors as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +100,7 @@ impl Sort {
                     .ok_or_else(|| refuse(&path, "no such attribute"))?;
                 Some(doc_key(ctx, &d))
             }
-            Target::Doc(d) if d.leaf.ty != ValueType::Complex => Some(doc_key(ctx, &d)),
+            Target::Doc(d) if d.leaf.ty != AttrType::Complex => Some(doc_key(ctx, &d)),
             Target::Doc(_) | Target::AlwaysPresent => {
                 return Err(refuse(
                     &path,
@@ -289,19 +290,19 @@ fn typed(v: &Frag<Jsonb>, leaf: AttrKind) -> (Frag<Text>, KeyKind) {
     };
     let text = || Frag::<Text>::sql("(").append(v).push(" #>> '{}')");
     match leaf.ty {
-        ValueType::Boolean => (
+        AttrType::Boolean => (
             when(") = 'boolean' THEN (")
                 .append(v)
                 .push(")::boolean END)"),
             KeyKind::Bool,
         ),
-        ValueType::Integer | ValueType::Decimal => (
+        AttrType::Integer | AttrType::Decimal => (
             when(") = 'number' THEN (")
                 .append(v)
                 .push(")::numeric END)"),
             KeyKind::Num,
         ),
-        ValueType::DateTime => (
+        AttrType::DateTime => (
             when(") = 'string' AND ")
                 .append(&text())
                 .push(" ~ ")

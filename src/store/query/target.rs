@@ -8,7 +8,7 @@
 use diesel::sql_types::Jsonb;
 
 use super::sql::Frag;
-use crate::scim::filter::{AttrKind, ValueType};
+use crate::scim::filter::AttrKind;
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{AttrType, Registry, ResolvedAttr, ResourceTypeDef, SCHEMAS_ATTR};
 
@@ -130,19 +130,6 @@ pub struct Ctx<'r> {
     pub table: &'static Table,
 }
 
-pub fn value_type(t: AttrType) -> ValueType {
-    match t {
-        AttrType::String => ValueType::String,
-        AttrType::Boolean => ValueType::Boolean,
-        AttrType::Decimal => ValueType::Decimal,
-        AttrType::Integer => ValueType::Integer,
-        AttrType::DateTime => ValueType::DateTime,
-        AttrType::Reference => ValueType::Reference,
-        AttrType::Binary => ValueType::Binary,
-        AttrType::Complex => ValueType::Complex,
-    }
-}
-
 /// `schemas` is a common attribute kept structurally, outside the registry;
 /// it can still be filtered on (`schemas eq "urn:...:enterprise:2.0:User"`).
 fn is_schemas(path: &AttrPath) -> bool {
@@ -150,7 +137,7 @@ fn is_schemas(path: &AttrPath) -> bool {
 }
 
 const SCHEMAS_KIND: AttrKind = AttrKind {
-    ty: ValueType::Reference,
+    ty: AttrType::Reference,
     case_exact: false,
     multi_valued: true,
 };
@@ -164,7 +151,7 @@ impl<'r> Ctx<'r> {
         let r = self.reg.resolve(self.rt, path)?;
         let leaf = r.leaf();
         Some(AttrKind {
-            ty: value_type(leaf.attr_type),
+            ty: leaf.attr_type,
             case_exact: leaf.case_exact,
             multi_valued: leaf.multi_valued,
         })
@@ -174,7 +161,7 @@ impl<'r> Ctx<'r> {
     /// `filter::eval`, so the database and in-memory evaluation agree.
     pub fn comparison_path(&self, path: &AttrPath) -> AttrPath {
         if let Some(kind) = self.kind(path) {
-            if kind.ty == ValueType::Complex && kind.multi_valued && path.sub.is_none() {
+            if kind.ty == AttrType::Complex && kind.multi_valued && path.sub.is_none() {
                 let value = AttrPath {
                     sub: Some("value".to_string()),
                     ..path.clone()
@@ -267,7 +254,7 @@ fn doc_attr<'r>(r: &ResolvedAttr<'r>) -> DocAttr<'r> {
         multi: r.attr.multi_valued,
         sub: r.sub.map(|s| s.name),
         leaf: AttrKind {
-            ty: value_type(leaf.attr_type),
+            ty: leaf.attr_type,
             case_exact: leaf.case_exact,
             multi_valued: leaf.multi_valued,
         },
