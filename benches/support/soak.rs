@@ -200,7 +200,11 @@ struct Memory {
     settled_at: Duration,
     end: u64,
     peak: u64,
+    /// (seconds into the run, KiB) every [`SAMPLE_EVERY`], to show the curve.
+    curve: Vec<(u64, u64)>,
 }
+
+const SAMPLE_EVERY: Duration = Duration::from_secs(60);
 
 fn watch_memory(server: &ChildServer, deadline: Instant) -> Memory {
     let rss_kib = || server.rss_kib();
@@ -213,12 +217,18 @@ fn watch_memory(server: &ChildServer, deadline: Instant) -> Memory {
         settled_at: settle_at,
         end: start,
         peak: start,
+        curve: vec![(0, start)],
     };
+    let mut next_sample = SAMPLE_EVERY;
     let mut settled = false;
     while Instant::now() < deadline {
         thread::sleep(Duration::from_millis(250));
         let now = rss_kib();
         m.peak = m.peak.max(now);
+        if began.elapsed() >= next_sample {
+            m.curve.push((next_sample.as_secs(), now));
+            next_sample += SAMPLE_EVERY;
+        }
         if !settled && began.elapsed() >= settle_at {
             (m.settled, settled) = (now, true);
         }
@@ -279,6 +289,12 @@ fn print_memory(m: &Memory) {
         mib(m.end),
         mib(m.peak)
     );
+    let curve: Vec<String> = m
+        .curve
+        .iter()
+        .map(|(t, kib)| format!("{t} s: {}", mib(*kib)))
+        .collect();
+    println!("RSS over time: {}.\n", curve.join(", "));
     println!("(RSS of the `scimd serve` process alone; the clients and PostgreSQL are separate processes.)\n");
 }
 
