@@ -127,27 +127,37 @@ struct Flags {
     config: ConfigArgs,
 }
 
-/// The configuration `scimd serve` runs with by default, pointed at the
-/// benchmark database. The settings that shape the figures are given
-/// explicitly (they are the defaults), so environment variables cannot
-/// change them.
-fn config(db_url: &str) -> Res<Config> {
-    let data_dir = std::env::temp_dir().display().to_string();
-    let flags = Flags::try_parse_from([
-        "scimd-bench",
+/// The flags `scimd serve` runs with here, in-process or as a child: its
+/// defaults, pointed at the benchmark database. The settings that shape the
+/// figures are given explicitly (they are the defaults), so environment
+/// variables cannot change them.
+fn serve_flags(db_url: &str, data_dir: &str, listen: &str) -> Vec<String> {
+    [
         "--database-url",
         db_url,
         "--data-dir",
-        &data_dir,
+        data_dir,
         "--listen",
-        "127.0.0.1:0",
+        listen,
         "--db-pool-size",
         "10",
         "--db-acquire-timeout-ms",
         "1500",
         "--db-statement-timeout-ms",
         "10000",
-    ])?;
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn config(db_url: &str) -> Res<Config> {
+    let data_dir = std::env::temp_dir().display().to_string();
+    let args = std::iter::once("scimd-bench".to_string()).chain(serve_flags(
+        db_url,
+        &data_dir,
+        "127.0.0.1:0",
+    ));
+    let flags = Flags::try_parse_from(args)?;
     Ok(flags.config.into_config()?)
 }
 
@@ -224,19 +234,12 @@ impl ChildServer {
         std::fs::create_dir_all(&data_dir)?;
         let listen = format!("127.0.0.1:{port}");
         let child = Command::new(env!("CARGO_BIN_EXE_scimd"))
-            .args(["--database-url", db_url, "--data-dir"])
-            .arg(&data_dir)
-            .args([
-                "--listen",
+            .args(serve_flags(
+                db_url,
+                &data_dir.display().to_string(),
                 &listen,
-                "--db-pool-size",
-                "10",
-                "--db-acquire-timeout-ms",
-                "1500",
-                "--db-statement-timeout-ms",
-                "10000",
-                "serve",
-            ])
+            ))
+            .arg("serve")
             .env_remove("AUTH_SECRET")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::harness::client::request;
-use crate::harness::{seed_token, TestApp, TestDb};
+use crate::harness::{org_with_token, seed_token, TestApp, TestDb};
 use scimd::store::orgs::DEFAULT_ORG_ID;
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -141,29 +141,14 @@ fn totals_follow_creates_deletes_bulk_and_failed_writes_per_organization() {
     assert_eq!(total(&app, &token, "/scim/v2/Groups"), 1);
 
     // Another organization's resources are counted apart.
-    let other =
-        scimd::store::orgs::create(&mut conn, "other", scimd::clock::Clock::default().now())
-            .unwrap();
-    let theirs = scimd::tokens::issue(
-        &mut conn,
-        other.id,
-        scimd::tokens::NewToken {
-            name: "o".into(),
-            scopes: vec![scimd::auth::scope::Scope::AdminScim],
-            expires_at: None,
-        },
-        "test",
-        scimd::clock::Clock::default().now(),
-    )
-    .unwrap()
-    .token;
+    let (other, theirs) = org_with_token(&db, "other", &["admin:scim"]);
     create(
         &app,
         &theirs,
         "/scim/v2/Users",
         &json!({"schemas": [USER], "userName": "u0"}),
     );
-    assert_exact(&app, &theirs, &mut conn, other.id);
+    assert_exact(&app, &theirs, &mut conn, other);
     assert_eq!(total(&app, &theirs, "/scim/v2/Users"), 1);
     assert_exact(&app, &token, &mut conn, DEFAULT_ORG_ID);
 

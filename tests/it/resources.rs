@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::harness::client::request;
-use crate::harness::{get, seed_token, test_config, TestApp, TestDb};
+use crate::harness::{get, org_with_token, seed_token, test_config, TestApp, TestDb};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -70,23 +70,7 @@ fn an_organization_never_sees_another_ones_resources() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
     let mine = seed_token(&db, &["admin:scim"]);
-    let mut conn = db.conn();
-    let other_org =
-        scimd::store::orgs::create(&mut conn, "other", scimd::clock::Clock::default().now())
-            .unwrap();
-    let created = scimd::tokens::issue(
-        &mut conn,
-        other_org.id,
-        scimd::tokens::NewToken {
-            name: "o".into(),
-            scopes: vec![scimd::auth::scope::Scope::AdminScim],
-            expires_at: None,
-        },
-        "test",
-        scimd::clock::Clock::default().now(),
-    )
-    .unwrap();
-    let theirs = created.token;
+    let (_, theirs) = org_with_token(&db, "other", &["admin:scim"]);
 
     let u = scim(
         &app,

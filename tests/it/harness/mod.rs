@@ -27,13 +27,24 @@ pub fn create_token(app: &TestApp, admin: &str, scopes: &[&str]) -> (String, Str
 /// A token minted straight into the database (as `scimd token create` does),
 /// for bootstrapping tests; returns the value.
 pub fn seed_token(db: &TestDb, scopes: &[&str]) -> String {
-    use scimd::auth::scope::Scope;
-    use scimd::store::orgs::DEFAULT_ORG_ID;
-    use scimd::tokens::{issue, NewToken};
+    issue_in(&mut db.conn(), scimd::store::orgs::DEFAULT_ORG_ID, scopes)
+}
+
+/// A new organization `name` (as `scimd org create` makes one) and a token
+/// of it with `scopes`; returns the organization's id and the token value.
+pub fn org_with_token(db: &TestDb, name: &str, scopes: &[&str]) -> (uuid::Uuid, String) {
     let mut conn = db.conn();
+    let org = scimd::store::orgs::create(&mut conn, name, scimd::clock::Clock::default().now())
+        .expect("create organization");
+    (org.id, issue_in(&mut conn, org.id, scopes))
+}
+
+fn issue_in(conn: &mut diesel::PgConnection, org: uuid::Uuid, scopes: &[&str]) -> String {
+    use scimd::auth::scope::Scope;
+    use scimd::tokens::{issue, NewToken};
     let created = issue(
-        &mut conn,
-        DEFAULT_ORG_ID,
+        conn,
+        org,
         NewToken {
             name: "seed".into(),
             scopes: scopes
