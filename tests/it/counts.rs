@@ -61,6 +61,11 @@ fn create(app: &TestApp, token: &str, path: &str, body: &Value) -> String {
     r.json()["id"].as_str().unwrap().to_string()
 }
 
+fn remove(app: &TestApp, token: &str, path: &str) {
+    let r = request("DELETE", &app.url(path), Some(token), None);
+    assert_eq!(r.status, 204, "{path}: {}", r.body);
+}
+
 fn assert_exact(app: &TestApp, token: &str, conn: &mut PgConnection, org: Uuid) {
     let users = counted(conn, "scim_users", org);
     let groups = counted(conn, "scim_groups", org);
@@ -109,21 +114,9 @@ fn totals_follow_creates_deletes_bulk_and_failed_writes_per_organization() {
     assert_exact(&app, &token, &mut conn, DEFAULT_ORG_ID);
 
     for id in &ids[..3] {
-        let r = request(
-            "DELETE",
-            &app.url(&format!("/scim/v2/Users/{id}")),
-            Some(&token),
-            None,
-        );
-        assert_eq!(r.status, 204);
+        remove(&app, &token, &format!("/scim/v2/Users/{id}"));
     }
-    let r = request(
-        "DELETE",
-        &app.url(&format!("/scim/v2/Groups/{g}")),
-        Some(&token),
-        None,
-    );
-    assert_eq!(r.status, 204);
+    remove(&app, &token, &format!("/scim/v2/Groups/{g}"));
     assert_exact(&app, &token, &mut conn, DEFAULT_ORG_ID);
     assert_eq!(total(&app, &token, "/scim/v2/Users"), 4);
 
@@ -180,13 +173,7 @@ fn concurrent_creates_and_deletes_keep_the_count_exact() {
                         &json!({"schemas": [USER], "userName": format!("t{t}-{i}")}),
                     );
                     if i % 3 == 0 {
-                        let r = request(
-                            "DELETE",
-                            &app.url(&format!("/scim/v2/Users/{id}")),
-                            Some(&token),
-                            None,
-                        );
-                        assert_eq!(r.status, 204);
+                        remove(&app, &token, &format!("/scim/v2/Users/{id}"));
                     }
                 }
             })
