@@ -1169,3 +1169,30 @@ fn root_search_treats_an_attribute_a_type_lacks_as_absent() {
         (3, strs(&["User:carol", "User:bob", "User:alice"]))
     );
 }
+
+#[test]
+fn document_attributes_fold_case_across_unicode() {
+    // The embedded cluster runs under the C locale, where plain lower()
+    // folds ASCII only; scim_fold (migration 8) folds like the indexed
+    // columns do.
+    let f = Fixture::new();
+    let mut conn = f.db.conn();
+    add_user(
+        &mut conn,
+        &f.reg,
+        ORG,
+        json!({"userName": "accents", "title": "DIRECTRICE DE L'ÉCOLE", "nickName": "Ærøskøbing"}),
+        hour(40),
+    );
+    let only = BTreeSet::from(["accents".to_string()]);
+    for filter in [
+        "title eq \"directrice de l'école\"",
+        "title co \"ÉCOLE\"",
+        "title ew \"l'école\"",
+        "nickName sw \"ærø\"",
+        "nickName eq \"ÆRØSKØBING\"",
+    ] {
+        assert_eq!(f.matching(filter), only, "{filter}");
+    }
+    assert!(f.matching("title eq \"directrice de l'ecole\"").is_empty());
+}

@@ -28,7 +28,8 @@ pub enum Case {
     Exact,
     /// The stored text is already folded by scimd (`*_ci` columns).
     Folded,
-    /// Both sides go through SQL `lower()`, the value folded by scimd first.
+    /// Both sides go through SQL `scim_fold()` (Unicode `lower()`, migration
+    /// 8), the value folded by scimd first.
     Lower,
 }
 
@@ -43,8 +44,8 @@ pub const RFC3339_SHAPE: &str = "'^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]
 pub fn text_pred(expr: &Frag<Text>, case: Case, op: CompareOp, value: &str) -> Frag {
     let (lhs, rhs_open, rhs_close) = match case {
         Case::Lower => (
-            Frag::<Text>::sql("lower(").append(expr).push(")"),
-            "lower(",
+            Frag::<Text>::sql("scim_fold(").append(expr).push(")"),
+            "scim_fold(",
             ")",
         ),
         Case::Exact | Case::Folded => (Frag::<Text>::sql("").append(expr), "", ""),
@@ -240,7 +241,10 @@ mod tests {
         assert!(s.starts_with("(c LIKE $1 ESCAPE '\\')"), "{s}");
         assert!(s.contains(r#""%a\\%b\\_c\\\\%""#), "{s}");
         let s = shown(&text_pred(&col, Case::Lower, CompareOp::Gt, "Ab"));
-        assert!(s.starts_with("(lower(c) > lower($1) COLLATE \"C\")"), "{s}");
+        assert!(
+            s.starts_with("(scim_fold(c) > scim_fold($1) COLLATE \"C\")"),
+            "{s}"
+        );
         let s = shown(&text_pred(&col, Case::Exact, CompareOp::Sw, "Ab"));
         assert!(s.contains(r#""Ab%""#), "{s}");
     }

@@ -319,7 +319,7 @@ fn typed(v: &Frag<Jsonb>, leaf: AttrKind) -> (Frag<Text>, KeyKind) {
             KeyKind::Text,
         ),
         _ => (
-            when(") = 'string' THEN lower(")
+            when(") = 'string' THEN scim_fold(")
                 .append(&text())
                 .push(") END)"),
             KeyKind::Text,

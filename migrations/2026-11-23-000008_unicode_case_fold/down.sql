@@ -1,0 +1,1 @@
+DROP FUNCTION scim_fold(text);
