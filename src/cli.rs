@@ -399,18 +399,7 @@ fn token_command(
             let id = Uuid::parse_str(&id)
                 .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
             let (actor, now) = (cli_actor(org_id), clock.now());
-            let revoked = conn.transaction(|conn| {
-                store::tokens::revoke(conn, org_id, id, now)?;
-                audit::record(
-                    conn,
-                    &actor,
-                    "token.revoke",
-                    "Token",
-                    &id.to_string(),
-                    204,
-                    now,
-                )
-            });
+            let revoked = conn.transaction(|conn| tokens::revoke(conn, &actor, id, now));
             match revoked {
                 Ok(_) => {
                     println!("Revoked token {id}");

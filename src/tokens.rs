@@ -243,6 +243,26 @@ pub fn rotate(
     })
 }
 
+/// Revokes a token of `actor`'s organization and records it in the audit
+/// log; call inside a transaction. `NotFound` when no such active token.
+pub fn revoke(
+    conn: &mut PgConnection,
+    actor: &crate::store::audit::Actor,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    rows::revoke(conn, actor.org_id, id, now)?;
+    crate::store::audit::record(
+        conn,
+        actor,
+        "token.revoke",
+        "Token",
+        &id.to_string(),
+        204,
+        now,
+    )
+}
+
 /// Refuses a new token when the organization already holds `max` active
 /// ones. Call inside the creating transaction.
 pub fn check_limit(

@@ -89,19 +89,10 @@ async fn revoke(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id, now) = (auth.org_id, token_id(&path)?, state.clock.now());
+    let (id, now) = (token_id(&path)?, state.clock.now());
     let actor = auth.audit_actor();
     store::in_tx(&state.pool, move |conn| {
-        store::tokens::revoke(conn, org, id, now)?;
-        audit::record(
-            conn,
-            &actor,
-            "token.revoke",
-            "Token",
-            &id.to_string(),
-            204,
-            now,
-        )
+        tokens::revoke(conn, &actor, id, now)
     })
     .await
     .map_err(not_found)?;
