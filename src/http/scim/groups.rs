@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::users::{Change, Written};
 use super::{
-    condition, method_not_allowed, resource_id, resource_response, scim_json, Ctx, Params,
-    Projection, ScimBody,
+    condition, method_not_allowed, not_modified, resource_id, resource_response, scim_json, Ctx,
+    Params, Projection, ScimBody,
 };
 use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
@@ -319,10 +319,8 @@ async fn get(
         groups::get(conn, org, id, with_members)
     })
     .await?;
-    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(group.meta.version)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, crate::scim::etag::etag(group.meta.version)))
-            .finish());
+    if let Some(resp) = not_modified(&req, group.meta.version) {
+        return Ok(resp);
     }
     let json = to_json(&ctx, &group, &p)?;
     Ok(resource_response(StatusCode::OK, &json, group.meta.version))

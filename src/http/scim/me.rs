@@ -9,7 +9,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::users::{self, Change};
-use super::{condition, resource_response, Ctx, Params, ScimBody};
+use super::{condition, not_modified, resource_response, Ctx, Params, ScimBody};
 use crate::auth::extract::{Authed, ConnectRead, ConnectWrite};
 use crate::auth::Principal;
 use crate::http::error::ScimFailure;
@@ -115,10 +115,8 @@ async fn get(
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
     let user = resolve(&ctx, &auth, &req).await?;
-    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(user.meta.version)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, crate::scim::etag::etag(user.meta.version)))
-            .finish());
+    if let Some(resp) = not_modified(&req, user.meta.version) {
+        return Ok(resp);
     }
     let (org, id, with_groups) = (auth.org_id, user.id, users::wants_groups(&ctx, &p)?);
     let groups = store::run(&ctx.state.pool, move |conn| {

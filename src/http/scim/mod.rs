@@ -201,6 +201,18 @@ pub fn condition(req: &HttpRequest, name: header::HeaderName) -> Option<EtagCond
         .map(EtagCondition::parse)
 }
 
+/// `304 Not Modified` when the request's `If-None-Match` names `version`
+/// (RFC 7644 §3.14), so a GET need not build the resource.
+pub fn not_modified(req: &HttpRequest, version: i64) -> Option<HttpResponse> {
+    condition(req, header::IF_NONE_MATCH)
+        .is_some_and(|c| c.matches(version))
+        .then(|| {
+            HttpResponse::NotModified()
+                .insert_header((header::ETAG, etag(version)))
+                .finish()
+        })
+}
+
 /// A response carrying one resource, with its ETag (and Location on 201).
 pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> HttpResponse {
     let mut resp = HttpResponse::build(status);

@@ -6,8 +6,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    condition, method_not_allowed, resource_id, resource_response, scim_json, Ctx, Params,
-    Projection, ScimBody,
+    condition, method_not_allowed, not_modified, resource_id, resource_response, scim_json, Ctx,
+    Params, Projection, ScimBody,
 };
 use crate::auth::extract::{Authed, ScimRead, ScimWrite};
 use crate::auth::hash;
@@ -281,10 +281,8 @@ async fn get(
         Ok((user, groups))
     })
     .await?;
-    if condition(&req, header::IF_NONE_MATCH).is_some_and(|c| c.matches(user.meta.version)) {
-        return Ok(HttpResponse::NotModified()
-            .insert_header((header::ETAG, crate::scim::etag::etag(user.meta.version)))
-            .finish());
+    if let Some(resp) = not_modified(&req, user.meta.version) {
+        return Ok(resp);
     }
     let json = to_json(&ctx, &user, groups.as_deref(), &p)?;
     Ok(resource_response(StatusCode::OK, &json, user.meta.version))
