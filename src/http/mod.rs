@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
+pub mod page;
 pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};

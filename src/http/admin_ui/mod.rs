@@ -3,7 +3,7 @@
 //! API (`/api/v1`) with the credential the user pastes; it holds no state of
 //! its own on the server.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -50,17 +50,12 @@ fn lookup(file: &str) -> Option<Asset> {
 }
 
 fn respond(asset: Asset) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, asset.content_type))
-        .insert_header((header::CACHE_CONTROL, asset.cache_control))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(asset.body)
+    crate::http::page::embedded(
+        asset.body,
+        asset.content_type,
+        asset.cache_control,
+        CONTENT_SECURITY_POLICY,
+    )
 }
 
 async fn index() -> HttpResponse {

@@ -22,7 +22,7 @@ mod scim;
 
 use std::sync::OnceLock;
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::http::error::{self, ApiError};
@@ -85,17 +85,7 @@ async fn spec() -> Result<HttpResponse, ApiError> {
 }
 
 fn static_response(body: &'static str, content_type: &'static str) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        ))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::X_FRAME_OPTIONS, "DENY"))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
-        .body(body)
+    crate::http::page::embedded(body, content_type, "no-cache", CONTENT_SECURITY_POLICY)
 }
 
 async fn page() -> HttpResponse {
