@@ -22,7 +22,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
         let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
-        let metrics = Arc::new(Metrics::new(&pool));
+        let metrics = Arc::new(Metrics::new(&pool, Arc::clone(&auth)));
         AppState {
             pool,
             config: Arc::new(config),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::auth::scope::Scope;
-use crate::auth::{hash, token};
+use crate::auth::{secret, token};
 use crate::http::error::FieldError;
 use crate::store::tokens::{self as rows, TokenRow};
 use crate::store::StoreError;
@@ -177,7 +177,7 @@ impl From<diesel::result::Error> for IssueError {
     }
 }
 
-/// Mints a token and stores its hash. The caller shows the value once.
+/// Mints a token and stores its digest. The caller shows the value once.
 pub fn issue(
     conn: &mut PgConnection,
     org: Uuid,
@@ -187,7 +187,7 @@ pub fn issue(
 ) -> Result<CreatedToken, IssueError> {
     let id = Uuid::new_v4();
     let value = token::generate(id).map_err(|e| IssueError::Crypto(e.to_string()))?;
-    let secret_hash = hash::hash(value.expose()).map_err(|e| IssueError::Crypto(e.to_string()))?;
+    let secret_hash = secret::stored_form(value.expose());
     let row = TokenRow {
         id,
         org_id: org,
@@ -226,7 +226,7 @@ pub fn rotate(
     now: DateTime<Utc>,
 ) -> Result<CreatedToken, IssueError> {
     let value = token::generate(id).map_err(|e| IssueError::Crypto(e.to_string()))?;
-    let secret_hash = hash::hash(value.expose()).map_err(|e| IssueError::Crypto(e.to_string()))?;
+    let secret_hash = secret::stored_form(value.expose());
     let row = rows::rotate(conn, actor.org_id, id, &secret_hash, now + grace, now)?;
     crate::store::audit::record(
         conn,

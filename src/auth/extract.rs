@@ -107,7 +107,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                             state.metrics.auth_failure(*f);
                         }
                         AuthError::Forbidden(_) => state.metrics.forbidden(),
-                        AuthError::Store(_) => {}
+                        AuthError::Store(_) | AuthError::Busy => {}
                     }
                     Err(HttpAuthError { error, flavor })
                 }

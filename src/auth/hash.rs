@@ -1,4 +1,5 @@
-//! argon2id hashing of secrets (token values, user passwords), in the PHC
+//! argon2id hashing of human-chosen secrets (the SCIM `password`; token
+//! values only as stored by earlier releases, see `legacy`), in the PHC
 //! string format so the parameters travel with each hash.
 
 use argon2::password_hash::rand_core::OsRng;

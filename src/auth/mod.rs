@@ -2,25 +2,30 @@
 //!
 //! A credential is either an API token (see [`token`]) or the configured
 //! `AUTH_SECRET`. Every request reads the token's row by primary key, so a
-//! revocation or expiry is seen on the next request by every instance; the
-//! argon2 check itself runs once per token per process ([`cache`]).
+//! revocation or expiry is seen on the next request by every instance. The
+//! row holds a SHA-256 digest of the value ([`secret`]), so checking it costs
+//! a fast hash whatever the caller sends; tokens from before that change are
+//! verified with argon2 once ([`legacy`]) and then stored as digests.
 
-pub mod cache;
 pub mod extract;
+pub mod failures;
 pub mod hash;
+pub mod legacy;
 pub mod scope;
+pub mod secret;
 pub mod token;
-
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::config::Secret;
+use crate::store::tokens::{Slot, TokenRow};
 use crate::store::{self, orgs::DEFAULT_ORG_ID, PgPool, StoreError};
-use cache::VerifiedCache;
+use failures::FailureLog;
+use legacy::{LegacyVerifier, Outcome};
 use scope::{Access, ScopeSet};
+use secret::Check;
 
 /// The caller, after authentication. Every store call takes its `org_id`.
 #[derive(Debug, Clone)]
@@ -88,6 +93,9 @@ pub enum AuthError {
     Unauthorized(Failure),
     #[error("this credential lacks the scope {}", .0.describe())]
     Forbidden(Access),
+    /// Too many legacy-hash verifications are waiting; retry shortly.
+    #[error("too many credential checks are waiting")]
+    Busy,
     #[error("cannot check the credential: {0}")]
     Store(#[from] StoreError),
 }
@@ -96,7 +104,17 @@ pub enum AuthError {
 #[derive(Debug)]
 pub struct Authenticator {
     auth_secret: Option<[u8; 32]>,
-    cache: VerifiedCache,
+    legacy: LegacyVerifier,
+    failures: FailureLog,
+}
+
+/// What the token row says, before any slow work.
+enum Step {
+    /// The principal, and whether `last_used_at` is stale enough to write.
+    Accepted(Principal, bool),
+    Refused(Failure),
+    /// Only argon2 can tell: the row holds a legacy hash.
+    Legacy(TokenRow),
 }
 
 impl Authenticator {
@@ -104,14 +122,20 @@ impl Authenticator {
         Authenticator {
             // Comparing digests makes the comparison constant-time whatever
             // the lengths, and keeps the secret itself out of this struct.
-            auth_secret: auth_secret.map(|s| cache::digest(s.expose())),
-            cache: VerifiedCache::default(),
+            auth_secret: auth_secret.map(|s| secret::digest(s.expose())),
+            legacy: LegacyVerifier::default(),
+            failures: FailureLog::default(),
         }
+    }
+
+    /// argon2 verifications of legacy token hashes this process has run.
+    pub fn legacy_verifications(&self) -> usize {
+        self.legacy.runs()
     }
 
     /// Checks the `Authorization` header value and the scope the route needs.
     pub async fn authenticate(
-        self: &Arc<Self>,
+        &self,
         pool: &PgPool,
         header: Option<&[u8]>,
         client: Option<String>,
@@ -127,15 +151,16 @@ impl Authenticator {
     }
 
     async fn identify(
-        self: &Arc<Self>,
+        &self,
         pool: &PgPool,
         header: Option<&[u8]>,
         client: Option<String>,
         now: DateTime<Utc>,
     ) -> Result<Principal, AuthError> {
         let value = bearer_value(header)?;
+        let presented = secret::digest(value);
         if let Some(expected) = &self.auth_secret {
-            if bool::from(cache::digest(value).ct_eq(expected)) {
+            if bool::from(presented.ct_eq(expected)) {
                 return Ok(Principal {
                     org_id: DEFAULT_ORG_ID,
                     token_id: None,
@@ -146,53 +171,125 @@ impl Authenticator {
         }
         let (id, value) =
             token::parse(value).map_err(|_| AuthError::Unauthorized(Failure::Malformed))?;
-        let me = Arc::clone(self);
-        store::run(pool, move |conn| {
-            let row = store::tokens::for_auth(conn, id)?;
-            let checked = check_row(row, &me.cache, &value, now);
-            if let Ok(p) = &checked {
-                if p.1 {
-                    store::tokens::touch(conn, id, client.as_deref(), now)?;
-                }
+        // One primary-key read, the digest comparison, and (at most once a
+        // minute) the last-use write, on one connection.
+        let from = client.clone();
+        let step = store::run(pool, move |conn| {
+            let Some(row) = store::tokens::for_auth(conn, id)? else {
+                return Ok(Step::Refused(Failure::Unknown));
+            };
+            let step = first_check(row, &presented, now);
+            if let Step::Accepted(_, true) = step {
+                store::tokens::touch(conn, id, from.as_deref(), now)?;
             }
-            Ok(checked.map(|(p, _)| p))
+            Ok(step)
         })
-        .await?
+        .await?;
+        match step {
+            Step::Accepted(p, _) => Ok(p),
+            Step::Refused(f) => Err(self.refuse(id, f, now)),
+            Step::Legacy(row) => self.upgrade_legacy(pool, row, &value, client, now).await,
+        }
+    }
+
+    /// Verifies a value against a legacy argon2 hash (serialised, each value
+    /// once) and, when it matches, stores the digest in its place.
+    async fn upgrade_legacy(
+        &self,
+        pool: &PgPool,
+        row: TokenRow,
+        value: &token::TokenValue,
+        client: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Principal, AuthError> {
+        let mut matched = None;
+        for (which, phc) in live_secrets(&row, now) {
+            if !secret::is_legacy(phc) {
+                continue;
+            }
+            match self.legacy.verify(row.id, value.expose(), phc).await {
+                Outcome::Verified => {
+                    matched = Some((which, phc.to_string()));
+                    break;
+                }
+                Outcome::Refused => {}
+                Outcome::Busy => return Err(AuthError::Busy),
+            }
+        }
+        let Some((which, old)) = matched else {
+            return Err(self.refuse(row.id, Failure::BadSecret, now));
+        };
+        let (principal, _) = live(row, now).map_err(AuthError::Unauthorized)?;
+        let new = secret::stored_form(value.expose());
+        let id = principal.token_id;
+        store::run(pool, move |conn| {
+            if let Some(id) = id {
+                store::tokens::upgrade_secret(conn, id, which, &old, &new)?;
+                store::tokens::touch(conn, id, client.as_deref(), now)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(principal)
+    }
+
+    fn refuse(&self, id: Uuid, f: Failure, now: DateTime<Utc>) -> AuthError {
+        if f == Failure::BadSecret {
+            if let Some(warning) = self.failures.note(id, now) {
+                log::warn!("{warning}");
+            }
+        }
+        AuthError::Unauthorized(f)
     }
 }
 
-/// Validates a token row against the presented value. Returns the principal
-/// and whether `last_used_at` is stale enough to be written.
-fn check_row(
-    row: Option<store::tokens::TokenRow>,
-    cache: &VerifiedCache,
-    value: &token::TokenValue,
-    now: DateTime<Utc>,
-) -> Result<(Principal, bool), AuthError> {
-    let row = row.ok_or(AuthError::Unauthorized(Failure::Unknown))?;
-    // The current value, or, during a rotation's grace period, the previous.
-    let previous = row
+/// The stored secrets a value may match now: the current one and, during a
+/// rotation's grace period, the previous one.
+fn live_secrets(row: &TokenRow, now: DateTime<Utc>) -> Vec<(Slot, &str)> {
+    let mut out = vec![(Slot::Current, row.secret_hash.as_str())];
+    if let Some(prev) = row
         .previous_secret_hash
         .as_deref()
-        .filter(|_| row.previous_valid_until.is_some_and(|u| u > now));
-    let matches = |h: &str| {
-        if cache.is_verified(row.id, value.expose(), h) {
-            return true;
-        }
-        let ok = hash::verify(value.expose(), h);
-        if ok {
-            cache.remember(row.id, value.expose(), h);
-        }
-        ok
-    };
-    if !matches(&row.secret_hash) && !previous.is_some_and(matches) {
-        return Err(AuthError::Unauthorized(Failure::BadSecret));
+        .filter(|_| row.previous_valid_until.is_some_and(|u| u > now))
+    {
+        out.push((Slot::Previous, prev));
     }
+    out
+}
+
+/// Everything that can be decided from the row and the value's digest.
+fn first_check(row: TokenRow, presented: &[u8; 32], now: DateTime<Utc>) -> Step {
+    let checks: Vec<Check> = live_secrets(&row, now)
+        .into_iter()
+        .map(|(_, stored)| secret::check(presented, stored))
+        .collect();
+    if checks.contains(&Check::Match) {
+        return match live(row, now) {
+            Ok((p, stale)) => Step::Accepted(p, stale),
+            Err(f) => Step::Refused(f),
+        };
+    }
+    if !checks.contains(&Check::Legacy) {
+        return Step::Refused(Failure::BadSecret);
+    }
+    // No argon2 for a credential that could not succeed anyway.
     if row.revoked_at.is_some() {
-        return Err(AuthError::Unauthorized(Failure::Revoked));
+        return Step::Refused(Failure::Revoked);
     }
     if row.expires_at.is_some_and(|e| e <= now) {
-        return Err(AuthError::Unauthorized(Failure::Expired));
+        return Step::Refused(Failure::Expired);
+    }
+    Step::Legacy(row)
+}
+
+/// The principal of a token whose secret matched, unless it is revoked or
+/// expired, and whether its `last_used_at` is stale enough to be written.
+fn live(row: TokenRow, now: DateTime<Utc>) -> Result<(Principal, bool), Failure> {
+    if row.revoked_at.is_some() {
+        return Err(Failure::Revoked);
+    }
+    if row.expires_at.is_some_and(|e| e <= now) {
+        return Err(Failure::Expired);
     }
     let stale = row
         .last_used_at

@@ -136,6 +136,7 @@ impl ResponseError for HttpAuthError {
         match &self.error {
             AuthError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AuthError::Store(e) => store_status(e).0,
         }
     }
@@ -156,6 +157,11 @@ impl ResponseError for HttpAuthError {
                     "this credential lacks the required scope ({})",
                     a.describe()
                 ),
+            ),
+            AuthError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "too many credential checks are in progress; retry later".to_string(),
             ),
             AuthError::Store(e) => store_status(e),
         };

@@ -31,7 +31,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::auth::Failure;
+use crate::auth::{Authenticator, Failure};
 use crate::state::AppState;
 use crate::store::PgPool;
 use labels::{MethodLabel, ReasonLabels, RequestLabels, RouteLabels};
@@ -96,7 +96,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric; `pool` is read at each scrape for its gauges.
-    pub fn new(pool: &PgPool) -> Metrics {
+    pub fn new(pool: &PgPool, auth: Arc<Authenticator>) -> Metrics {
         let mut registry = Registry::with_prefix("scimd");
 
         let requests = Family::<RequestLabels, Counter>::default();
@@ -137,6 +137,7 @@ impl Metrics {
         registry.register_collector(Box::new(scrape::OnScrape::new(
             pool.clone(),
             Arc::clone(&embedded),
+            auth,
         )));
 
         Metrics {
@@ -230,7 +231,7 @@ mod tests {
                 statement_timeout: Duration::from_secs(1),
             },
         );
-        Metrics::new(&pool)
+        Metrics::new(&pool, Arc::new(Authenticator::new(None)))
     }
 
     #[test]

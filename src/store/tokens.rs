@@ -1,4 +1,6 @@
-//! API token rows. Values are never stored: only an argon2id hash.
+//! API token rows. Values are never stored: only their SHA-256 digest
+//! (`sha256$…`; tokens minted before that hold an argon2id hash until their
+//! first use, see `auth::secret`).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -161,4 +163,34 @@ pub fn count_active_locked(
         )
         .count()
         .get_result(conn)?)
+}
+
+/// Which stored secret of a token a value matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Current,
+    /// The value before the last rotation, within its grace period.
+    Previous,
+}
+
+/// Replaces a legacy argon2 hash with the value's digest once the value has
+/// been verified against it. Compare-and-set on the old hash, so a rotation
+/// that happened meanwhile is never overwritten.
+pub fn upgrade_secret(
+    conn: &mut PgConnection,
+    id: Uuid,
+    which: Slot,
+    old: &str,
+    new: &str,
+) -> Result<(), StoreError> {
+    let row = api_tokens::table.filter(api_tokens::id.eq(id));
+    match which {
+        Slot::Current => diesel::update(row.filter(api_tokens::secret_hash.eq(old)))
+            .set(api_tokens::secret_hash.eq(new))
+            .execute(conn)?,
+        Slot::Previous => diesel::update(row.filter(api_tokens::previous_secret_hash.eq(old)))
+            .set(api_tokens::previous_secret_hash.eq(new))
+            .execute(conn)?,
+    };
+    Ok(())
 }

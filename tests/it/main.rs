@@ -20,4 +20,5 @@ mod openapi;
 mod outage;
 mod query;
 mod resources;
+mod token_secrets;
 mod tokens;

@@ -310,15 +310,20 @@ fn request_id_is_echoed_or_generated_on_every_answer() {
     assert!(Uuid::parse_str(r.header("x-request-id").unwrap()).is_ok());
 }
 
-/// Keeps every access-log line written in this test process.
+/// Keeps every access-log line and every authentication warning written in
+/// this test process.
 struct Capture(Mutex<Vec<String>>);
+
+fn captured(m: &log::Metadata) -> bool {
+    m.target() == ACCESS_TARGET || (m.target() == "scimd::auth" && m.level() <= log::Level::Warn)
+}
 
 impl log::Log for Capture {
     fn enabled(&self, m: &log::Metadata) -> bool {
-        m.target() == ACCESS_TARGET
+        captured(m)
     }
     fn log(&self, r: &log::Record) {
-        if r.target() == ACCESS_TARGET {
+        if captured(r.metadata()) {
             self.0.lock().unwrap().push(r.args().to_string());
         }
     }
@@ -399,6 +404,42 @@ fn access_log_holds_no_secret_and_no_query() {
     with_request_id(&app.url("/health"), Some(&probe_id), None);
     let lines = capture.0.lock().unwrap();
     assert!(!lines.iter().any(|l| l.contains(&probe_id)));
+}
+
+#[test]
+fn refused_secrets_of_a_real_token_warn_once_a_minute() {
+    let capture = capture();
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let id = scimd::auth::token::parse(&token).unwrap().0;
+    let forged = || {
+        scimd::auth::token::generate(id)
+            .unwrap()
+            .expose()
+            .to_string()
+    };
+    let warnings = || {
+        capture
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(&format!("repeated failures for token {id}")))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    for _ in 0..5 {
+        let r = get(&app.url("/scim/v2/Users"), Some(&forged()));
+        assert_eq!(r.status, 401);
+    }
+    assert_eq!(warnings().len(), 1, "{:?}", warnings());
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(get(&app.url("/scim/v2/Users"), Some(&forged())).status, 401);
+    let w = warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[1].contains("5 refused"), "{w:?}");
+    assert!(!w.iter().any(|l| l.contains(&token[6..])));
 }
 
 #[test]

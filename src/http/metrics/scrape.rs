@@ -6,19 +6,26 @@ use std::sync::Arc;
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::{EMBEDDED_DOWN, EMBEDDED_UP};
+use crate::auth::Authenticator;
 use crate::store::PgPool;
 
 pub(super) struct OnScrape {
     pool: PgPool,
     embedded: Arc<AtomicU8>,
+    auth: Arc<Authenticator>,
 }
 
 impl OnScrape {
-    pub(super) fn new(pool: PgPool, embedded: Arc<AtomicU8>) -> OnScrape {
-        OnScrape { pool, embedded }
+    pub(super) fn new(pool: PgPool, embedded: Arc<AtomicU8>, auth: Arc<Authenticator>) -> OnScrape {
+        OnScrape {
+            pool,
+            embedded,
+            auth,
+        }
     }
 }
 
@@ -52,6 +59,15 @@ impl Collector for OnScrape {
             "The most database connections the pool opens.",
             self.pool.max_size().into(),
         )?;
+        let runs = u64::try_from(self.auth.legacy_verifications()).unwrap_or(u64::MAX);
+        let c = ConstCounter::new(runs);
+        let metric = encoder.encode_descriptor(
+            "token_argon2_verifications",
+            "Legacy argon2id token hashes verified (each once, then stored as a SHA-256 digest).",
+            None,
+            c.metric_type(),
+        )?;
+        c.encode(metric)?;
         let up = match self.embedded.load(Ordering::Relaxed) {
             EMBEDDED_UP => Some(1),
             EMBEDDED_DOWN => Some(0),
