@@ -31,6 +31,12 @@ pub fn is_valid_attr_name(name: &str) -> bool {
     chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// RFC 8141 §2: unreserved, sub-delims, `:`, `@`, `/`, `?`, `#` and `%`
+/// (of percent-encoding).
+fn is_urn_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?#%".contains(c)
+}
+
 impl AttrPath {
     pub fn new(attr: &str) -> Self {
         AttrPath {
@@ -60,6 +66,14 @@ impl AttrPath {
             if u.len() <= 4 {
                 return Err(ScimError::invalid_path(format!(
                     "'{text}' has an empty schema URN"
+                )));
+            }
+            // RFC 8141's URN characters only: no control characters (NUL
+            // could never be compared with stored text), spaces or escapes.
+            if !u.chars().all(is_urn_char) {
+                return Err(ScimError::invalid_path(format!(
+                    "'{}' has a character no schema URN may contain",
+                    text.escape_debug()
                 )));
             }
         }

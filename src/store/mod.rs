@@ -67,9 +67,35 @@ impl From<DieselError> for StoreError {
             {
                 StoreError::Unavailable(info.message().to_string())
             }
+            DieselError::DatabaseError(_, ref info) if is_nul_refusal(info.message()) => {
+                // Every client string is checked for NUL before it is bound;
+                // this is the net under those checks, so a missed place is a
+                // 400 and not a 500.
+                StoreError::Rejected(ScimError::invalid_value(
+                    "a value contains the NUL character (U+0000), which cannot be stored",
+                ))
+            }
+            DieselError::DatabaseError(_, ref info) if is_timeout(info.message()) => {
+                StoreError::Unavailable(info.message().to_string())
+            }
             other => StoreError::Db(other),
         }
     }
+}
+
+/// PostgreSQL's refusal of U+0000 in text (SQLSTATE 22021) and in jsonb
+/// (22P05).
+fn is_nul_refusal(message: &str) -> bool {
+    message.contains("invalid byte sequence for encoding \"UTF8\": 0x00")
+        || message.contains("unsupported Unicode escape sequence")
+}
+
+/// `statement_timeout` and `lock_timeout` (SQLSTATE 57014, 55P03): the
+/// statement was cancelled and its transaction rolled back, so the request
+/// may succeed when retried; a 503 with `Retry-After`, not a 500.
+fn is_timeout(message: &str) -> bool {
+    message.contains("canceling statement due to statement timeout")
+        || message.contains("canceling statement due to lock timeout")
 }
 
 fn is_connection_failure(message: &str) -> bool {

@@ -16,6 +16,7 @@ mod hostile;
 mod me;
 mod metrics;
 mod migrations;
+mod nul;
 mod openapi;
 mod outage;
 mod query;

@@ -48,6 +48,15 @@ fn decode_cursor(c: &str) -> Option<(DateTime<Utc>, Uuid)> {
     ))
 }
 
+/// Free-text filters are compared with stored text; PostgreSQL text holds
+/// no NUL, and no stored type or id holds any control character.
+fn printable(field: &str, v: String) -> Result<String, ApiError> {
+    if v.chars().any(char::is_control) {
+        return Err(bad(field, "must not contain control characters"));
+    }
+    Ok(v)
+}
+
 fn parse_query(req: &HttpRequest) -> Result<audit::AuditQuery, ApiError> {
     let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
         .map_err(|e| ApiError::BadRequest(format!("malformed query string: {e}")))?;
@@ -65,8 +74,8 @@ fn parse_query(req: &HttpRequest) -> Result<audit::AuditQuery, ApiError> {
             "actor" => {
                 q.actor = Some(Uuid::parse_str(&v).map_err(|_| bad("actor", "must be a token id"))?)
             }
-            "resource_type" => q.resource_type = Some(v),
-            "resource_id" => q.resource_id = Some(v),
+            "resource_type" => q.resource_type = Some(printable("resource_type", v)?),
+            "resource_id" => q.resource_id = Some(printable("resource_id", v)?),
             "since" => q.since = Some(time("since", &v)?),
             "until" => q.until = Some(time("until", &v)?),
             "cursor" => {

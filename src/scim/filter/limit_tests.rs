@@ -111,3 +111,47 @@ proptest! {
         let _ = parse_patch_path(&text);
     }
 }
+
+/// Valid filters and PATCH paths, for putting a NUL into.
+const WITH_STRINGS: &[&str] = &[
+    r#"userName eq "bjensen""#,
+    r#"emails[type eq "work" and value co "@example.com"]"#,
+    r#"title sw "a" or not (displayName ew "b")"#,
+    r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+    r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "x""#,
+    r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
+];
+
+#[test]
+fn nul_in_a_string_is_refused_with_its_position() {
+    let e = error(r#"userName eq "a\u0000b""#);
+    assert!(e.contains("NUL") && e.contains("position 14"), "{e}");
+    assert!(parse_patch_path(r#"emails[type eq "w\u0000"].value"#).is_err());
+    assert!(Filter::parse("userName eq \"a\0b\"").is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// PostgreSQL text cannot hold U+0000: whatever the parsers accept
+    /// must hold none, raw or escaped, wherever the client put it.
+    #[test]
+    fn no_nul_survives_parsing(
+        which in 0..WITH_STRINGS.len(),
+        at in any::<prop::sample::Index>(),
+        escaped in any::<bool>(),
+    ) {
+        let base = WITH_STRINGS[which];
+        let pos = at.index(base.len() + 1);
+        let nul = if escaped { "\\u0000" } else { "\0" };
+        let text = format!("{}{nul}{}", &base[..pos], &base[pos..]);
+        if let Ok(f) = Filter::parse(&text) {
+            let shown = f.to_string();
+            prop_assert!(!shown.contains('\0') && !shown.contains("\\u0000"), "{:?}", shown);
+        }
+        if let Ok(p) = parse_patch_path(&text) {
+            let shown = p.to_string();
+            prop_assert!(!shown.contains('\0') && !shown.contains("\\u0000"), "{:?}", shown);
+        }
+    }
+}

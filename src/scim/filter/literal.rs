@@ -158,6 +158,14 @@ fn unicode_escape(bytes: &[u8], at: usize) -> Lexed<char> {
                 format!(r"lone surrogate \u{high:04X} in string"),
             ));
         }
+        // PostgreSQL text cannot hold U+0000, and no SCIM value contains it:
+        // refused here, so no NUL reaches a query as a bound value.
+        0 => {
+            return Err(SyntaxError::new(
+                at,
+                r"\u0000 (NUL) is not allowed in a string",
+            ));
+        }
         _ => (u32::from(high), at + 6),
     };
     char::from_u32(code)
