@@ -19,6 +19,7 @@
 //! | `SCIMD_AUDIT_RETENTION_DAYS` | 90 | audit entries older than this are deleted |
 //! | `SCIMD_TRUSTED_PROXIES` | unset | proxies whose `X-Forwarded-For` is believed |
 //! | `SCIMD_MAX_TOKENS_PER_ORG` | 50 | active tokens an organization may hold |
+//! | `SCIMD_MAX_VALUES_PER_ATTRIBUTE` | 1000 | values a multi-valued attribute may hold (Group `members` excepted) |
 //! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
 //! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
 
@@ -145,6 +146,16 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_tokens_per_org: u32,
+    /// Values a multi-valued attribute (emails, roles, …) may hold; Group
+    /// members are not limited.
+    #[arg(
+        long,
+        env = "SCIMD_MAX_VALUES_PER_ATTRIBUTE",
+        default_value_t = 1000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub max_values_per_attribute: u32,
     /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
     #[arg(long, env = "SCIMD_PG_BIN", global = true)]
     pub pg_bin: Option<PathBuf>,
@@ -167,6 +178,7 @@ pub struct Config {
     pub audit_retention: chrono::Duration,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub max_tokens_per_org: i64,
+    pub max_values_per_attribute: usize,
     pub pg_bin: Option<PathBuf>,
 }
 
@@ -269,6 +281,8 @@ impl ConfigArgs {
             audit_retention: chrono::Duration::days(i64::from(self.audit_retention_days)),
             trusted_proxies,
             max_tokens_per_org: i64::from(self.max_tokens_per_org),
+            max_values_per_attribute: usize::try_from(self.max_values_per_attribute)
+                .unwrap_or(usize::MAX),
             pg_bin: self.pg_bin,
         })
     }

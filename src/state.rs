@@ -23,12 +23,13 @@ impl AppState {
     pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
         let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
         let metrics = Arc::new(Metrics::new(&pool, Arc::clone(&auth)));
+        let registry = Registry::new().with_max_values(config.max_values_per_attribute);
         AppState {
             pool,
             config: Arc::new(config),
             clock,
             auth,
-            registry: Arc::new(Registry::new()),
+            registry: Arc::new(registry),
             metrics,
         }
     }

@@ -13,8 +13,25 @@ pub struct BulkLimits {
     pub max_payload_size: usize,
 }
 
+/// The extension of `/ServiceProviderConfig` that advertises this server's
+/// limits, which RFC 7643 §5 has no attributes for.
+pub const LIMITS_SCHEMA: &str =
+    "urn:scimd:params:scim:schemas:extension:limits:1.0:ServiceProviderConfig";
+
+/// Request-size limits beyond `bulk` and `filter.maxResults`.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Values a multi-valued attribute may hold (Group `members` excepted).
+    pub max_values_per_attribute: usize,
+    pub max_patch_operations: usize,
+    pub max_filter_length: usize,
+    pub max_filter_depth: usize,
+    pub max_string_bytes: usize,
+}
+
 #[derive(Debug, Clone)]
 pub struct Features {
+    pub limits: Limits,
     pub patch: bool,
     pub bulk: Option<BulkLimits>,
     /// `filter.maxResults` when filtering is supported.
@@ -32,8 +49,16 @@ pub fn service_provider_config(f: &Features, base_url: &str) -> Value {
     let (bulk_ops, bulk_payload) = f.bulk.as_ref().map_or((0, f.max_payload_size), |b| {
         (b.max_operations, b.max_payload_size)
     });
+    let l = &f.limits;
     let mut doc = json!({
-        "schemas": [SPC_SCHEMA],
+        "schemas": [SPC_SCHEMA, LIMITS_SCHEMA],
+        LIMITS_SCHEMA: {
+            "maxValuesPerAttribute": l.max_values_per_attribute,
+            "maxPatchOperations": l.max_patch_operations,
+            "maxFilterLength": l.max_filter_length,
+            "maxFilterDepth": l.max_filter_depth,
+            "maxStringBytes": l.max_string_bytes,
+        },
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": { "supported": f.patch },
         "bulk": {
@@ -84,6 +109,13 @@ mod tests {
     #[test]
     fn advertises_exactly_the_features_given() {
         let f = Features {
+            limits: Limits {
+                max_values_per_attribute: 7,
+                max_patch_operations: 8,
+                max_filter_length: 9,
+                max_filter_depth: 10,
+                max_string_bytes: 11,
+            },
             patch: false,
             bulk: None,
             filter_max_results: None,
@@ -99,6 +131,9 @@ mod tests {
         assert_eq!(d["filter"]["supported"], false);
         assert_eq!(d["etag"]["supported"], true);
         assert_eq!(d["authenticationSchemes"][0]["type"], "oauthbearertoken");
+        assert_eq!(d["schemas"][1], LIMITS_SCHEMA);
+        assert_eq!(d[LIMITS_SCHEMA]["maxValuesPerAttribute"], 7);
+        assert_eq!(d[LIMITS_SCHEMA]["maxStringBytes"], 11);
         assert!(d.get("pagination").is_none());
     }
 }

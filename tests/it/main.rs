@@ -13,6 +13,7 @@ mod counts;
 mod embedded;
 mod fixtures;
 mod hostile;
+mod limits;
 mod me;
 mod metrics;
 mod migrations;

@@ -26,8 +26,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// What this build really supports; update it with each feature.
-pub fn features() -> Features {
+pub fn features(reg: &crate::scim::schema::Registry) -> Features {
     Features {
+        limits: crate::scim::discovery::Limits {
+            max_values_per_attribute: reg.max_values(),
+            max_patch_operations: crate::scim::patch::MAX_OPERATIONS,
+            max_filter_length: crate::scim::filter::MAX_FILTER_LEN,
+            max_filter_depth: crate::scim::filter::MAX_FILTER_DEPTH,
+            max_string_bytes: crate::scim::schema::MAX_STRING_BYTES,
+        },
         patch: true,
         bulk: Some(BulkLimits {
             max_operations: crate::scim::bulk::MAX_OPERATIONS,
@@ -45,7 +52,7 @@ pub fn features() -> Features {
 async fn spc(ctx: Ctx) -> HttpResponse {
     scim_json(
         StatusCode::OK,
-        &service_provider_config(&features(), &ctx.base),
+        &service_provider_config(&features(&ctx.state.registry), &ctx.base),
     )
 }
 

@@ -126,14 +126,16 @@ pub async fn create_group(
     body: Value,
     p: &Projection,
 ) -> Result<Written, ScimFailure> {
-    let reg = ctx.state.registry.clone();
+    let reg = &ctx.state.registry;
     let now = ctx.state.clock.now();
     let with_members = wants_members(ctx, p)?;
     let (actor, org) = (actor.clone(), actor.org_id);
+    let rt = group_type(reg)?;
+    crate::scim::limits::check_resource(rt, &body, reg.max_values())?;
+    let mut doc = validate(reg, rt, &body, WriteMode::Create)?;
+    let members = take_members(&mut doc)?;
     let group = store::in_tx(&ctx.state.pool, move |conn| {
-        let mut doc = validate(&reg, group_type(&reg)?, &body, WriteMode::Create)?;
-        let members = take_members(&mut doc)?;
-        let created = groups::create(conn, org, doc, &members, now)?;
+        let created = groups::create(conn, org, doc.clone(), &members, now)?;
         audit::record(
             conn,
             &actor,
@@ -209,6 +211,12 @@ pub async fn write_group(
         Change::Patch(body) => Some(crate::scim::patch::parse_request(body)?),
         Change::Replace(_) => None,
     };
+    super::users::check_limits(
+        &ctx.state.registry,
+        group_type(&ctx.state.registry)?,
+        &change,
+        ops.as_deref(),
+    )?;
     let reg = ctx.state.registry.clone();
     let now = ctx.state.clock.now();
     let asked_for_members = p.attributes.iter().any(|a| a.attr_is("members"));

@@ -118,13 +118,25 @@ pub async fn create_user(
     body: Value,
     p: &Projection,
 ) -> Result<Written, ScimFailure> {
-    let reg = ctx.state.registry.clone();
+    let reg = &ctx.state.registry;
     let now = ctx.state.clock.now();
     let actor = actor.clone();
+    // Everything that needs no stored state (limits, validation, the
+    // password's argon2) happens before a connection is taken.
+    let rt = user_type(reg)?;
+    crate::scim::limits::check_resource(rt, &body, reg.max_values())?;
+    let mut doc = validate(reg, rt, &body, WriteMode::Create)?;
+    let password_hash = take_password(&mut doc)?;
     let stored = store::in_tx(&ctx.state.pool, move |conn| {
-        let mut doc = validate(&reg, user_type(&reg)?, &body, WriteMode::Create)?;
-        let password_hash = take_password(&mut doc)?;
-        let user = users::create(conn, actor.org_id, UserWrite { doc, password_hash }, now)?;
+        let user = users::create(
+            conn,
+            actor.org_id,
+            UserWrite {
+                doc: doc.clone(),
+                password_hash: password_hash.clone(),
+            },
+            now,
+        )?;
         audit::record(
             conn,
             &actor,
@@ -177,6 +189,12 @@ pub async fn write_user_guarded(
         Change::Patch(body) => Some(crate::scim::patch::parse_request(body)?),
         Change::Replace(_) => None,
     };
+    check_limits(
+        &ctx.state.registry,
+        user_type(&ctx.state.registry)?,
+        &change,
+        ops.as_deref(),
+    )?;
     let reg = ctx.state.registry.clone();
     let now = ctx.state.clock.now();
     let with_groups = wants_groups(ctx, p)?;
@@ -240,6 +258,22 @@ pub async fn delete_user(
     })
     .await?;
     Ok(())
+}
+
+/// The size limits of a PUT body or of PATCH operations, checked before the
+/// transaction that locks the row (see `scim::limits`).
+pub fn check_limits(
+    reg: &Registry,
+    rt: &ResourceTypeDef,
+    change: &Change,
+    ops: Option<&[crate::scim::patch::PatchOp]>,
+) -> Result<(), ScimError> {
+    match (change, ops) {
+        (_, Some(ops)) => crate::scim::limits::check_ops(rt, ops, reg.max_values()),
+        (Change::Replace(body), None) | (Change::Patch(body), None) => {
+            crate::scim::limits::check_resource(rt, body, reg.max_values())
+        }
+    }
 }
 
 /// What a PUT or PATCH brings.

@@ -75,6 +75,43 @@ pub(super) fn eq_ci(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// A key equal for two values exactly when [`eq_ci`] holds between them:
+/// object keys ASCII-lowercased and sorted, everything else as JSON. Lets a
+/// merge find duplicates with a hash lookup instead of a comparison with
+/// every element.
+pub(super) fn dedup_key(v: &Value) -> String {
+    let mut out = String::new();
+    write_key(v, &mut out);
+    out
+}
+
+fn write_key(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut members: Vec<(String, &Value)> =
+                m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            out.push('{');
+            for (k, v) in members {
+                out.push_str(&Value::String(k).to_string());
+                out.push(':');
+                write_key(v, out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for item in items {
+                write_key(item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
 /// The elements a value stands for when written to a multi-valued attribute:
 /// an array's items, or the value itself (Okta sends one object where an
 /// array belongs). Nulls stand for nothing.
@@ -201,6 +238,30 @@ mod tests {
             &json!({"value": "x", "a": 1})
         ));
         assert!(eq_ci(&json!([{"A": 1}]), &json!([{"a": 1}])));
+    }
+
+    #[test]
+    fn dedup_key_agrees_with_eq_ci() {
+        let values = [
+            json!({"Value": "x", "TYPE": "work"}),
+            json!({"value": "x", "type": "work"}),
+            json!({"type": "work", "value": "x"}),
+            json!({"value": "X", "type": "work"}),
+            json!({"value": "x"}),
+            json!({"value": "x", "a": 1}),
+            json!([{"A": 1}]),
+            json!([{"a": 1}]),
+            json!("x"),
+            json!(1),
+            json!(1.0),
+            json!({"value": {"Nested": [true, null]}}),
+            json!({"value": {"nested": [true, null]}}),
+        ];
+        for a in &values {
+            for b in &values {
+                assert_eq!(eq_ci(a, b), dedup_key(a) == dedup_key(b), "{a} vs {b}");
+            }
+        }
     }
 
     #[test]

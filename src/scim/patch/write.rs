@@ -26,10 +26,13 @@
 //! Whenever an element ends up with `primary: true`, the other elements of
 //! the attribute lose it (RFC 7643 §2.4: at most one primary value).
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::json::{
-    coerce_scalar, complex_members, elements, eq_ci, get_ci, is_unassigned, normalize, put, take_ci,
+    coerce_scalar, complex_members, dedup_key, elements, get_ci, is_unassigned, normalize, put,
+    take_ci,
 };
 use super::target::{describe_element, matching, Target};
 use super::Ctx;
@@ -60,6 +63,14 @@ pub(super) fn write(
         (false, Some(sub)) => write_sub(attr, sub, current, value, mode, &target.shown)?,
         (false, None) => write_value(attr, current, value, mode, &target.shown)?,
     };
+    // Checked after each operation, so a PATCH of many operations cannot
+    // grow an attribute (and the work of the next one) past the limit.
+    if let Some(Value::Array(items)) = &new {
+        let max = ctx.reg.max_values();
+        if attr.multi_valued && items.len() > max {
+            return Err(crate::scim::limits::too_many(attr.name, items.len(), max));
+        }
+    }
     put(container, attr.name, new);
     Ok(())
 }
@@ -79,16 +90,25 @@ pub(super) fn write_value(
             Mode::Replace => Vec::new(),
         };
         let mut touched = Vec::new();
+        // RFC 7644 §3.5.2.1: a value already present is not added again.
+        // Found through a key per value rather than by comparing with each
+        // element, so merging is linear in the values involved.
+        let mut index: HashMap<String, usize> = items
+            .iter()
+            .enumerate()
+            .map(|(i, existing)| (dedup_key(existing), i))
+            .collect();
         for given in elements(value) {
             let item = normalize(def, given, path)?;
             if is_unassigned(&item) {
                 continue;
             }
-            // RFC 7644 §3.5.2.1: a value already present is not added again.
-            match items.iter().position(|existing| eq_ci(existing, &item)) {
-                Some(i) => touched.push(i),
+            let key = dedup_key(&item);
+            match index.get(&key) {
+                Some(&i) => touched.push(i),
                 None => {
                     items.push(item);
+                    index.insert(key, items.len() - 1);
                     touched.push(items.len() - 1);
                 }
             }
@@ -281,8 +301,14 @@ fn enforce_primary(def: &AttributeDef, items: &mut [Value], touched: &[usize]) {
     if !wins {
         return;
     }
-    for (i, item) in items.iter_mut().enumerate() {
-        if touched.contains(&i) || !is_primary(item) {
+    let mut written = vec![false; items.len()];
+    for &i in touched {
+        if let Some(w) = written.get_mut(i) {
+            *w = true;
+        }
+    }
+    for (item, written) in items.iter_mut().zip(written) {
+        if written || !is_primary(item) {
             continue;
         }
         if let Some(element) = item.as_object_mut() {

@@ -17,6 +17,9 @@ pub struct Registry {
     schemas: Vec<SchemaDef>,
     resource_types: Vec<ResourceTypeDef>,
     common: Vec<AttributeDef>,
+    /// Most values a multi-valued attribute may hold (Group `members`
+    /// excepted); see `scim::limits`.
+    max_values: usize,
 }
 
 /// An attribute path resolved against a resource type.
@@ -92,7 +95,20 @@ impl Registry {
             schemas,
             resource_types,
             common: common_attributes(),
+            max_values: crate::scim::limits::DEFAULT_MAX_VALUES,
         }
+    }
+
+    /// This registry with another limit on values per multi-valued attribute.
+    pub fn with_max_values(mut self, max: usize) -> Self {
+        self.max_values = max;
+        self
+    }
+
+    /// Most values a multi-valued attribute other than Group `members` may
+    /// hold.
+    pub fn max_values(&self) -> usize {
+        self.max_values
     }
 
     pub fn schemas(&self) -> &[SchemaDef] {
