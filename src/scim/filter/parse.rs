@@ -205,8 +205,14 @@ impl<'a> Parser<'a> {
         if self.peek() == Some(b'[') {
             return self.value_path(start, path);
         }
+        self.comparison(path, "the attribute path")
+    }
+
+    /// `SP compareOp SP compValue` or `SP "pr"` after `path`, which the
+    /// text calls `what`, up to the end of the term.
+    fn comparison(&mut self, path: AttrPath, what: &str) -> Parsed<Filter> {
         if !self.skip_ws() {
-            return Err(self.expected("whitespace and an operator after the attribute path"));
+            return Err(self.expected(&format!("whitespace and an operator after {what}")));
         }
         let op_at = self.pos;
         let op_len = literal::word_len(self.bytes, op_at);
@@ -243,13 +249,40 @@ impl<'a> Parser<'a> {
         }
         let inner = self.bracketed()?;
         if self.peek() == Some(b'.') {
-            return Err(SyntaxError::new(
-                self.pos,
-                "a sub-attribute after a value filter is allowed only in PATCH paths, not in filters",
-            ));
+            let tail = self.value_path_tail()?;
+            return Ok(Filter::ValuePath(path, Box::new(inner.and(tail))));
         }
         self.term_end()?;
         Ok(Filter::ValuePath(path, Box::new(inner)))
+    }
+
+    /// Entra ID, matching users on a work email, filters with
+    /// `emails[type eq "work"].value eq "x"`, which RFC 7644's filter grammar
+    /// lacks (it allows `.sub` after a value filter only in PATCH paths).
+    /// The meaning is not in doubt: a value that passes the bracketed filter
+    /// and whose `sub` compares so, i.e. `emails[type eq "work" and value eq
+    /// "x"]`, which is what this returns the second half of (and what
+    /// `Display` prints). `pos` is at the `.`.
+    fn value_path_tail(&mut self) -> Parsed<Filter> {
+        let dot = self.pos;
+        self.pos += 1;
+        let start = self.pos;
+        let len = self
+            .bytes
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| !ends_path(b))
+            .count();
+        let name = self.text.get(start..start + len).unwrap_or_default();
+        if !crate::scim::path::is_valid_attr_name(name) {
+            return Err(SyntaxError::expected(
+                dot + 1,
+                "a sub-attribute name after '].'",
+            ));
+        }
+        self.pos += len;
+        self.comparison(AttrPath::new(name), "the sub-attribute")
     }
 
     /// `"[" valFilter "]"` with `pos` at the `[`; leaves `pos` past the `]`.

@@ -196,6 +196,30 @@ fn string_literals_decode_every_json_escape() {
     );
 }
 
+/// Entra ID's matching filter on a work email: a sub-attribute comparison
+/// after a value filter, read as one more condition inside it.
+#[test]
+fn a_comparison_after_a_value_filter_joins_it() {
+    assert_eq!(
+        parse(r#"emails[type eq "work"].value eq "user@contoso.com""#),
+        parse(r#"emails[type eq "work" and value eq "user@contoso.com"]"#)
+    );
+    assert_eq!(
+        parse(r#"EMAILS[TYPE EQ "work" or type eq "home"].Value CO "@x" and active eq true"#),
+        parse(r#"EMAILS[(TYPE EQ "work" or type eq "home") and Value CO "@x"] and active eq true"#)
+    );
+    assert_eq!(
+        parse(r#"addresses[type eq "work"].postalCode pr"#),
+        parse(r#"addresses[type eq "work" and postalCode pr]"#)
+    );
+    let f = parse(r#"not (emails[type eq "work"].value ew "@contoso.com")"#);
+    assert_eq!(
+        f.to_string(),
+        r#"not (emails[type eq "work" and value ew "@contoso.com"])"#
+    );
+    assert_eq!(parse(&f.to_string()), f);
+}
+
 #[test]
 fn number_literals_follow_json() {
     let num = |text: &str| match parse(&format!("a eq {text}")) {
@@ -322,8 +346,20 @@ fn syntax_errors_name_what_was_expected_and_where() {
         ("a eq -", "expected a digit at position 6"),
         ("a eq +1", "expected a value"),
         (
-            "emails[type eq \"work\"].value eq \"x\"",
-            "allowed only in PATCH paths, not in filters at position 22",
+            "emails[type eq \"work\"].value",
+            "expected whitespace and an operator after the sub-attribute at position 28",
+        ),
+        (
+            "emails[type eq \"work\"]. eq \"x\"",
+            "expected a sub-attribute name after '].' at position 23",
+        ),
+        (
+            "emails[type eq \"work\"].value.display eq \"x\"",
+            "expected a sub-attribute name after '].' at position 23",
+        ),
+        (
+            "emails[type eq \"work\"].value eq",
+            "expected whitespace after 'eq'",
         ),
         (
             "emails[ims[type pr]]",

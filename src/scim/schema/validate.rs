@@ -197,6 +197,18 @@ fn missing_schema(urn: &str, rt: &ResourceTypeDef) -> ScimError {
 
 /// Reads and checks `schemas` (RFC 7643 §3): it must name the core schema and
 /// nothing outside the resource type.
+/// Microsoft's SCIM tutorial (and code built from it) lists
+/// `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`
+/// (or `…/User`) in `schemas` beside the core URN. It names no attributes
+/// scimd knows, so it is accepted and dropped; attributes keyed under it
+/// are still unknown attributes.
+fn is_microsoft_legacy(urn: &str, rt: &ResourceTypeDef) -> bool {
+    const PREFIX: &str = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/";
+    urn.get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+        && urn[PREFIX.len()..].eq_ignore_ascii_case(rt.name)
+}
+
 fn declared_schemas<'b>(
     body: &'b Map<String, Value>,
     rt: &ResourceTypeDef,
@@ -218,6 +230,9 @@ fn declared_schemas<'b>(
     let mut declared = Vec::with_capacity(items.len());
     for item in items {
         let urn = item.as_str().ok_or_else(malformed)?;
+        if is_microsoft_legacy(urn, rt) {
+            continue;
+        }
         if !rt.has_schema(urn) || reg.schema(urn).is_none() {
             return Err(unsupported_schema(urn, rt));
         }
