@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::metrics::Metrics;
 use crate::scim::schema::Registry;
-use crate::store::PgPool;
+use crate::store::{PgPool, TxRetries};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,12 +17,18 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
+    pub tx_retries: Arc<TxRetries>,
 }
 
 impl AppState {
     pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
         let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
-        let metrics = Arc::new(Metrics::new(&pool, Arc::clone(&auth)));
+        let tx_retries = Arc::new(TxRetries::default());
+        let metrics = Arc::new(Metrics::new(
+            &pool,
+            Arc::clone(&auth),
+            Arc::clone(&tx_retries),
+        ));
         let registry = Registry::new().with_max_values(config.max_values_per_attribute);
         AppState {
             pool,
@@ -31,6 +37,7 @@ impl AppState {
             auth,
             registry: Arc::new(registry),
             metrics,
+            tx_retries,
         }
     }
 }

@@ -33,7 +33,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::auth::{Authenticator, Failure};
 use crate::state::AppState;
-use crate::store::PgPool;
+use crate::store::{PgPool, TxRetries};
 use labels::{MethodLabel, ReasonLabels, RequestLabels, RouteLabels};
 
 pub use access::{observe, AccessLine, Caller, RequestId, ACCESS_TARGET, X_REQUEST_ID};
@@ -96,7 +96,7 @@ pub struct Metrics {
 
 impl Metrics {
     /// Registers every metric; `pool` is read at each scrape for its gauges.
-    pub fn new(pool: &PgPool, auth: Arc<Authenticator>) -> Metrics {
+    pub fn new(pool: &PgPool, auth: Arc<Authenticator>, retries: Arc<TxRetries>) -> Metrics {
         let mut registry = Registry::with_prefix("scimd");
 
         let requests = Family::<RequestLabels, Counter>::default();
@@ -138,6 +138,7 @@ impl Metrics {
             pool.clone(),
             Arc::clone(&embedded),
             auth,
+            retries,
         )));
 
         Metrics {
@@ -231,7 +232,11 @@ mod tests {
                 statement_timeout: Duration::from_secs(1),
             },
         );
-        Metrics::new(&pool, Arc::new(Authenticator::new(None)))
+        Metrics::new(
+            &pool,
+            Arc::new(Authenticator::new(None)),
+            Arc::new(TxRetries::default()),
+        )
     }
 
     #[test]

@@ -271,25 +271,80 @@ pub fn delete(
     org: Uuid,
     id: Uuid,
     if_match: Option<&EtagCondition>,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // The group itself and the groups holding it, locked in one id-ordered
+    // statement before anything else (see `lock_holders`).
+    let holders = lock_holders(conn, org, id, Some(id))?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
-    remove_from_all_groups(conn, id)?;
+    let holders: Vec<Uuid> = holders.into_iter().filter(|g| *g != id).collect();
+    remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;
     Ok(())
 }
 
-/// Removes `member` from every group it belongs to, keeping their member
-/// counts right. Used when a user or group is deleted.
-pub fn remove_from_all_groups(conn: &mut PgConnection, member: Uuid) -> Result<(), StoreError> {
+/// Locks the groups of `org` that hold `member` (and group `also`), in id
+/// order, and returns their ids.
+///
+/// Every delete takes its locks in one order: group rows by ascending id,
+/// then the user row, then membership rows. A user delete used to remove
+/// its membership rows first and then update their groups, while a group
+/// delete locked its row and then deleted its membership rows: the two
+/// waited on each other, PostgreSQL aborted one with "deadlock detected",
+/// and 40 concurrent deletes of a shared directory paid 1–2 s per retry.
+pub fn lock_holders(
+    conn: &mut PgConnection,
+    org: Uuid,
+    member: Uuid,
+    also: Option<Uuid>,
+) -> Result<Vec<Uuid>, StoreError> {
+    // Two index lookups rather than one `IN (subquery) OR id = …`, which
+    // the planner may answer by scanning the organization's groups.
+    let mut ids: Vec<Uuid> = scim_group_members::table
+        .filter(scim_group_members::member_id.eq(member))
+        .select(scim_group_members::group_id)
+        .load(conn)?;
+    ids.extend(also);
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    Ok(scim_groups::table
+        .filter(scim_groups::org_id.eq(org))
+        .filter(scim_groups::id.eq_any(&ids))
+        .order(scim_groups::id)
+        .select(scim_groups::id)
+        .for_update()
+        .load(conn)?)
+}
+
+/// Removes `member` from every group it belongs to (`holders`, already
+/// locked by [`lock_holders`]): their member counts go down, and since
+/// their `members` changed, so do their versions and `lastModified`.
+pub fn remove_from_all_groups(
+    conn: &mut PgConnection,
+    member: Uuid,
+    holders: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let groups: Vec<Uuid> =
         diesel::delete(scim_group_members::table.filter(scim_group_members::member_id.eq(member)))
             .returning(scim_group_members::group_id)
             .get_results(conn)?;
-    if !groups.is_empty() {
-        diesel::update(scim_groups::table.filter(scim_groups::id.eq_any(&groups)))
-            .set(scim_groups::member_count.eq(scim_groups::member_count - 1))
-            .execute(conn)?;
+    if groups.is_empty() {
+        return Ok(());
     }
+    // A membership added after `lock_holders` read the list is locked here,
+    // out of order; that race can only cost a retry, never a wrong count.
+    if groups.iter().any(|g| !holders.contains(g)) {
+        log::debug!("a membership of {member} appeared after its holders were locked");
+    }
+    diesel::update(scim_groups::table.filter(scim_groups::id.eq_any(&groups)))
+        .set((
+            scim_groups::member_count.eq(scim_groups::member_count - 1),
+            scim_groups::version.eq(scim_groups::version + 1),
+            scim_groups::last_modified.eq(now),
+        ))
+        .execute(conn)?;
     Ok(())
 }

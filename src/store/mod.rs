@@ -14,6 +14,8 @@ pub mod schema;
 pub mod tokens;
 pub mod users;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -212,20 +214,24 @@ const TX_ATTEMPTS: usize = 3;
 /// together or not at all. A transaction that PostgreSQL aborts for a
 /// serialization failure or a deadlock rolled back completely, so it is
 /// simply run again, a bounded number of times.
-pub async fn in_tx<T, F>(pool: &PgPool, mut f: F) -> Result<T, StoreError>
+pub async fn in_tx<T, F>(pool: &PgPool, retries: &Arc<TxRetries>, mut f: F) -> Result<T, StoreError>
 where
     F: FnMut(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
+    let retries = Arc::clone(retries);
     run(pool, move |conn| {
         let mut attempt = 1;
         loop {
             match conn.transaction(&mut f) {
-                Err(StoreError::Db(e)) if is_transient(&e) => {
+                Err(StoreError::Db(e)) if transient(&e).is_some() => {
                     if attempt >= TX_ATTEMPTS {
                         return Err(StoreError::Unavailable(format!(
                             "transaction aborted {attempt} times: {e}"
                         )));
+                    }
+                    if let Some(reason) = transient(&e) {
+                        retries.count(reason);
                     }
                     log::info!("retrying a transaction after: {e}");
                     attempt += 1;
@@ -237,13 +243,61 @@ where
     .await
 }
 
+/// Why PostgreSQL rolled a transaction back such that running it again may
+/// succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryReason {
+    Deadlock,
+    Serialization,
+}
+
+impl RetryReason {
+    pub const ALL: [RetryReason; 2] = [RetryReason::Deadlock, RetryReason::Serialization];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryReason::Deadlock => "deadlock",
+            RetryReason::Serialization => "serialization",
+        }
+    }
+}
+
+/// Transactions retried by [`in_tx`], by reason: one per server, for
+/// `scimd_db_transaction_retries_total{reason}`.
+#[derive(Debug, Default)]
+pub struct TxRetries {
+    deadlock: AtomicU64,
+    serialization: AtomicU64,
+}
+
+impl TxRetries {
+    fn count(&self, reason: RetryReason) {
+        self.counter(reason).fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self, reason: RetryReason) -> u64 {
+        self.counter(reason).load(Ordering::Relaxed)
+    }
+
+    fn counter(&self, reason: RetryReason) -> &AtomicU64 {
+        match reason {
+            RetryReason::Deadlock => &self.deadlock,
+            RetryReason::Serialization => &self.serialization,
+        }
+    }
+}
+
 /// Errors after which the whole transaction was rolled back by the server
 /// and running it again may succeed.
-fn is_transient(e: &DieselError) -> bool {
+fn transient(e: &DieselError) -> Option<RetryReason> {
     match e {
-        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
-        DieselError::DatabaseError(_, info) => info.message().contains("deadlock detected"),
-        _ => false,
+        DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+            Some(RetryReason::Serialization)
+        }
+        DieselError::DatabaseError(_, info) if info.message().contains("deadlock detected") => {
+            Some(RetryReason::Deadlock)
+        }
+        _ => None,
     }
 }
 

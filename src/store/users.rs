@@ -225,10 +225,14 @@ pub fn delete(
     org: Uuid,
     id: Uuid,
     if_match: Option<&EtagCondition>,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // Groups first, then the user: the lock order every delete follows
+    // (see `groups::lock_holders`), so concurrent deletes never deadlock.
+    let holders = super::groups::lock_holders(conn, org, id, None)?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
-    super::groups::remove_from_all_groups(conn, id)?;
+    super::groups::remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
     Ok(())
 }

@@ -37,7 +37,7 @@ async fn create(
     let new = body.into_inner().check(now).map_err(ApiError::Validation)?;
     let (org, actor, audit_actor) = (auth.org_id, auth.actor(), auth.audit_actor());
     let max = state.config.max_tokens_per_org;
-    let created = store::in_tx(&state.pool, move |conn| {
+    let created = store::in_tx(&state.pool, &state.tx_retries, move |conn| {
         tokens::check_limit(conn, org, max, now).map_err(|e| match e {
             tokens::LimitError::Store(s) => s,
             limit => StoreError::Rejected(crate::scim::error::ScimError::new(
@@ -91,7 +91,7 @@ async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let (id, now) = (token_id(&path)?, state.clock.now());
     let actor = auth.audit_actor();
-    store::in_tx(&state.pool, move |conn| {
+    store::in_tx(&state.pool, &state.tx_retries, move |conn| {
         tokens::revoke(conn, &actor, id, now)
     })
     .await
@@ -124,7 +124,7 @@ async fn rotate(
     }
     let (id, now) = (token_id(&path)?, state.clock.now());
     let actor = auth.audit_actor();
-    let rotated = store::in_tx(&state.pool, move |conn| {
+    let rotated = store::in_tx(&state.pool, &state.tx_retries, move |conn| {
         tokens::rotate(conn, &actor, id, grace, now).map_err(|e| match e {
             IssueError::Store(s) => s,
             IssueError::Crypto(c) | IssueError::Refused(c) => StoreError::Unavailable(c),

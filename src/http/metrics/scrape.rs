@@ -11,20 +11,27 @@ use prometheus_client::metrics::gauge::ConstGauge;
 
 use super::{EMBEDDED_DOWN, EMBEDDED_UP};
 use crate::auth::Authenticator;
-use crate::store::PgPool;
+use crate::store::{PgPool, RetryReason, TxRetries};
 
 pub(super) struct OnScrape {
     pool: PgPool,
     embedded: Arc<AtomicU8>,
     auth: Arc<Authenticator>,
+    retries: Arc<TxRetries>,
 }
 
 impl OnScrape {
-    pub(super) fn new(pool: PgPool, embedded: Arc<AtomicU8>, auth: Arc<Authenticator>) -> OnScrape {
+    pub(super) fn new(
+        pool: PgPool,
+        embedded: Arc<AtomicU8>,
+        auth: Arc<Authenticator>,
+        retries: Arc<TxRetries>,
+    ) -> OnScrape {
         OnScrape {
             pool,
             embedded,
             auth,
+            retries,
         }
     }
 }
@@ -68,6 +75,18 @@ impl Collector for OnScrape {
             c.metric_type(),
         )?;
         c.encode(metric)?;
+        let mut family = encoder.encode_descriptor(
+            "db_transaction_retries",
+            "Transactions rolled back by PostgreSQL and run again, by reason.",
+            None,
+            prometheus_client::metrics::MetricType::Counter,
+        )?;
+        for reason in RetryReason::ALL {
+            let c = ConstCounter::new(self.retries.get(reason));
+            let labels = [("reason", reason.as_str())];
+            let metric = family.encode_family(&labels)?;
+            c.encode(metric)?;
+        }
         let up = match self.embedded.load(Ordering::Relaxed) {
             EMBEDDED_UP => Some(1),
             EMBEDDED_DOWN => Some(0),

@@ -134,7 +134,7 @@ pub async fn create_group(
     crate::scim::limits::check_resource(rt, &body, reg.max_values())?;
     let mut doc = validate(reg, rt, &body, WriteMode::Create)?;
     let members = take_members(&mut doc)?;
-    let group = store::in_tx(&ctx.state.pool, move |conn| {
+    let group = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
         let created = groups::create(conn, org, doc.clone(), &members, now)?;
         audit::record(
             conn,
@@ -228,7 +228,7 @@ pub async fn write_group(
     } else {
         "group.patch"
     };
-    let group = store::in_tx(&ctx.state.pool, move |conn| {
+    let group = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
         let updated = groups::update_with(conn, org, id, if_match.as_ref(), now, |current| {
             let rt = group_type(&reg)?;
             let mode = WriteMode::Replace {
@@ -277,8 +277,8 @@ pub async fn delete_group(
     if_match: Option<EtagCondition>,
 ) -> Result<(), ScimFailure> {
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
-    store::in_tx(&ctx.state.pool, move |conn| {
-        groups::delete(conn, actor.org_id, id, if_match.as_ref())?;
+    store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+        groups::delete(conn, actor.org_id, id, if_match.as_ref(), now)?;
         audit::record(
             conn,
             &actor,

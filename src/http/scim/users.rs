@@ -127,7 +127,7 @@ pub async fn create_user(
     crate::scim::limits::check_resource(rt, &body, reg.max_values())?;
     let mut doc = validate(reg, rt, &body, WriteMode::Create)?;
     let password_hash = take_password(&mut doc)?;
-    let stored = store::in_tx(&ctx.state.pool, move |conn| {
+    let stored = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
         let user = users::create(
             conn,
             actor.org_id,
@@ -203,7 +203,7 @@ pub async fn write_user_guarded(
         Change::Replace(_) => "user.replace",
         Change::Patch(_) => "user.patch",
     };
-    let (user, groups) = store::in_tx(&ctx.state.pool, move |conn| {
+    let (user, groups) = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
         let user = users::update_with(conn, org, id, if_match.as_ref(), now, |current| {
             let rt = user_type(&reg)?;
             let patched;
@@ -244,8 +244,8 @@ pub async fn delete_user(
     if_match: Option<EtagCondition>,
 ) -> Result<(), ScimFailure> {
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
-    store::in_tx(&ctx.state.pool, move |conn| {
-        users::delete(conn, actor.org_id, id, if_match.as_ref())?;
+    store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+        users::delete(conn, actor.org_id, id, if_match.as_ref(), now)?;
         audit::record(
             conn,
             &actor,
