@@ -46,6 +46,42 @@ pub fn scim_error_body(e: &ScimError) -> serde_json::Value {
     body
 }
 
+/// The cause of a 5xx answer, kept off its body: the access middleware
+/// logs it once, with the request id, and puts that id in the body
+/// ([`server_fault_body`]), so an operator can find the cause from what a
+/// client reports without the client ever seeing database or crypto text.
+#[derive(Debug, Clone)]
+pub struct ServerFault(pub String);
+
+/// The only detail a 5xx body gives.
+pub fn generic_detail(status: StatusCode) -> &'static str {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        "the service is temporarily unavailable; retry later"
+    } else {
+        "internal server error"
+    }
+}
+
+/// A 5xx body in the flavor of its route, naming only the request id.
+pub fn server_fault_body(
+    flavor: Flavor,
+    status: StatusCode,
+    request_id: &str,
+) -> serde_json::Value {
+    let detail = format!("{} (request id {request_id})", generic_detail(status));
+    match flavor {
+        Flavor::Scim => scim_error_body(&ScimError::new(status.as_u16(), None, detail)),
+        Flavor::Json => {
+            let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+                "unavailable"
+            } else {
+                "internal"
+            };
+            json!({ "error": code, "message": detail })
+        }
+    }
+}
+
 pub fn scim_error_response(e: &ScimError) -> HttpResponse {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = HttpResponse::build(status);
@@ -55,6 +91,15 @@ pub fn scim_error_response(e: &ScimError) -> HttpResponse {
     }
     if e.status == 503 {
         resp.insert_header((header::RETRY_AFTER, RETRY_AFTER));
+    }
+    if status.is_server_error() {
+        let mut resp = resp.json(scim_error_body(&ScimError::new(
+            e.status,
+            None,
+            generic_detail(status),
+        )));
+        resp.extensions_mut().insert(ServerFault(e.detail.clone()));
+        return resp;
     }
     resp.json(scim_error_body(e))
 }
@@ -83,19 +128,25 @@ pub fn json_error_response(
     if status == StatusCode::SERVICE_UNAVAILABLE {
         resp.insert_header((header::RETRY_AFTER, RETRY_AFTER));
     }
+    if status.is_server_error() {
+        body["message"] = json!(generic_detail(status));
+        let mut resp = resp.json(body);
+        resp.extensions_mut()
+            .insert(ServerFault(message.to_string()));
+        return resp;
+    }
     resp.json(body)
 }
 
+/// The status, error code and message of a store error. For a 5xx the
+/// message is the cause, which the responses keep off their bodies.
 fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
     match e {
-        StoreError::Unavailable(cause) => {
-            log::warn!("database unavailable: {cause}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database is unavailable; retry later".into(),
-            )
-        }
+        StoreError::Unavailable(cause) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("database unavailable: {cause}"),
+        ),
         StoreError::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".into()),
         StoreError::Conflict(c) => (
             StatusCode::CONFLICT,
@@ -107,14 +158,11 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             "rejected",
             e.detail.clone(),
         ),
-        StoreError::Db(cause) => {
-            log::error!("database error: {cause}");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal server error".into(),
-            )
-        }
+        StoreError::Db(cause) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("database error: {cause}"),
+        ),
     }
 }
 
@@ -232,15 +280,12 @@ impl ResponseError for ApiError {
                 let (status, code, message) = store_status(e);
                 json_error_response(status, code, &message, &[])
             }
-            ApiError::Internal(cause) => {
-                log::error!("internal error: {cause}");
-                json_error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "internal server error",
-                    &[],
-                )
-            }
+            ApiError::Internal(cause) => json_error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                &format!("internal error: {cause}"),
+                &[],
+            ),
         }
     }
 }

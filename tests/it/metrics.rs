@@ -315,7 +315,9 @@ fn request_id_is_echoed_or_generated_on_every_answer() {
 struct Capture(Mutex<Vec<String>>);
 
 fn captured(m: &log::Metadata) -> bool {
-    m.target() == ACCESS_TARGET || (m.target() == "scimd::auth" && m.level() <= log::Level::Warn)
+    m.target() == ACCESS_TARGET
+        || (m.level() <= log::Level::Warn
+            && (m.target() == "scimd::auth" || m.target().starts_with("scimd::http")))
 }
 
 impl log::Log for Capture {
@@ -440,6 +442,76 @@ fn refused_secrets_of_a_real_token_warn_once_a_minute() {
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[1].contains("5 refused"), "{w:?}");
     assert!(!w.iter().any(|l| l.contains(&token[6..])));
+}
+
+/// A 500 tells the client nothing but the request id; the cause is logged
+/// once, under that id. (The audit table is dropped, so every write fails
+/// in a way no mapping knows.)
+#[test]
+fn server_errors_show_only_the_request_id_and_log_the_cause_once() {
+    use diesel::connection::SimpleConnection;
+    let capture = capture();
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["all"]);
+    db.conn().batch_execute("DROP TABLE audit_log").unwrap();
+    let id = format!("fault-{}", Uuid::new_v4().simple());
+    let body = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "f"});
+    let r = finish(
+        ureq::post(&app.url("/scim/v2/Users"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("X-Request-Id", &id)
+            .send_json(body.clone()),
+    );
+    assert_eq!(r.status, 500, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        v["detail"],
+        format!("internal server error (request id {id})"),
+        "{}",
+        r.body
+    );
+    assert_eq!(v["status"], "500");
+    let logged: Vec<String> = capture
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains(&id) && l.contains("audit_log"))
+        .cloned()
+        .collect();
+    assert_eq!(logged.len(), 1, "the cause, once: {logged:?}");
+    // The admin API answers the same way.
+    let id = format!("fault-{}", Uuid::new_v4().simple());
+    let r = finish(
+        ureq::post(&app.url("/api/v1/tokens"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("X-Request-Id", &id)
+            .send_json(serde_json::json!({"name": "x", "scopes": ["all"]})),
+    );
+    assert_eq!(r.status, 500, "{}", r.body);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap(),
+        serde_json::json!({"error": "internal", "message": format!("internal server error (request id {id})")})
+    );
+    // And so does one Bulk operation.
+    let r = finish(
+        ureq::post(&app.url("/scim/v2/Bulk"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .set("X-Request-Id", "bulk-fault")
+            .send_json(
+                serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                "Operations": [{"method": "POST", "path": "/Users", "bulkId": "a", "data": body}]}),
+            ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(
+        v["Operations"][0]["response"]["detail"], "internal server error (request id bulk-fault)",
+        "{}",
+        r.body
+    );
+    assert!(!r.body.contains("audit_log"));
 }
 
 #[test]

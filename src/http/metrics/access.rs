@@ -13,16 +13,17 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
-use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage};
 use uuid::Uuid;
 
 use crate::auth::Principal;
+use crate::http::error::{server_fault_body, Flavor, ServerFault};
 use crate::state::AppState;
 
 /// The `log` target of access lines, so they can be routed or silenced
@@ -123,7 +124,7 @@ impl fmt::Display for AccessLine<'_> {
 pub async fn observe<B: MessageBody>(
     req: ServiceRequest,
     next: Next<B>,
-) -> Result<ServiceResponse<B>, actix_web::Error> {
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let started = Instant::now();
     let request_id = RequestId::for_request(req.headers());
     req.extensions_mut().insert(request_id.clone());
@@ -157,13 +158,23 @@ pub async fn observe<B: MessageBody>(
             if let Some(m) = metrics {
                 m.record_request(route, &method, status, elapsed);
             }
-            Ok(res)
+            Ok(hide_fault(res, &request_id))
         }
         // Handlers' and extractors' errors arrive as responses; only an
         // inner middleware fails like this. Its route is unknown, but the
         // answer still carries the request id and is counted and logged.
         Err(e) => {
             let mut resp = e.error_response();
+            if resp.status().is_server_error() {
+                // Errors that escaped every handler (actix's own): no cause
+                // of ours to log, and a generic body like any other 5xx.
+                let status = resp.status();
+                log::error!("request {}: {status}: {e}", request_id.as_str());
+                resp.headers_mut().remove(header::CONTENT_LENGTH);
+                resp = resp.set_body(BoxBody::new(
+                    server_fault_body(Flavor::Json, status, request_id.as_str()).to_string(),
+                ));
+            }
             resp.headers_mut()
                 .insert(X_REQUEST_ID, request_id.0.clone());
             let status = resp.status();
@@ -182,6 +193,36 @@ pub async fn observe<B: MessageBody>(
             Err(InternalError::from_response(e, resp).into())
         }
     }
+}
+
+/// A 5xx answer: its cause (a [`ServerFault`], if the error layer recorded
+/// one) is logged once, with the request id, and the body is replaced by a
+/// generic one naming that id, whatever produced the response.
+fn hide_fault<B: MessageBody>(
+    res: ServiceResponse<B>,
+    request_id: &RequestId,
+) -> ServiceResponse<EitherBody<B>> {
+    let status = res.status();
+    if !status.is_server_error() {
+        return res.map_into_left_body();
+    }
+    let cause = res
+        .response()
+        .extensions()
+        .get::<ServerFault>()
+        .map(|f| f.0.clone())
+        .unwrap_or_else(|| "no cause recorded".to_string());
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        log::warn!("request {}: {status}: {cause}", request_id.as_str());
+    } else {
+        log::error!("request {}: {status}: {cause}", request_id.as_str());
+    }
+    let flavor = Flavor::of(res.request());
+    let body = server_fault_body(flavor, status, request_id.as_str()).to_string();
+    res.map_body(|head, _| {
+        head.headers_mut().remove(header::CONTENT_LENGTH);
+        EitherBody::right(BoxBody::new(body))
+    })
 }
 
 fn log_access(line: &AccessLine<'_>) {

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::users::{self, Change};
 use super::{groups, method_not_allowed, scim_json, Ctx, Projection, ScimBody};
 use crate::auth::extract::{Authed, ScimWrite};
-use crate::http::error::{scim_error_body, ScimFailure};
+use crate::http::error::{scim_error_body, server_fault_body, Flavor, ScimFailure};
 use crate::scim::bulk::{self, BulkOp, Method};
 use crate::scim::error::{ScimError, ScimType};
 use crate::scim::etag::{etag, EtagCondition};
@@ -168,7 +168,7 @@ async fn execute(
     }
 }
 
-fn result(op: &BulkOp, outcome: &Result<Done, ScimError>) -> Value {
+fn result(op: &BulkOp, outcome: &Result<Done, ScimError>, request_id: &str) -> Value {
     let mut r = Map::new();
     r.insert(
         "method".into(),
@@ -187,6 +187,22 @@ fn result(op: &BulkOp, outcome: &Result<Done, ScimError>) -> Value {
                 r.insert("version".into(), json!(etag(v)));
             }
             r.insert("status".into(), json!(done.status.to_string()));
+        }
+        // A server fault in one operation: as for a whole response, the
+        // cause goes to the log and the client gets the request id.
+        Err(e) if e.status >= 500 => {
+            log::error!(
+                "request {request_id}: bulk operation: {}: {}",
+                e.status,
+                e.detail
+            );
+            r.insert("status".into(), json!(e.status.to_string()));
+            let status =
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            r.insert(
+                "response".into(),
+                server_fault_body(Flavor::Scim, status, request_id),
+            );
         }
         Err(e) => {
             r.insert("status".into(), json!(e.status.to_string()));
@@ -293,7 +309,7 @@ async fn handle(
                 }
             }
         }
-        results[i] = Some(result(op, &outcome));
+        results[i] = Some(result(op, &outcome, &ctx.request_id));
     }
     // Members deferred to break a cycle: added now that both sides exist.
     for (i, refs) in deferred {
@@ -322,7 +338,7 @@ async fn handle(
                     r.insert("version".into(), json!(etag(version)));
                 }
             }
-            Err(ScimFailure(e)) => results[i] = Some(result(&ops[i], &Err(e))),
+            Err(ScimFailure(e)) => results[i] = Some(result(&ops[i], &Err(e), &ctx.request_id)),
         }
     }
     Ok(scim_json(

@@ -16,6 +16,7 @@ use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
+use actix_web::HttpMessage as _;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::Value;
 
@@ -61,6 +62,8 @@ pub struct Ctx {
     pub state: web::Data<AppState>,
     /// e.g. `https://scim.example.com/scim/v2`, for `meta.location` and `$ref`.
     pub base: String,
+    /// This request's id, for the 5xx details that Bulk reports per operation.
+    pub request_id: String,
 }
 
 impl FromRequest for Ctx {
@@ -80,9 +83,14 @@ impl FromRequest for Ctx {
                 format!("{}://{}", info.scheme(), info.host())
             }
         };
+        let request_id = req
+            .extensions()
+            .get::<crate::http::metrics::RequestId>()
+            .map_or_else(|| "-".to_string(), |r| r.as_str().to_string());
         ready(Ok(Ctx {
             base: format!("{root}/scim/v2"),
             state,
+            request_id,
         }))
     }
 }
