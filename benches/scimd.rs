@@ -8,7 +8,8 @@
 //!     [--iterations N] [--soak-secs N]
 //! ```
 //!
-//! Scenarios: `auth`, `filters`, `membership`, `bulk`, `soak` (default: all,
+//! Scenarios: `auth`, `filters`, `membership`, `bulk`, `forged`, `patch`,
+//! `soak` (default: all,
 //! run in that order).
 
 mod support;
@@ -18,9 +19,17 @@ use std::time::Instant;
 
 use support::client::Client;
 use support::env::{self, ClusterGuard, ServerGuard};
-use support::{auth, bulk, filters, membership, seed, soak, Bench, Res};
+use support::{auth, bulk, filters, forged, membership, patch_limits, seed, soak, Bench, Res};
 
-const SCENARIOS: [&str; 5] = ["auth", "filters", "membership", "bulk", "soak"];
+const SCENARIOS: [&str; 7] = [
+    "auth",
+    "filters",
+    "membership",
+    "bulk",
+    "forged",
+    "patch",
+    "soak",
+];
 
 #[derive(Debug)]
 struct Args {
@@ -31,7 +40,7 @@ struct Args {
 }
 
 const USAGE: &str =
-    "usage: cargo bench --bench scimd -- [--scenario auth|filters|membership|bulk|soak]... \
+    "usage: cargo bench --bench scimd -- [--scenario auth|filters|membership|bulk|forged|patch|soak]... \
 [--users N (1000)] [--iterations N (200)] [--soak-secs N (600)]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Res<T> {
@@ -100,6 +109,8 @@ fn run_scenarios(args: &Args, b: &mut Bench) -> Res<()> {
             "filters" => filters::run(b)?,
             "membership" => membership::run(b)?,
             "bulk" => bulk::run(b)?,
+            "forged" => forged::run(b)?,
+            "patch" => patch_limits::run(b)?,
             _ => {
                 println!("Soak mix: {}.\n", soak::describe_mix());
                 soak::run(b, args.soak_secs)?

@@ -262,7 +262,12 @@ impl ChildServer {
 
     /// The server process's resident memory in KiB (`VmRSS`).
     pub fn rss_kib(&self) -> u64 {
-        rss_of(&format!("/proc/{}/status", self.child.id()))
+        status_field(&format!("/proc/{}/status", self.child.id()), "VmRSS:")
+    }
+
+    /// The server process's peak resident memory in KiB (`VmHWM`).
+    pub fn peak_kib(&self) -> u64 {
+        status_field(&format!("/proc/{}/status", self.child.id()), "VmHWM:")
     }
 }
 
@@ -325,12 +330,12 @@ pub fn machine() -> String {
     format!("nproc = {cores}, {model}, {mem_gib} GiB RAM")
 }
 
-fn rss_of(status_file: &str) -> u64 {
+fn status_field(status_file: &str, field: &str) -> u64 {
     std::fs::read_to_string(status_file)
         .ok()
         .and_then(|t| {
             t.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse().ok())
         })

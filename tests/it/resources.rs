@@ -213,6 +213,66 @@ fn passwords_are_stored_only_as_argon2id_hashes_and_never_returned() {
     assert_eq!(kept.as_deref(), Some(hash.as_str()));
 }
 
+/// The password is hashed before the write's transaction; whichever way a
+/// PUT or PATCH (path, no path, Entra's capitalised op) carries it, the
+/// stored hash is of that password.
+#[test]
+fn passwords_written_by_put_and_patch_are_the_ones_stored() {
+    use scimd::store::schema::scim_users;
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(&json!({"schemas": [USER], "userName": "pw2"})),
+    );
+    let id: uuid::Uuid = r.json()["id"].as_str().unwrap().parse().unwrap();
+    let stored = || -> String {
+        scim_users::table
+            .find(id)
+            .select(scim_users::password_hash)
+            .first::<Option<String>>(&mut db.conn())
+            .unwrap()
+            .unwrap()
+    };
+    let patch = |ops: Value| {
+        let r = scim(
+            &app,
+            "PATCH",
+            &format!("/Users/{id}"),
+            &token,
+            Some(
+                &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops}),
+            ),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(!r.body.contains("pass-"), "{}", r.body);
+    };
+    let r = scim(
+        &app,
+        "PUT",
+        &format!("/Users/{id}"),
+        &token,
+        Some(&json!({"schemas": [USER], "userName": "pw2", "PassWord": "pass-put"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(scimd::auth::hash::verify("pass-put", &stored()));
+    patch(json!([{"op": "replace", "path": "password", "value": "pass-path"}]));
+    assert!(scimd::auth::hash::verify("pass-path", &stored()));
+    patch(json!([{"op": "Replace", "value": {"password": "pass-nopath", "displayName": "x"}}]));
+    assert!(scimd::auth::hash::verify("pass-nopath", &stored()));
+    // Two in one request: the last one wins.
+    patch(json!([
+        {"op": "replace", "path": "password", "value": "pass-first"},
+        {"op": "replace", "value": {"password": "pass-last"}}
+    ]));
+    assert!(scimd::auth::hash::verify("pass-last", &stored()));
+    assert!(!scimd::auth::hash::verify("pass-first", &stored()));
+}
+
 #[test]
 fn locations_use_the_public_url_when_configured() {
     let db = TestDb::new();

@@ -31,13 +31,16 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::json::{
-    coerce_scalar, complex_members, dedup_key, elements, get_ci, is_unassigned, normalize, put,
-    take_ci,
+    coerce_scalar, complex_members, dedup_key, elements, eq_ci, get_ci, is_unassigned, normalize,
+    put, take_ci,
 };
 use super::target::{describe_element, matching, Target};
 use super::Ctx;
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::schema::{AttrType, AttributeDef};
+
+/// Up to this many values are merged by comparison with each element.
+const FEW: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
@@ -89,26 +92,38 @@ pub(super) fn write_value(
             Mode::Add => into_items(current),
             Mode::Replace => Vec::new(),
         };
-        let mut touched = Vec::new();
+        let given = elements(value);
+        let mut touched = Vec::with_capacity(given.len());
         // RFC 7644 §3.5.2.1: a value already present is not added again.
-        // Found through a key per value rather than by comparing with each
-        // element, so merging is linear in the values involved.
-        let mut index: HashMap<String, usize> = items
-            .iter()
-            .enumerate()
-            .map(|(i, existing)| (dedup_key(existing), i))
-            .collect();
-        for given in elements(value) {
+        // A few values (what IdPs send) are compared with each element; more
+        // are found through a key per value, so a merge is linear in the
+        // values involved, never their product.
+        let mut index: Option<HashMap<String, usize>> = (given.len() > FEW).then(|| {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, existing)| (dedup_key(existing), i))
+                .collect()
+        });
+        for given in given {
             let item = normalize(def, given, path)?;
             if is_unassigned(&item) {
                 continue;
             }
-            let key = dedup_key(&item);
-            match index.get(&key) {
-                Some(&i) => touched.push(i),
+            let (found, key) = match &index {
+                Some(index) => {
+                    let key = dedup_key(&item);
+                    (index.get(&key).copied(), Some(key))
+                }
+                None => (items.iter().position(|e| eq_ci(e, &item)), None),
+            };
+            match found {
+                Some(i) => touched.push(i),
                 None => {
                     items.push(item);
-                    index.insert(key, items.len() - 1);
+                    if let (Some(index), Some(key)) = (index.as_mut(), key) {
+                        index.insert(key, items.len() - 1);
+                    }
                     touched.push(items.len() - 1);
                 }
             }

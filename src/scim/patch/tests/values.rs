@@ -277,3 +277,33 @@ fn hand_built_operations_without_value_or_with_a_bad_document() {
     assert_eq!(out.doc, user());
     revalidated("User", &user(), &out.doc);
 }
+
+/// Many values at once go through the keyed merge: duplicates of stored
+/// values (whatever the case of their keys) and of each other are skipped,
+/// order is kept, and a primary among them still demotes the others.
+#[test]
+fn adding_many_values_skips_duplicates_like_adding_few() {
+    let doc = user();
+    let mut values: Vec<serde_json::Value> = (0..20)
+        .map(|i| json!({"value": format!("m{i}@example.com"), "type": "other"}))
+        .collect();
+    values.push(json!({"Value": "babs@jensen.org", "TYPE": "home"}));
+    values.push(json!({"value": "m3@example.com", "type": "other"}));
+    values.push(json!({"value": "last@example.com", "primary": true}));
+    let out = patch_user(
+        &doc,
+        json!([{"op": "add", "path": "emails", "value": values}]),
+    );
+    let emails = out["emails"].as_array().unwrap();
+    assert_eq!(emails.len(), 2 + 20 + 1, "{emails:?}");
+    assert_eq!(emails[0]["primary"], false);
+    assert_eq!(
+        emails[1],
+        json!({"value": "babs@jensen.org", "type": "home"})
+    );
+    assert_eq!(emails[5]["value"], "m3@example.com");
+    assert_eq!(
+        emails[22],
+        json!({"value": "last@example.com", "primary": true})
+    );
+}
