@@ -89,3 +89,32 @@ mod tests {
         assert_eq!(log.note(a, t0 + Duration::seconds(61)), None);
     }
 }
+
+/// Values already refused for a real token id with a wrong secret, so that
+/// the same forged value sent again costs a hash-map lookup and no database
+/// read. Sound because a refused value can never become valid: every
+/// secret scimd stores is new randomness (issue, rotate), or the digest of
+/// a value that was just verified (the legacy upgrade).
+#[derive(Debug, Default)]
+pub struct RefusedValues {
+    seen: Mutex<std::collections::HashSet<(Uuid, [u8; 32])>>,
+}
+
+/// Beyond this many remembered values the set starts over; it is a
+/// speed-up only.
+const MAX_REFUSED: usize = 10_000;
+
+impl RefusedValues {
+    pub fn contains(&self, id: Uuid, digest: &[u8; 32]) -> bool {
+        self.seen.lock().is_ok_and(|s| s.contains(&(id, *digest)))
+    }
+
+    pub fn insert(&self, id: Uuid, digest: [u8; 32]) {
+        if let Ok(mut s) = self.seen.lock() {
+            if s.len() >= MAX_REFUSED {
+                s.clear();
+            }
+            s.insert((id, digest));
+        }
+    }
+}

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::config::Secret;
 use crate::store::tokens::{Slot, TokenRow};
 use crate::store::{self, orgs::DEFAULT_ORG_ID, PgPool, StoreError};
-use failures::FailureLog;
+use failures::{FailureLog, RefusedValues};
 use legacy::{LegacyVerifier, Outcome};
 use scope::{Access, ScopeSet};
 use secret::Check;
@@ -106,6 +106,7 @@ pub struct Authenticator {
     auth_secret: Option<[u8; 32]>,
     legacy: LegacyVerifier,
     failures: FailureLog,
+    refused: RefusedValues,
 }
 
 /// What the token row says, before any slow work.
@@ -125,6 +126,7 @@ impl Authenticator {
             auth_secret: auth_secret.map(|s| secret::digest(s.expose())),
             legacy: LegacyVerifier::default(),
             failures: FailureLog::default(),
+            refused: RefusedValues::default(),
         }
     }
 
@@ -171,6 +173,9 @@ impl Authenticator {
         }
         let (id, value) =
             token::parse(value).map_err(|_| AuthError::Unauthorized(Failure::Malformed))?;
+        if self.refused.contains(id, &presented) {
+            return Err(self.refuse(id, presented, Failure::BadSecret, now));
+        }
         // One primary-key read, the digest comparison, and (at most once a
         // minute) the last-use write, on one connection.
         let from = client.clone();
@@ -187,7 +192,7 @@ impl Authenticator {
         .await?;
         match step {
             Step::Accepted(p, _) => Ok(p),
-            Step::Refused(f) => Err(self.refuse(id, f, now)),
+            Step::Refused(f) => Err(self.refuse(id, presented, f, now)),
             Step::Legacy(row) => self.upgrade_legacy(pool, row, &value, client, now).await,
         }
     }
@@ -217,7 +222,8 @@ impl Authenticator {
             }
         }
         let Some((which, old)) = matched else {
-            return Err(self.refuse(row.id, Failure::BadSecret, now));
+            let presented = secret::digest(value.expose());
+            return Err(self.refuse(row.id, presented, Failure::BadSecret, now));
         };
         let (principal, _) = live(row, now).map_err(AuthError::Unauthorized)?;
         let new = secret::stored_form(value.expose());
@@ -233,8 +239,9 @@ impl Authenticator {
         Ok(principal)
     }
 
-    fn refuse(&self, id: Uuid, f: Failure, now: DateTime<Utc>) -> AuthError {
+    fn refuse(&self, id: Uuid, presented: [u8; 32], f: Failure, now: DateTime<Utc>) -> AuthError {
         if f == Failure::BadSecret {
+            self.refused.insert(id, presented);
             if let Some(warning) = self.failures.note(id, now) {
                 log::warn!("{warning}");
             }

@@ -84,6 +84,22 @@ pub fn matches(
     Eval { doc, lookup }.filter(filter, None)
 }
 
+/// Whether one element of the multi-valued attribute `outer` passes the
+/// value filter `filter` (the inside of `outer[…]`), as [`matches`] would
+/// judge it inside a document, without building one around the element.
+pub fn matches_element(
+    outer: &AttrPath,
+    filter: &Filter,
+    elem: &Value,
+    lookup: &dyn Fn(&AttrPath) -> Option<AttrKind>,
+) -> bool {
+    Eval {
+        doc: &Value::Null,
+        lookup,
+    }
+    .filter(filter, Some((outer, elem)))
+}
+
 struct Eval<'a, 'l> {
     doc: &'a Value,
     lookup: &'a Lookup<'l>,

@@ -34,7 +34,7 @@ use super::error::{ScimError, ScimResult};
 use super::path::AttrPath;
 
 pub use check::check;
-pub use eval::{matches, AttrKind};
+pub use eval::{matches, matches_element, AttrKind};
 pub use patch_path::{parse_patch_path, PatchPath};
 pub use restrict::{check_defined, restrict, Restricted};
 

@@ -3,7 +3,7 @@
 //! registry, selection of the elements a value filter matches, and the
 //! element an Entra ID style filter describes when nothing matches.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{self, AttrKind, CompValue, CompareOp, Filter, PatchPath};
@@ -136,20 +136,18 @@ pub(super) fn matching(
     let Some(filter) = target.filter else {
         return (0..items.len()).collect();
     };
-    let value_path = value_path(target, filter);
+    let outer = AttrPath {
+        urn: Some(target.schema.to_string()),
+        attr: target.attr.name.to_string(),
+        sub: None,
+    };
     let lookup = lookup(reg, rt);
+    // Each element on its own, without copying it into a document: a PATCH
+    // of 1,000 filtered operations over 1,000 values is a million tests.
     items
         .iter()
         .enumerate()
-        .filter(|(_, item)| {
-            let attr = json!({ target.attr.name: [item] });
-            let doc = if target.in_extension {
-                json!({ target.schema: attr })
-            } else {
-                attr
-            };
-            filter::matches(&value_path, &doc, &lookup)
-        })
+        .filter(|(_, item)| filter::matches_element(&outer, filter, item, &lookup))
         .map(|(i, _)| i)
         .collect()
 }
