@@ -204,6 +204,7 @@ fn collect_equalities(attr: &AttributeDef, filter: &Filter, out: &mut Map<String
 mod tests {
     use super::*;
     use crate::scim::schema::USER_SCHEMA;
+    use serde_json::json;
 
     fn described(filter: &str) -> Option<Value> {
         let reg = Registry::new();
