@@ -12,6 +12,7 @@ pub mod database;
 pub mod http;
 pub mod scim;
 pub mod server;
+pub mod service;
 pub mod state;
 pub mod store;
 pub mod tokens;
