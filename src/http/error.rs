@@ -376,3 +376,12 @@ impl ResponseError for ScimFailure {
         scim_error_response(&self.0)
     }
 }
+
+impl From<crate::service::Error> for ScimFailure {
+    fn from(e: crate::service::Error) -> Self {
+        match e {
+            crate::service::Error::Refused(e) => ScimFailure(e),
+            crate::service::Error::Store(e) => e.into(),
+        }
+    }
+}

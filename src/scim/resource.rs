@@ -7,6 +7,89 @@ use serde_json::{json, Map, Value};
 
 use super::etag::etag;
 
+use super::path::AttrPath;
+
+/// The resource types scimd serves. Everything that differs between them
+/// and is not code (names, endpoints, the attribute kept outside the
+/// document) is read from here, so one write path serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    User,
+    Group,
+}
+
+impl Kind {
+    /// The resource type's name (`meta.resourceType`, the audit's type).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+        }
+    }
+
+    /// The endpoint under the SCIM base URL.
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            Kind::User => "Users",
+            Kind::Group => "Groups",
+        }
+    }
+
+    /// The attribute derived from membership rows rather than stored in the
+    /// document: a user's `groups`, a group's `members`.
+    pub fn related_attr(self) -> &'static str {
+        match self {
+            Kind::User => "groups",
+            Kind::Group => "members",
+        }
+    }
+
+    /// The audit action for `verb` (`create`, `replace`, `patch`, `delete`).
+    pub fn action(self, verb: Verb) -> &'static str {
+        match (self, verb) {
+            (Kind::User, Verb::Create) => "user.create",
+            (Kind::User, Verb::Replace) => "user.replace",
+            (Kind::User, Verb::Patch) => "user.patch",
+            (Kind::User, Verb::Delete) => "user.delete",
+            (Kind::Group, Verb::Create) => "group.create",
+            (Kind::Group, Verb::Replace) => "group.replace",
+            (Kind::Group, Verb::Patch) => "group.patch",
+            (Kind::Group, Verb::Delete) => "group.delete",
+        }
+    }
+
+    /// The kind an endpoint segment names (`Users`, case-insensitively).
+    pub fn from_endpoint(segment: &str) -> Option<Kind> {
+        [Kind::User, Kind::Group]
+            .into_iter()
+            .find(|k| k.endpoint().eq_ignore_ascii_case(segment))
+    }
+}
+
+/// What a write does to a resource, for its audit entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Create,
+    Replace,
+    Patch,
+    Delete,
+}
+
+/// Resource metadata kept in columns, not in the document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Meta {
+    pub created: DateTime<Utc>,
+    pub last_modified: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 §3.9).
+#[derive(Debug, Default, Clone)]
+pub struct Projection {
+    pub attributes: Vec<AttrPath>,
+    pub excluded: Vec<AttrPath>,
+}
+
 /// What the server knows about a resource beyond its document.
 #[derive(Debug, Clone)]
 pub struct ResourceInfo<'a> {

@@ -10,10 +10,11 @@ use uuid::Uuid;
 
 use super::members::{self, MemberRef};
 use super::schema::{scim_group_members, scim_groups};
-use super::users::{fold, Meta};
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
+use crate::scim::resource::Meta;
+use crate::scim::schema::fold;
 
 #[derive(Debug, Clone)]
 pub struct StoredGroup {
@@ -230,7 +231,7 @@ pub fn update_with(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, ScimError>,
+    f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, StoreError>,
 ) -> Result<StoredGroup, StoreError> {
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;

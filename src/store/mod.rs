@@ -10,6 +10,7 @@ pub mod members;
 pub mod migrate;
 pub mod orgs;
 pub mod query;
+pub mod resources;
 pub mod schema;
 pub mod tokens;
 pub mod users;
@@ -28,6 +29,10 @@ use crate::scim::error::ScimError;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+/// The connection the store's functions take, as the application layer
+/// names it when it composes them inside one transaction: an opaque handle
+/// it passes on, never a query interface.
+pub type Conn = PgConnection;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -11,14 +11,8 @@ use super::schema::scim_users;
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
-
-/// Resource metadata kept in columns, not in the document.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Meta {
-    pub created: DateTime<Utc>,
-    pub last_modified: DateTime<Utc>,
-    pub version: i64,
-}
+use crate::scim::resource::Meta;
+use crate::scim::schema::fold;
 
 #[derive(Debug, Clone)]
 pub struct StoredUser {
@@ -70,12 +64,6 @@ struct Columns {
     display_name_ci: Option<String>,
     active: Option<bool>,
     emails_ci: Vec<String>,
-}
-
-/// Case folding for `caseExact: false` attributes; the same function folds
-/// query values, so stored and searched forms always agree.
-pub fn fold(s: &str) -> String {
-    s.to_lowercase()
 }
 
 fn columns(doc: &Value) -> Result<Columns, StoreError> {
@@ -182,7 +170,7 @@ pub fn update_with(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    f: impl FnOnce(&StoredUser) -> Result<UserWrite, ScimError>,
+    f: impl FnOnce(&StoredUser) -> Result<UserWrite, StoreError>,
 ) -> Result<StoredUser, StoreError> {
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;

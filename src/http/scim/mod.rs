@@ -4,10 +4,9 @@
 
 mod bulk;
 mod discovery;
-mod groups;
 mod me;
+mod resources;
 mod search;
-mod users;
 
 use std::future::{ready, Future, Ready};
 use std::pin::Pin;
@@ -21,11 +20,11 @@ use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::error::{scim_error_response, ScimFailure, SCIM_CONTENT_TYPE};
-use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
 use crate::scim::etag::{etag, EtagCondition};
-use crate::scim::path::AttrPath;
+use crate::scim::resource::Projection;
 use crate::scim::schema::parse_attr_list;
+use crate::service::Ctx;
 use crate::state::AppState;
 
 /// The largest request body accepted (advertised as `maxPayloadSize`). A PUT
@@ -39,8 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(discovery::configure)
             // Before the resources: `/Users/.search` must not match `/Users/{id}`.
             .configure(search::configure)
-            .configure(users::configure)
-            .configure(groups::configure)
+            .configure(resources::configure)
             .configure(bulk::configure)
             .configure(me::configure)
             .default_service(web::to(|req: HttpRequest| async move {
@@ -57,15 +55,8 @@ pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
     ))
 }
 
-/// Per-request context: shared state and this server's SCIM base URL.
-pub struct Ctx {
-    pub state: web::Data<AppState>,
-    /// e.g. `https://scim.example.com/scim/v2`, for `meta.location` and `$ref`.
-    pub base: String,
-    /// This request's id, for the 5xx details that Bulk reports per operation.
-    pub request_id: String,
-}
-
+/// The service layer's per-request context, from the request: shared
+/// state, this server's SCIM base URL and the request id.
 impl FromRequest for Ctx {
     type Error = ScimFailure;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -89,7 +80,7 @@ impl FromRequest for Ctx {
             .map_or_else(|| "-".to_string(), |r| r.as_str().to_string());
         ready(Ok(Ctx {
             base: format!("{root}/scim/v2"),
-            state,
+            state: state.into_inner(),
             request_id,
         }))
     }
@@ -111,13 +102,6 @@ impl FromRequest for Params {
                 }),
         )
     }
-}
-
-/// `attributes` / `excludedAttributes` (RFC 7644 §3.9).
-#[derive(Debug, Default, Clone)]
-pub struct Projection {
-    pub attributes: Vec<AttrPath>,
-    pub excluded: Vec<AttrPath>,
 }
 
 impl Params {
@@ -209,18 +193,6 @@ pub fn condition(req: &HttpRequest, name: header::HeaderName) -> Option<EtagCond
         .map(EtagCondition::parse)
 }
 
-/// `304 Not Modified` when the request's `If-None-Match` names `version`
-/// (RFC 7644 §3.14), so a GET need not build the resource.
-pub fn not_modified(req: &HttpRequest, version: i64) -> Option<HttpResponse> {
-    condition(req, header::IF_NONE_MATCH)
-        .is_some_and(|c| c.matches(version))
-        .then(|| {
-            HttpResponse::NotModified()
-                .insert_header((header::ETAG, etag(version)))
-                .finish()
-        })
-}
-
 /// A response carrying one resource, with its ETag (and Location on 201).
 pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
@@ -238,34 +210,4 @@ pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
         .body(body.to_string())
-}
-
-/// Parses a resource id from the path. Ids are UUIDs; anything else cannot
-/// name a resource, so it is a 404 like an unknown id.
-pub fn resource_id(raw: &str) -> Result<uuid::Uuid, ScimFailure> {
-    uuid::Uuid::parse_str(raw)
-        .map_err(|_| ScimError::not_found(format!("resource {raw} not found")).into())
-}
-
-/// A ListResponse (RFC 7644 §3.4.2) for a page; in cursor paging (RFC 9865)
-/// it carries `nextCursor`/`previousCursor` instead of `startIndex`.
-pub fn page_response<T>(
-    page: crate::store::query::Page<T>,
-    resources: Vec<Value>,
-    cursor_mode: bool,
-    start_index: i64,
-) -> Value {
-    let mut body = list_response(page.total, start_index, resources);
-    if cursor_mode {
-        if let Some(m) = body.as_object_mut() {
-            m.remove("startIndex");
-        }
-        if let Some(c) = page.next_cursor {
-            body["nextCursor"] = Value::String(c);
-        }
-        if let Some(c) = page.previous_cursor {
-            body["previousCursor"] = Value::String(c);
-        }
-    }
-    body
 }

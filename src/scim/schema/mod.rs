@@ -34,3 +34,10 @@ pub use values::MAX_STRING_BYTES;
 
 #[cfg(test)]
 mod testkit;
+
+/// Case folding for `caseExact: false` attributes. The store folds stored
+/// values into their lookup columns with it and the query compiler folds
+/// searched values with it, so the two forms always agree.
+pub fn fold(s: &str) -> String {
+    s.to_lowercase()
+}

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::sql::{like_escape, Bind, Frag};
 use crate::scim::filter::{AttrKind, CompValue, CompareOp};
+use crate::scim::schema::fold;
 use crate::scim::schema::AttrType;
-use crate::store::users::fold;
 
 /// How the stored text and the filter's value are brought to the same case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

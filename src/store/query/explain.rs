@@ -10,7 +10,6 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::Text;
 use uuid::Uuid;
 
-use super::target::USERS;
 use super::{prepare, Prepared, UserRow};
 use crate::scim::list::ListQuery;
 use crate::scim::schema::Registry;
@@ -60,7 +59,9 @@ pub fn explain_users(
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Explained, StoreError> {
-    let Prepared { predicate, plan } = prepare(reg, "User", &USERS, org, q, now)?;
+    let Prepared {
+        predicate, plan, ..
+    } = prepare(reg, crate::scim::resource::Kind::User, org, q, now)?;
     let query = page_query!(scim_users, UserRow, org, predicate, plan);
     let shown = debug_query::<Pg, _>(&query).to_string();
     let (sql, binds) = shown

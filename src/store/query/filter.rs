@@ -26,7 +26,7 @@ use super::target::{Ctx, DocAttr, MemberField, Target};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::path::AttrPath;
-use crate::store::users::fold;
+use crate::scim::schema::fold;
 
 /// Elements of a (possibly multi-valued) document attribute, as rows `e(v)`.
 const ELEMENTS_OPEN: &str = "EXISTS (SELECT 1 FROM jsonb_path_query(";

@@ -51,15 +51,16 @@ pub use self::explain::{explain_users, Explained};
 use self::page::Plan;
 use self::sort::Sort;
 use self::sql::Frag;
-use self::target::{Ctx, Table, GROUPS, USERS};
+use self::target::{Ctx, GROUPS, USERS};
 use super::counts;
 use super::groups::StoredGroup;
 use super::members;
 use super::schema::{scim_groups, scim_users};
-use super::users::{Meta, StoredUser};
+use super::users::StoredUser;
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::list::ListQuery;
+use crate::scim::resource::{Kind, Meta};
 use crate::scim::schema::Registry;
 
 /// One page of a list response.
@@ -96,27 +97,47 @@ struct GroupRow {
 }
 
 /// What a list request resolves to before any SQL runs: the `WHERE`
-/// predicate and the reading plan. All client errors surface here.
-struct Prepared {
+/// predicate and the reading plan. Preparing needs no connection, so every
+/// client error (an unknown attribute, a malformed cursor) is found before a
+/// connection is taken or a transaction begun.
+pub struct Prepared {
+    kind: Kind,
+    org: Uuid,
+    filtered: bool,
     predicate: Frag,
     plan: Plan,
 }
 
-fn prepare(
+impl Prepared {
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+}
+
+/// Checks `q` against the schema and compiles it for `kind`'s table.
+///
+/// # Errors
+///
+/// `Rejected` with a 400 for a filter, sort or cursor the client got wrong
+/// (`invalidFilter`, `invalidValue`, `invalidCursor`, `expiredCursor`).
+pub fn prepare(
     reg: &Registry,
-    rt_name: &str,
-    table: &'static Table,
+    kind: Kind,
     org: Uuid,
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Prepared, StoreError> {
-    let rt = reg.resource_type(rt_name).ok_or_else(|| {
+    let rt = reg.resource_type(kind.name()).ok_or_else(|| {
         StoreError::Rejected(ScimError::new(
             500,
             None,
-            format!("resource type {rt_name} is not configured"),
+            format!("resource type {} is not configured", kind.name()),
         ))
     })?;
+    let table = match kind {
+        Kind::User => &USERS,
+        Kind::Group => &GROUPS,
+    };
     let ctx = Ctx { reg, rt, table };
     let predicate = match &q.filter {
         Some(f) => {
@@ -126,7 +147,7 @@ fn prepare(
         None => Frag::truth(true),
     };
     let mut sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
-    if rt_name == "User" && q.filter.as_ref().is_some_and(requires_email) {
+    if kind == Kind::User && q.filter.as_ref().is_some_and(requires_email) {
         sort.fence_id_order();
     }
     let filter_text = q
@@ -135,7 +156,13 @@ fn prepare(
         .map(ToString::to_string)
         .unwrap_or_default();
     let plan = Plan::new(q, sort, &[&org.to_string(), rt.name, &filter_text], now)?;
-    Ok(Prepared { predicate, plan })
+    Ok(Prepared {
+        kind,
+        org,
+        filtered: q.filter.is_some(),
+        predicate,
+        plan,
+    })
 }
 
 /// Whether every match must have a given email (`emails eq "x"` or
@@ -165,13 +192,12 @@ fn meta(created: DateTime<Utc>, last_modified: DateTime<Utc>, version: i64) -> M
     }
 }
 
-/// Lists an organization's users (RFC 7644 §3.4.2).
+/// Lists an organization's users (RFC 7644 §3.4.2): [`prepare`], then
+/// [`users_page`].
 ///
 /// # Errors
 ///
-/// `Rejected` with a 400 for a filter, sort or cursor the client got wrong
-/// (`invalidFilter`, `invalidValue`, `invalidCursor`, `expiredCursor`);
-/// database errors otherwise.
+/// As [`prepare`]; database errors otherwise.
 pub fn list_users(
     conn: &mut PgConnection,
     org: Uuid,
@@ -179,17 +205,29 @@ pub fn list_users(
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<StoredUser>, StoreError> {
-    let Prepared { predicate, plan } = prepare(reg, "User", &USERS, org, q, now)?;
-    let total = match q.filter {
-        None => counts::stored(conn, org, "User")?,
-        Some(_) => scim_users::table
+    users_page(conn, &prepare(reg, Kind::User, org, q, now)?)
+}
+
+/// The page of users a prepared query selects.
+pub fn users_page(conn: &mut PgConnection, p: &Prepared) -> Result<Page<StoredUser>, StoreError> {
+    let Prepared {
+        org,
+        predicate,
+        plan,
+        ..
+    } = p;
+    let org = *org;
+    let total = if p.filtered {
+        scim_users::table
             .filter(scim_users::org_id.eq(org))
             .filter(predicate.clone())
             .count()
-            .get_result(conn)?,
+            .get_result(conn)?
+    } else {
+        counts::stored(conn, org, "User")?
     };
     let rows: Vec<(UserRow, Option<String>)> = if plan.reads_rows() {
-        page_query!(scim_users, UserRow, org, predicate, plan).load(conn)?
+        page_query!(scim_users, UserRow, org, predicate.clone(), plan).load(conn)?
     } else {
         Vec::new()
     };
@@ -217,7 +255,7 @@ pub fn list_users(
 }
 
 /// Lists an organization's groups (RFC 7644 §3.4.2), with their members
-/// (read for the whole page in one query) when `with_members` is set.
+/// when `with_members` is set: [`prepare`], then [`groups_page`].
 ///
 /// # Errors
 ///
@@ -230,17 +268,34 @@ pub fn list_groups(
     now: DateTime<Utc>,
     with_members: bool,
 ) -> Result<Page<StoredGroup>, StoreError> {
-    let Prepared { predicate, plan } = prepare(reg, "Group", &GROUPS, org, q, now)?;
-    let total = match q.filter {
-        None => counts::stored(conn, org, "Group")?,
-        Some(_) => scim_groups::table
+    groups_page(conn, &prepare(reg, Kind::Group, org, q, now)?, with_members)
+}
+
+/// The page of groups a prepared query selects, with their members (read
+/// for the whole page in one query) when `with_members` is set.
+pub fn groups_page(
+    conn: &mut PgConnection,
+    p: &Prepared,
+    with_members: bool,
+) -> Result<Page<StoredGroup>, StoreError> {
+    let Prepared {
+        org,
+        predicate,
+        plan,
+        ..
+    } = p;
+    let org = *org;
+    let total = if p.filtered {
+        scim_groups::table
             .filter(scim_groups::org_id.eq(org))
             .filter(predicate.clone())
             .count()
-            .get_result(conn)?,
+            .get_result(conn)?
+    } else {
+        counts::stored(conn, org, "Group")?
     };
     let rows: Vec<(GroupRow, Option<String>)> = if plan.reads_rows() {
-        page_query!(scim_groups, GroupRow, org, predicate, plan).load(conn)?
+        page_query!(scim_groups, GroupRow, org, predicate.clone(), plan).load(conn)?
     } else {
         Vec::new()
     };
@@ -276,4 +331,16 @@ pub fn list_groups(
         next_cursor,
         previous_cursor,
     })
+}
+
+impl<T> Page<T> {
+    /// The same page with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            total: self.total,
+            items: self.items.into_iter().map(f).collect(),
+            next_cursor: self.next_cursor,
+            previous_cursor: self.previous_cursor,
+        }
+    }
 }

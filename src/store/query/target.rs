@@ -100,7 +100,7 @@ pub enum Target<'r> {
     Id,
     Text {
         col: &'static str,
-        /// The column holds `store::users::fold`ed text.
+        /// The column holds `scim::schema::fold`ed text.
         folded: bool,
         nullable: bool,
     },

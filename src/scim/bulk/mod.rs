@@ -1,10 +1,15 @@
 //! Bulk requests (RFC 7644 §3.7), the pure part: parsing a BulkRequest into
 //! operations, finding the `bulkId:` references each one makes, and
-//! substituting resolved ids. Executing them is the HTTP layer's job.
+//! substituting resolved ids; and ([`plan`]) the order they run in.
+//! Executing them is the application layer's job (`service::bulk`).
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
+
+mod plan;
+
+pub use plan::{DeferredAdd, Planner, Step};
 
 use super::error::{ScimError, ScimResult, ScimType};
 

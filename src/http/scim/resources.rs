@@ -1,0 +1,173 @@
+//! `/Users` and `/Groups` (RFC 7644 §3.3–3.6): one set of handlers, the
+//! resource type chosen by the route. Each parses, makes one call into
+//! `service::resources` or `service::query`, and renders.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::{condition, method_not_allowed, resource_response, scim_json, Params, ScimBody};
+use crate::auth::extract::{Authed, ScimRead, ScimWrite};
+use crate::http::error::ScimFailure;
+use crate::scim::etag::etag;
+use crate::scim::list::ListQuery;
+use crate::scim::resource::Kind;
+use crate::service::query::{self, ResolvedQuery};
+use crate::service::resources::{self, parse_id, Change, Read, Written};
+use crate::service::Ctx;
+
+/// A route's resource type, as a type parameter of the handlers.
+pub trait Endpoint: 'static {
+    const KIND: Kind;
+}
+
+pub struct Users;
+pub struct Groups;
+
+impl Endpoint for Users {
+    const KIND: Kind = Kind::User;
+}
+
+impl Endpoint for Groups {
+    const KIND: Kind = Kind::Group;
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    routes::<Users>(cfg);
+    routes::<Groups>(cfg);
+}
+
+fn routes<E: Endpoint>(cfg: &mut web::ServiceConfig) {
+    let base = format!("/{}", E::KIND.endpoint());
+    cfg.service(
+        web::resource(base.clone())
+            .route(web::get().to(list::<E>))
+            .route(web::post().to(create::<E>))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource(format!("{base}/{{id}}"))
+            .route(web::get().to(get::<E>))
+            .route(web::put().to(replace::<E>))
+            .route(web::patch().to(patch::<E>))
+            .route(web::delete().to(delete::<E>))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+/// 200 with the resource, or 204 with only its ETag when the service
+/// returned none (a PATCH of a large group).
+pub fn written_response(w: &Written) -> HttpResponse {
+    match &w.json {
+        Some(json) => resource_response(StatusCode::OK, json, w.version),
+        None => HttpResponse::NoContent()
+            .insert_header((header::ETAG, etag(w.version)))
+            .finish(),
+    }
+}
+
+/// A read's answer: the resource, or 304 (RFC 7644 §3.14).
+pub fn read_response(r: Read) -> HttpResponse {
+    match r {
+        Read::Found { json, version } => resource_response(StatusCode::OK, &json, version),
+        Read::NotModified(version) => HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag(version)))
+            .finish(),
+    }
+}
+
+async fn create<E: Endpoint>(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let w = resources::create(&ctx, &auth.audit_actor(), E::KIND, body.0, &p).await?;
+    let json = w.json.unwrap_or_default();
+    Ok(resource_response(StatusCode::CREATED, &json, w.version))
+}
+
+async fn get<E: Endpoint>(
+    auth: Authed<ScimRead>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let cond = condition(&req, header::IF_NONE_MATCH);
+    let read = resources::get(&ctx, auth.org_id, E::KIND, parse_id(&path)?, &p, cond).await?;
+    Ok(read_response(read))
+}
+
+async fn replace<E: Endpoint>(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    write::<E>(auth, ctx, req, path, params, Change::Replace(body.0)).await
+}
+
+async fn patch<E: Endpoint>(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    body: ScimBody,
+) -> Result<HttpResponse, ScimFailure> {
+    write::<E>(auth, ctx, req, path, params, Change::Patch(body.0)).await
+}
+
+async fn write<E: Endpoint>(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: Params,
+    change: Change,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
+    let (id, if_match) = (parse_id(&path)?, condition(&req, header::IF_MATCH));
+    let actor = auth.audit_actor();
+    let w = resources::write(&ctx, &actor, E::KIND, id, if_match, change, &p, None).await?;
+    Ok(written_response(&w))
+}
+
+async fn delete<E: Endpoint>(
+    auth: Authed<ScimWrite>,
+    ctx: Ctx,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ScimFailure> {
+    let if_match = condition(&req, header::IF_MATCH);
+    resources::delete(
+        &ctx,
+        &auth.audit_actor(),
+        E::KIND,
+        parse_id(&path)?,
+        if_match,
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+async fn list<E: Endpoint>(
+    auth: Authed<ScimRead>,
+    ctx: Ctx,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let q = ResolvedQuery::new(
+        &ctx,
+        auth.org_id,
+        E::KIND,
+        &ListQuery::from_pairs(&params.0)?,
+    )?;
+    Ok(scim_json(
+        StatusCode::OK,
+        &query::list(&ctx, q).await?.to_json(),
+    ))
+}

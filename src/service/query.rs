@@ -1,0 +1,118 @@
+//! List queries (`GET /Users`, `/.search`; RFC 7644 §3.4.2, RFC 9865),
+//! resolved against the schema at the boundary: a [`ResolvedQuery`] is
+//! built before any connection is taken, so `filter=bogus eq "x"` is a 400
+//! that costs no database work, and answers the same while the database is
+//! down.
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::resources::{render, wants_related};
+use super::{Ctx, Result};
+use crate::scim::discovery::list_response;
+use crate::scim::list::ListQuery;
+use crate::scim::resource::{Kind, Projection};
+use crate::store;
+use crate::store::query::{self, Page, Prepared};
+use crate::store::resources::{self, Stored};
+
+/// A list request checked against the registry and compiled: filter, sort,
+/// paging plan and projection.
+pub struct ResolvedQuery {
+    pub(super) org: Uuid,
+    pub(super) prepared: Prepared,
+    pub(super) projection: Projection,
+    pub(super) with_related: bool,
+    cursor_mode: bool,
+    start_index: i64,
+}
+
+impl ResolvedQuery {
+    /// Resolves `q` for `kind` in `org`; every client error is found here.
+    pub fn new(ctx: &Ctx, org: Uuid, kind: Kind, q: &ListQuery) -> Result<Self> {
+        let reg = &ctx.state.registry;
+        let projection = Projection {
+            attributes: q.attributes.clone(),
+            excluded: q.excluded.clone(),
+        };
+        Ok(ResolvedQuery {
+            org,
+            prepared: query::prepare(reg, kind, org, q, ctx.state.clock.now())?,
+            with_related: wants_related(reg, kind, &projection)?,
+            projection,
+            cursor_mode: q.cursor.is_some(),
+            start_index: q.start_index,
+        })
+    }
+
+    /// Reads this query's page; call inside the snapshot the answer is
+    /// read in.
+    pub(super) fn read(
+        &self,
+        conn: &mut store::Conn,
+    ) -> std::result::Result<Page<Stored>, store::StoreError> {
+        resources::list(conn, self.org, &self.prepared, self.with_related)
+    }
+}
+
+/// One page of a ListResponse, rendered.
+#[derive(Debug)]
+pub struct ListPage {
+    pub total: i64,
+    pub start_index: i64,
+    pub resources: Vec<Value>,
+    /// Cursor paging (RFC 9865): `nextCursor`/`previousCursor` instead of
+    /// `startIndex`.
+    pub cursor_mode: bool,
+    pub next_cursor: Option<String>,
+    pub previous_cursor: Option<String>,
+}
+
+impl ListPage {
+    /// The ListResponse (RFC 7644 §3.4.2).
+    pub fn to_json(&self) -> Value {
+        let mut body = list_response(self.total, self.start_index, self.resources.clone());
+        if self.cursor_mode {
+            if let Some(m) = body.as_object_mut() {
+                m.remove("startIndex");
+            }
+            if let Some(c) = &self.next_cursor {
+                body["nextCursor"] = Value::String(c.clone());
+            }
+            if let Some(c) = &self.previous_cursor {
+                body["previousCursor"] = Value::String(c.clone());
+            }
+        }
+        body
+    }
+}
+
+/// Renders a page read for `q`.
+pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<ListPage> {
+    let resources = page
+        .items
+        .iter()
+        .map(|r| render(ctx, r, &q.projection))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    Ok(ListPage {
+        total: page.total,
+        start_index: q.start_index,
+        resources,
+        cursor_mode: q.cursor_mode,
+        next_cursor: page.next_cursor,
+        previous_cursor: page.previous_cursor,
+    })
+}
+
+/// A list of one resource type, read in one snapshot (a read-only
+/// REPEATABLE READ transaction, so `totalResults` and the page agree): the
+/// page, and the related resources of all its items in one query set when
+/// they are shown.
+pub async fn list(ctx: &Ctx, q: ResolvedQuery) -> Result<ListPage> {
+    let (q, read) = store::read_snapshot(&ctx.state.pool, move |conn| {
+        let read = q.read(conn)?;
+        Ok((q, read))
+    })
+    .await?;
+    page(ctx, &q, read)
+}

@@ -1,0 +1,405 @@
+//! The one write path for SCIM resources (RFC 7644 §3.3–3.6), Users and
+//! Groups alike, with the resource type as data. Every write is one
+//! transaction: lock the row, check `If-Match`, apply the change with the
+//! pure engines (`scim::patch`, `scim::schema::validate`), store it, write
+//! the audit entry, read back what the answer shows.
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{blocking, password, Ctx, Result};
+use crate::scim::error::ScimError;
+use crate::scim::etag::EtagCondition;
+use crate::scim::limits;
+use crate::scim::patch::{self, MemberDelta, PatchOp};
+use crate::scim::resource::{
+    render as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
+};
+use crate::scim::schema::{
+    needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
+};
+use crate::store;
+use crate::store::audit::{self, Actor};
+use crate::store::groups::MembersChange;
+use crate::store::resources::{self, Side, Stored, Write};
+
+/// What a PUT or PATCH brings.
+pub enum Change {
+    Replace(Value),
+    Patch(Value),
+}
+
+/// The result of a write. `json` is `None` when the resource changed but is
+/// too large to return (a PATCH of a big group, answered 204); the version
+/// is reported either way.
+#[derive(Debug)]
+pub struct Written {
+    pub id: Uuid,
+    pub json: Option<Value>,
+    pub version: i64,
+}
+
+/// The result of a read: the representation, or only the version when the
+/// client already has it (`If-None-Match`, RFC 7644 §3.14).
+pub enum Read {
+    NotModified(i64),
+    Found { json: Value, version: i64 },
+}
+
+/// Checks a write before it is stored: gets the stored and the new document
+/// (the latter validated, password still in it). `/Me` uses one to keep a
+/// person to the attributes they may change about themselves.
+pub type Guard = fn(&Value, &Value) -> std::result::Result<(), ScimError>;
+
+/// Above this many members a group PATCH answers 204 rather than the whole
+/// group (RFC 7644 §3.5.2 allows either), unless `attributes` asks for
+/// members: otherwise adding one member to a 100,000-member group would
+/// cost as much as reading all of them.
+const PATCH_INLINE_MEMBERS: i64 = 1000;
+
+pub fn resource_type(
+    reg: &Registry,
+    kind: Kind,
+) -> std::result::Result<&ResourceTypeDef, ScimError> {
+    reg.resource_type(kind.name()).ok_or_else(|| {
+        ScimError::new(
+            500,
+            None,
+            format!("{} resource type is not registered", kind.name()),
+        )
+    })
+}
+
+/// Whether the answer shows `kind`'s related resources (a user's `groups`,
+/// a group's `members`), so they must be read.
+pub fn wants_related(
+    reg: &Registry,
+    kind: Kind,
+    p: &Projection,
+) -> std::result::Result<bool, ScimError> {
+    Ok(needs_attribute(
+        reg,
+        resource_type(reg, kind)?,
+        kind.related_attr(),
+        &p.attributes,
+        &p.excluded,
+    ))
+}
+
+/// The representation of `r`, projected as the request asked.
+pub fn render(ctx: &Ctx, r: &Stored, p: &Projection) -> std::result::Result<Value, ScimError> {
+    let reg = &ctx.state.registry;
+    let id = r.id.to_string();
+    let info = ResourceInfo {
+        id: &id,
+        resource_type: r.kind.name(),
+        created: r.meta.created,
+        last_modified: r.meta.last_modified,
+        version: r.meta.version,
+        location: format!("{}/{}/{id}", ctx.base, r.kind.endpoint()),
+    };
+    let refs: Option<Vec<Reference>> = r.related.as_ref().map(|rs| {
+        rs.iter()
+            .map(|x| Reference {
+                value: x.id.to_string(),
+                reference: format!("{}/{}/{}", ctx.base, x.kind.endpoint(), x.id),
+                display: x.display.clone(),
+                kind: x.label,
+            })
+            .collect()
+    });
+    let full = render_doc(&r.doc, &info, r.kind.related_attr(), refs.as_deref());
+    Ok(project(
+        reg,
+        resource_type(reg, r.kind)?,
+        &full,
+        &p.attributes,
+        &p.excluded,
+    ))
+}
+
+/// Parses a resource id from a path. Ids are UUIDs; anything else cannot
+/// name a resource, so it is a 404 like an unknown id.
+pub fn parse_id(raw: &str) -> std::result::Result<Uuid, ScimError> {
+    Uuid::parse_str(raw).map_err(|_| ScimError::not_found(format!("resource {raw} not found")))
+}
+
+/// Splits a validated group document into the stored document and member
+/// ids. Ids that are not UUIDs cannot be members.
+fn take_members(doc: &mut Value) -> std::result::Result<Vec<Uuid>, ScimError> {
+    let Some(members) = doc.as_object_mut().and_then(|m| m.remove("members")) else {
+        return Ok(Vec::new());
+    };
+    members
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| member_id(m.get("value").and_then(Value::as_str).unwrap_or_default()))
+        .collect()
+}
+
+fn member_id(v: &str) -> std::result::Result<Uuid, ScimError> {
+    Uuid::parse_str(v).map_err(|_| {
+        ScimError::invalid_value(format!(
+            "member {v} is not a user or group of this organization"
+        ))
+    })
+}
+
+/// Turns the PATCH engine's member delta into a store change. Adding an id
+/// that is not a UUID is an error; removing one is a no-op.
+fn members_change(delta: MemberDelta) -> std::result::Result<MembersChange, ScimError> {
+    let parse_all = |ids: &[String]| {
+        ids.iter()
+            .map(|v| member_id(v))
+            .collect::<std::result::Result<Vec<_>, _>>()
+    };
+    let remove: Vec<Uuid> = delta
+        .remove
+        .iter()
+        .filter_map(|v| Uuid::parse_str(v).ok())
+        .collect();
+    let add = parse_all(&delta.add)?;
+    Ok(match delta.replace {
+        Some(list) => {
+            let mut ids = parse_all(&list)?;
+            ids.extend(add);
+            ids.retain(|i| !remove.contains(i));
+            MembersChange::Replace(ids)
+        }
+        None if add.is_empty() && remove.is_empty() => MembersChange::Keep,
+        None => MembersChange::Delta { add, remove },
+    })
+}
+
+/// POST: validates (and hashes a user's password) on the blocking pool
+/// before a connection is taken, then stores the resource and its audit
+/// entry in one transaction.
+pub async fn create(
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: Kind,
+    body: Value,
+    p: &Projection,
+) -> Result<Written> {
+    let reg = ctx.state.registry.clone();
+    let with_related = wants_related(&reg, kind, p)?;
+    let write = blocking(move || {
+        let rt = resource_type(&reg, kind)?;
+        limits::check_resource(rt, &body, reg.max_values())?;
+        let mut doc = validate(&reg, rt, &body, WriteMode::Create)?;
+        let side = match kind {
+            Kind::User => Side::Password(password::take(&mut doc, None)?),
+            Kind::Group => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
+        };
+        Ok(Write { doc, side })
+    })
+    .await?;
+    let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    let stored = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+        let mut created = resources::create(conn, kind, actor.org_id, write.clone(), now)?;
+        let id = created.id.to_string();
+        audit::record(
+            conn,
+            &actor,
+            kind.action(Verb::Create),
+            kind.name(),
+            &id,
+            201,
+            now,
+        )?;
+        if with_related {
+            // A new user is in no group yet; a new group's members are read
+            // back for their display names.
+            created.related = match kind {
+                Kind::User => Some(Vec::new()),
+                Kind::Group => resources::related(conn, kind, actor.org_id, &[created.id])?
+                    .remove(&created.id)
+                    .or(Some(Vec::new())),
+            };
+        }
+        Ok(created)
+    })
+    .await?;
+    Ok(Written {
+        id: stored.id,
+        json: Some(render(ctx, &stored, p)?),
+        version: stored.meta.version,
+    })
+}
+
+/// What a PUT or PATCH asks, parsed before anything is locked.
+enum Input {
+    Replace(Value),
+    Patch(Vec<PatchOp>),
+}
+
+/// The validated new state of a resource whose stored document is
+/// `current`. Runs inside the transaction, under the row lock.
+fn next_state(
+    reg: &Registry,
+    kind: Kind,
+    current: &Value,
+    input: &Input,
+    guard: Option<Guard>,
+    pre: Option<&password::Prehashed>,
+) -> std::result::Result<Write, ScimError> {
+    let rt = resource_type(reg, kind)?;
+    let (body, delta) = match input {
+        Input::Patch(ops) => {
+            let outcome = patch::apply(reg, rt, current, ops)?;
+            (Cow::Owned(outcome.doc), Some(outcome.members))
+        }
+        Input::Replace(body) => (Cow::Borrowed(body), None),
+    };
+    let mut doc = validate(reg, rt, &body, WriteMode::Replace { existing: current })?;
+    if let Some(g) = guard {
+        g(current, &doc)?;
+    }
+    let side = match (kind, delta) {
+        (Kind::User, _) => Side::Password(password::take(&mut doc, pre)?),
+        (Kind::Group, Some(delta)) => Side::Members(members_change(delta)?),
+        (Kind::Group, None) => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
+    };
+    Ok(Write { doc, side })
+}
+
+/// PUT (replace) or PATCH. For a PATCH the pure engine applies the
+/// operations to the stored document inside the transaction that holds the
+/// row lock; either way the result is validated as a whole resource before
+/// it is stored. Size limits are checked, and a user's password hashed,
+/// before the transaction.
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: Kind,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+    change: Change,
+    p: &Projection,
+    guard: Option<Guard>,
+) -> Result<Written> {
+    let reg = ctx.state.registry.clone();
+    let rt = resource_type(&reg, kind)?;
+    let (input, verb) = match change {
+        Change::Patch(body) => (Input::Patch(patch::parse_request(&body)?), Verb::Patch),
+        Change::Replace(body) => (Input::Replace(body), Verb::Replace),
+    };
+    match &input {
+        Input::Patch(ops) => limits::check_ops(rt, ops, reg.max_values())?,
+        Input::Replace(body) => limits::check_resource(rt, body, reg.max_values())?,
+    }
+    let pre = match (kind, &input) {
+        (Kind::User, Input::Patch(ops)) => {
+            password::prehash(password::carried(&Value::Null, Some(ops))).await?
+        }
+        (Kind::User, Input::Replace(body)) => {
+            password::prehash(password::carried(body, None)).await?
+        }
+        (Kind::Group, _) => None,
+    };
+    let with_related = wants_related(&reg, kind, p)?;
+    let asked_for_related = p.attributes.iter().any(|a| a.attr_is(kind.related_attr()));
+    let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    let org = actor.org_id;
+    let (stored, shown) = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+        let mut updated =
+            resources::update_with(conn, kind, org, id, if_match.as_ref(), now, |current| {
+                Ok(next_state(
+                    &reg,
+                    kind,
+                    current,
+                    &input,
+                    guard,
+                    pre.as_ref(),
+                )?)
+            })?;
+        // A PUT returns the members it was sent; a PATCH of a large group
+        // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
+        let shown = !with_related
+            || kind == Kind::User
+            || verb == Verb::Replace
+            || updated.member_count <= PATCH_INLINE_MEMBERS
+            || asked_for_related;
+        let status = if shown { 200 } else { 204 };
+        audit::record(
+            conn,
+            &actor,
+            kind.action(verb),
+            kind.name(),
+            &id.to_string(),
+            status,
+            now,
+        )?;
+        if with_related && shown {
+            updated.related = Some(
+                resources::related(conn, kind, org, &[id])?
+                    .remove(&id)
+                    .unwrap_or_default(),
+            );
+        }
+        Ok((updated, shown))
+    })
+    .await?;
+    Ok(Written {
+        id,
+        json: if shown {
+            Some(render(ctx, &stored, p)?)
+        } else {
+            None
+        },
+        version: stored.meta.version,
+    })
+}
+
+/// DELETE, with the resource's memberships.
+pub async fn delete(
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: Kind,
+    id: Uuid,
+    if_match: Option<EtagCondition>,
+) -> Result<()> {
+    let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+        resources::delete(conn, kind, actor.org_id, id, if_match.as_ref(), now)?;
+        audit::record(
+            conn,
+            &actor,
+            kind.action(Verb::Delete),
+            kind.name(),
+            &id.to_string(),
+            204,
+            now,
+        )
+    })
+    .await?;
+    Ok(())
+}
+
+/// GET of one resource; its related resources are read only when shown.
+pub async fn get(
+    ctx: &Ctx,
+    org: Uuid,
+    kind: Kind,
+    id: Uuid,
+    p: &Projection,
+    if_none_match: Option<EtagCondition>,
+) -> Result<Read> {
+    let with_related = wants_related(&ctx.state.registry, kind, p)?;
+    let stored = store::run(&ctx.state.pool, move |conn| {
+        resources::get(conn, kind, org, id, with_related)
+    })
+    .await?;
+    if if_none_match.is_some_and(|c| c.matches(stored.meta.version)) {
+        return Ok(Read::NotModified(stored.meta.version));
+    }
+    Ok(Read::Found {
+        json: render(ctx, &stored, p)?,
+        version: stored.meta.version,
+    })
+}
