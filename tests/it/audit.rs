@@ -275,3 +275,49 @@ fn retention_deletes_only_old_entries() {
         0
     );
 }
+
+/// A PATCH of a group too large to return is answered 204; its audit entry
+/// says 204 too (it used to record 200 whatever the answer).
+#[test]
+fn a_large_group_patch_answered_204_is_audited_as_204() {
+    use scimd::store::orgs::DEFAULT_ORG_ID;
+    use scimd::store::users::UserWrite;
+    use scimd::store::{groups, users};
+
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let now = chrono::Utc::now();
+    let mut conn = db.conn();
+    let ids: Vec<uuid::Uuid> = (0..1002)
+        .map(|i| {
+            let w = UserWrite {
+                doc: json!({"schemas": [USER], "userName": format!("member{i}")}),
+                password_hash: None,
+            };
+            users::create(&mut conn, DEFAULT_ORG_ID, w, now).unwrap().id
+        })
+        .collect();
+    let group = groups::create(
+        &mut conn,
+        DEFAULT_ORG_ID,
+        json!({"schemas": [GROUP], "displayName": "everyone"}),
+        &ids[..1001],
+        now,
+    )
+    .unwrap();
+    let r = request(
+        "PATCH",
+        &app.url(&format!("/scim/v2/Groups/{}", group.id)),
+        Some(&admin),
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": ids[1001]}]}]})),
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let patches: Vec<Value> = entries(&app, &admin, &format!("?resource_id={}", group.id))
+        .into_iter()
+        .filter(|e| e["action"] == "group.patch")
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert_eq!(patches[0]["status"], 204, "{patches:?}");
+}
