@@ -130,3 +130,47 @@ fn writes_through_a_cut_are_either_stored_and_acknowledged_or_not_acknowledged()
         assert_eq!(doc["userName"], name);
     }
 }
+
+/// A query the schema refuses is refused before any connection is taken:
+/// with the link cut it is still a precise 400 (not a 503), answered as
+/// fast as any. AUTH_SECRET authenticates without the database.
+#[test]
+fn a_bad_filter_is_a_400_even_while_the_database_is_unreachable() {
+    use scimd::config::Secret;
+    let db = TestDb::new();
+    let proxy = ChaosProxy::start(socket_path());
+    let secret = "z".repeat(40);
+    let mut config = test_config(&proxy.url(&db.name));
+    config.db_acquire_timeout = Duration::from_millis(1500);
+    config.auth_secret = Some(Secret::new(secret.clone()));
+    let app = TestApp::with_config(config);
+    proxy.cut();
+    for (path, scim_type) in [
+        (
+            "/scim/v2/Users?filter=bogus%20eq%20%22x%22",
+            "invalidFilter",
+        ),
+        (
+            "/scim/v2/Groups?filter=userName%20eq%20%22x%22",
+            "invalidFilter",
+        ),
+        ("/scim/v2/Users?sortBy=nothing", "invalidValue"),
+        (
+            "/scim/v2/Users?filter=userName%20gt%20true",
+            "invalidFilter",
+        ),
+    ] {
+        let started = Instant::now();
+        let r = get(&app.url(path), Some(&secret));
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.json()["scimType"], scim_type, "{path}: {}", r.body);
+        assert!(started.elapsed() < Duration::from_millis(500), "{path}");
+    }
+    // The same list with a good filter does need the database.
+    let r = get(
+        &app.url("/scim/v2/Users?filter=userName%20eq%20%22x%22"),
+        Some(&secret),
+    );
+    assert_eq!(r.status, 503, "{}", r.body);
+    proxy.restore();
+}
