@@ -2,6 +2,7 @@
 //! (see `members`). Every function is scoped to one organization.
 
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -14,7 +15,7 @@ use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::resource::Meta;
-use crate::scim::schema::fold;
+use crate::scim::schema::{column_attributes, fold, Column, ColumnAttr, ColumnValues, Registry};
 
 #[derive(Debug, Clone)]
 pub struct StoredGroup {
@@ -80,23 +81,26 @@ struct Columns {
     external_id: Option<String>,
 }
 
+/// The Group type's column attributes, from the built-in schema
+/// definitions.
+static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| {
+    let reg = Registry::new();
+    reg.resource_type("Group")
+        .map(|rt| column_attributes(&reg, rt))
+        .unwrap_or_default()
+});
+
 fn columns(doc: &Value) -> Result<Columns, StoreError> {
-    let display_name = doc
-        .get("displayName")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            StoreError::Rejected(ScimError::invalid_value(
-                "attribute 'displayName' is required",
-            ))
-        })?
-        .to_string();
+    let v = ColumnValues::new(&COLUMNS, doc);
+    let display_name = v.text(Column::DisplayName).ok_or_else(|| {
+        StoreError::Rejected(ScimError::invalid_value(
+            "attribute 'displayName' is required",
+        ))
+    })?;
     Ok(Columns {
         display_name_ci: fold(&display_name),
         display_name,
-        external_id: doc
-            .get("externalId")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        external_id: v.text(Column::ExternalId),
     })
 }
 

@@ -1,6 +1,9 @@
 //! Storage: the only module that talks to PostgreSQL (through diesel). It owns
-//! the pool, the migrations and every transaction; callers get typed rows and
-//! [`StoreError`]s, never diesel types.
+//! the pool, the migrations, and the transaction helpers ([`run`],
+//! [`read_snapshot`], [`in_tx`]) the application layer composes its
+//! operations in; callers get typed rows and [`StoreError`]s. The one diesel
+//! type they see is the connection ([`Conn`]), handed to their closure and
+//! passed back to functions here, never queried directly.
 
 pub mod audit;
 pub mod counts;
@@ -185,7 +188,8 @@ where
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    // The runtime's blocking pool (actix's `web::block` is this call).
+    tokio::task::spawn_blocking(move || {
         let mut conn = pool.get()?;
         f(&mut conn)
     })

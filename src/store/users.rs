@@ -1,6 +1,8 @@
 //! SCIM Users: typed, indexed columns for lookups plus the JSONB document.
 //! Every function is scoped to one organization.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
@@ -12,7 +14,7 @@ use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::resource::Meta;
-use crate::scim::schema::fold;
+use crate::scim::schema::{column_attributes, fold, Column, ColumnAttr, ColumnValues, Registry};
 
 #[derive(Debug, Clone)]
 pub struct StoredUser {
@@ -66,30 +68,29 @@ struct Columns {
     emails_ci: Vec<String>,
 }
 
+/// The User type's column attributes, from the built-in schema definitions
+/// (columns are only ever on built-in attributes).
+static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| {
+    let reg = Registry::new();
+    reg.resource_type("User")
+        .map(|rt| column_attributes(&reg, rt))
+        .unwrap_or_default()
+});
+
 fn columns(doc: &Value) -> Result<Columns, StoreError> {
-    let text = |k: &str| doc.get(k).and_then(Value::as_str).map(str::to_string);
-    let user_name = text("userName").ok_or_else(|| {
+    let v = ColumnValues::new(&COLUMNS, doc);
+    let user_name = v.text(Column::UserName).ok_or_else(|| {
         StoreError::Rejected(ScimError::invalid_value("attribute 'userName' is required"))
     })?;
-    let display_name = text("displayName");
-    let emails_ci = doc
-        .get("emails")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e.get("value").and_then(Value::as_str))
-                .map(fold)
-                .collect()
-        })
-        .unwrap_or_default();
+    let display_name = v.text(Column::DisplayName);
     Ok(Columns {
         user_name_ci: fold(&user_name),
         user_name,
-        external_id: text("externalId"),
+        external_id: v.text(Column::ExternalId),
         display_name_ci: display_name.as_deref().map(fold),
         display_name,
-        active: doc.get("active").and_then(Value::as_bool),
-        emails_ci,
+        active: v.boolean(Column::Active),
+        emails_ci: v.texts(Column::EmailValues).into_iter().map(fold).collect(),
     })
 }
 

@@ -287,7 +287,7 @@ fn a_large_group_patch_answered_204_is_audited_as_204() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
     let admin = seed_token(&db, &["all"]);
-    let now = chrono::Utc::now();
+    let now = scimd::clock::Clock::default().now();
     let mut conn = db.conn();
     let ids: Vec<uuid::Uuid> = (0..1002)
         .map(|i| {

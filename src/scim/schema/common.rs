@@ -6,7 +6,9 @@
 //! `schemas` (§3) is the one common attribute that is not in this table: it
 //! is rebuilt from the resource's content on every write and every read.
 
-use super::types::{complex, date_time, reference, string, AttributeDef, Returned, Uniqueness};
+use super::types::{
+    complex, date_time, reference, string, AttributeDef, Column, Returned, Uniqueness,
+};
 
 /// The name of the `schemas` attribute, handled structurally rather than as
 /// a value attribute.
@@ -21,9 +23,11 @@ pub fn common_attributes() -> Vec<AttributeDef> {
             .case_exact()
             .read_only()
             .returned(Returned::Always)
-            .uniqueness(Uniqueness::Server),
+            .uniqueness(Uniqueness::Server)
+            .stored_in(Column::Id),
         string("externalId", "A String that is an identifier for the resource as defined by the provisioning client.")
-            .case_exact(),
+            .case_exact()
+            .stored_in(Column::ExternalId),
         complex(
             "meta",
             "A complex attribute containing resource metadata.",
@@ -32,9 +36,11 @@ pub fn common_attributes() -> Vec<AttributeDef> {
                     .case_exact()
                     .read_only(),
                 date_time("created", "The DateTime that the resource was added to the service provider.")
-                    .read_only(),
+                    .read_only()
+                    .stored_in(Column::Created),
                 date_time("lastModified", "The most recent DateTime that the details of this resource were updated at the service provider.")
-                    .read_only(),
+                    .read_only()
+                    .stored_in(Column::LastModified),
                 reference("location", &["uri"], "The URI of the resource being returned.")
                     .case_exact()
                     .read_only(),

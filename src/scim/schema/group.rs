@@ -1,7 +1,7 @@
 //! The core Group schema (RFC 7643 §4.2 and §8.7.1):
 //! `urn:ietf:params:scim:schemas:core:2.0:Group`.
 
-use super::types::{complex, reference, string, SchemaDef};
+use super::types::{complex, reference, string, Column, SchemaDef};
 
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
@@ -13,7 +13,9 @@ pub fn group_schema() -> SchemaDef {
         attributes: vec![
             // §8.7.1 lists `required: false`, but §4.2 calls displayName
             // REQUIRED, and a nameless group is useless to Okta and Entra ID.
-            string("displayName", "A human-readable name for the Group.").required(),
+            string("displayName", "A human-readable name for the Group.")
+                .required()
+                .stored_in(Column::DisplayName),
             complex(
                 "members",
                 "A list of members of the Group.",

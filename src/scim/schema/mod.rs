@@ -7,6 +7,7 @@
 //! [`ResourceTypeDef`] for the endpoint, [`validate`] request bodies before
 //! storing them, and [`project`] stored documents before returning them.
 
+pub mod columns;
 mod common;
 pub mod discovery;
 mod enterprise;
@@ -18,6 +19,7 @@ mod user;
 pub mod validate;
 mod values;
 
+pub use columns::{column_attributes, ColumnAttr, ColumnValues};
 pub use common::SCHEMAS_ATTR;
 pub use discovery::{resource_type_json, schema_json};
 pub use enterprise::ENTERPRISE_USER_SCHEMA;
@@ -25,8 +27,8 @@ pub use group::GROUP_SCHEMA;
 pub use project::{needs_attribute, parse_attr_list, project};
 pub use registry::{Registry, ResolvedAttr};
 pub use types::{
-    AttrType, AttributeDef, Mutability, ResourceTypeDef, Returned, SchemaDef, SchemaExtension,
-    Uniqueness,
+    AttrType, AttributeDef, Column, Mutability, ResourceTypeDef, Returned, SchemaDef,
+    SchemaExtension, Uniqueness,
 };
 pub use user::USER_SCHEMA;
 pub use validate::{validate, WriteMode};

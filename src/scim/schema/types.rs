@@ -94,6 +94,24 @@ impl Uniqueness {
     }
 }
 
+/// A typed, indexed column the store keeps an attribute's value in, beside
+/// the JSONB document (storage-neutral: the store maps each to its table's
+/// column). The query compiler searches the column instead of the document,
+/// and the writers fill it from the document, both reading it from the
+/// attribute definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Id,
+    UserName,
+    ExternalId,
+    DisplayName,
+    Active,
+    /// Every `value` of a multi-valued `emails`, folded, in one array.
+    EmailValues,
+    Created,
+    LastModified,
+}
+
 /// One attribute (or sub-attribute) and all its RFC 7643 §2.2 characteristics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeDef {
@@ -111,6 +129,9 @@ pub struct AttributeDef {
     pub canonical_values: &'static [&'static str],
     pub reference_types: &'static [&'static str],
     pub sub_attributes: Vec<AttributeDef>,
+    /// Where the store keeps the value besides the document, if anywhere.
+    /// Not a SCIM characteristic: never advertised.
+    pub column: Option<Column>,
 }
 
 impl AttributeDef {
@@ -130,6 +151,7 @@ impl AttributeDef {
             canonical_values: &[],
             reference_types: &[],
             sub_attributes: Vec::new(),
+            column: None,
         }
     }
 
@@ -176,6 +198,12 @@ impl AttributeDef {
     #[must_use]
     pub const fn uniqueness(mut self, uniqueness: Uniqueness) -> Self {
         self.uniqueness = uniqueness;
+        self
+    }
+
+    #[must_use]
+    pub const fn stored_in(mut self, column: Column) -> Self {
+        self.column = Some(column);
         self
     }
 

@@ -2,8 +2,8 @@
 //! `urn:ietf:params:scim:schemas:core:2.0:User`.
 
 use super::types::{
-    binary, boolean, complex, reference, string, AttributeDef, Mutability, Returned, SchemaDef,
-    Uniqueness,
+    binary, boolean, complex, reference, string, AttributeDef, Column, Mutability, Returned,
+    SchemaDef, Uniqueness,
 };
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -106,9 +106,11 @@ pub fn user_schema() -> SchemaDef {
         attributes: vec![
             string("userName", "Unique identifier for the User, typically used by the user to directly authenticate to the service provider.")
                 .required()
-                .uniqueness(Uniqueness::Server),
+                .uniqueness(Uniqueness::Server)
+                .stored_in(Column::UserName),
             name_attribute(),
-            string("displayName", "The name of the User, suitable for display to end-users."),
+            string("displayName", "The name of the User, suitable for display to end-users.")
+                .stored_in(Column::DisplayName),
             string("nickName", "The casual way to address the user in real life."),
             reference("profileUrl", &["external"], "A fully qualified URL pointing to a page representing the User's online profile."),
             string("title", "The user's title, such as \"Vice President\"."),
@@ -116,14 +118,15 @@ pub fn user_schema() -> SchemaDef {
             string("preferredLanguage", "Indicates the User's preferred written or spoken language."),
             string("locale", "Used to indicate the User's default location for purposes of localizing items such as currency, date time format, or numerical representations."),
             string("timezone", "The User's time zone in the 'Olson' time zone database format, e.g., 'America/Los_Angeles'."),
-            boolean("active", "A Boolean value indicating the User's administrative status."),
+            boolean("active", "A Boolean value indicating the User's administrative status.")
+                .stored_in(Column::Active),
             string("password", "The User's cleartext password. This attribute is intended to be used as a means to specify an initial password when creating a new User or to reset an existing User's password.")
                 .mutability(Mutability::WriteOnly)
                 .returned(Returned::Never),
             multi_valued(
                 "emails",
                 "Email addresses for the user.",
-                string("value", "Email addresses for the user."),
+                string("value", "Email addresses for the user.").stored_in(Column::EmailValues),
                 &["work", "home", "other"],
             ),
             multi_valued(

@@ -10,7 +10,9 @@ use diesel::sql_types::Jsonb;
 use super::sql::Frag;
 use crate::scim::filter::AttrKind;
 use crate::scim::path::AttrPath;
-use crate::scim::schema::{AttrType, Registry, ResolvedAttr, ResourceTypeDef, SCHEMAS_ATTR};
+use crate::scim::schema::{
+    AttrType, Column, Registry, ResolvedAttr, ResourceTypeDef, SCHEMAS_ATTR,
+};
 
 /// The two tables that hold resources, and their column names.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,6 +25,10 @@ pub struct Table {
     pub last_modified: &'static str,
     pub external_id: &'static str,
     pub display_name_ci: &'static str,
+    /// The columns only the users table has.
+    pub user_name_ci: Option<&'static str>,
+    pub active: Option<&'static str>,
+    pub emails_ci: Option<&'static str>,
 }
 
 pub const USERS: Table = Table {
@@ -34,6 +40,9 @@ pub const USERS: Table = Table {
     last_modified: "scim_users.last_modified",
     external_id: "scim_users.external_id",
     display_name_ci: "scim_users.display_name_ci",
+    user_name_ci: Some("scim_users.user_name_ci"),
+    active: Some("scim_users.active"),
+    emails_ci: Some("scim_users.emails_ci"),
 };
 
 pub const GROUPS: Table = Table {
@@ -45,6 +54,9 @@ pub const GROUPS: Table = Table {
     last_modified: "scim_groups.last_modified",
     external_id: "scim_groups.external_id",
     display_name_ci: "scim_groups.display_name_ci",
+    user_name_ci: None,
+    active: None,
+    emails_ci: None,
 };
 
 /// A sub-attribute of a group's `members`, answered from membership rows.
@@ -198,49 +210,62 @@ impl<'r> Ctx<'r> {
         }
     }
 
-    /// The typed column (or other non-document source) for `r`, if any.
+    /// The typed column (or other non-document source) for `r`, if any:
+    /// the attribute definition's `column`, or one of the attributes kept
+    /// structurally (`meta`, membership rows).
     fn column(&self, r: &ResolvedAttr<'r>) -> Option<Target<'r>> {
         if r.is_extension {
             return None;
         }
         let t = self.table;
         let sub = r.sub.map(|s| s.name);
-        let target = match (r.attr.name, sub) {
-            ("id", None) => Target::Id,
-            ("externalId", None) => Target::Text {
+        let structural = match (r.attr.name, sub) {
+            ("meta", Some("resourceType")) => Some(Target::ResourceType),
+            ("meta", None) => Some(Target::AlwaysPresent),
+            ("meta", Some(_)) if r.leaf().column.is_none() => Some(Target::Unsupported),
+            // A user's groups are derived from membership rows, directly and
+            // through nesting; searching them is not offered.
+            ("groups", _) if t.is_users => Some(Target::Unsupported),
+            ("members", None) if !t.is_users => Some(Target::Members(None)),
+            ("members", Some("value")) if !t.is_users => {
+                Some(Target::Members(Some(MemberField::Value)))
+            }
+            ("members", Some("type")) if !t.is_users => {
+                Some(Target::Members(Some(MemberField::Type)))
+            }
+            ("members", Some(_)) if !t.is_users => Some(Target::Unsupported),
+            _ => None,
+        };
+        if structural.is_some() {
+            return structural;
+        }
+        let leaf = r.leaf();
+        let target = match leaf.column? {
+            Column::Id => Target::Id,
+            Column::ExternalId => Target::Text {
                 col: t.external_id,
                 folded: false,
                 nullable: true,
             },
-            ("displayName", None) => Target::Text {
+            Column::DisplayName => Target::Text {
                 col: t.display_name_ci,
                 folded: true,
-                nullable: t.is_users,
+                nullable: !leaf.required,
             },
-            ("meta", Some("created")) => Target::Time { col: t.created },
-            ("meta", Some("lastModified")) => Target::Time {
+            Column::UserName => Target::Text {
+                col: t.user_name_ci?,
+                folded: true,
+                nullable: !leaf.required,
+            },
+            Column::Active => Target::Bool { col: t.active? },
+            // The column holds folded values: it serves only a
+            // case-insensitive comparison.
+            Column::EmailValues if !leaf.case_exact && t.emails_ci.is_some() => Target::Emails,
+            Column::EmailValues => return None,
+            Column::Created => Target::Time { col: t.created },
+            Column::LastModified => Target::Time {
                 col: t.last_modified,
             },
-            ("meta", Some("resourceType")) => Target::ResourceType,
-            ("meta", None) => Target::AlwaysPresent,
-            ("meta", Some(_)) => Target::Unsupported,
-            ("userName", None) if t.is_users => Target::Text {
-                col: "scim_users.user_name_ci",
-                folded: true,
-                nullable: false,
-            },
-            ("active", None) if t.is_users => Target::Bool {
-                col: "scim_users.active",
-            },
-            ("emails", Some("value")) if t.is_users && !r.leaf().case_exact => Target::Emails,
-            // A user's groups are derived from membership rows, directly and
-            // through nesting; searching them is not offered.
-            ("groups", _) if t.is_users => Target::Unsupported,
-            ("members", None) if !t.is_users => Target::Members(None),
-            ("members", Some("value")) if !t.is_users => Target::Members(Some(MemberField::Value)),
-            ("members", Some("type")) if !t.is_users => Target::Members(Some(MemberField::Type)),
-            ("members", Some(_)) if !t.is_users => Target::Unsupported,
-            _ => return None,
         };
         Some(target)
     }
