@@ -15,7 +15,7 @@ use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::resource::Meta;
-use crate::scim::schema::{column_attributes, fold, Column, ColumnAttr, ColumnValues, Registry};
+use crate::scim::schema::{builtin_column_attributes, fold, Column, ColumnAttr, ColumnValues};
 
 #[derive(Debug, Clone)]
 pub struct StoredGroup {
@@ -46,10 +46,11 @@ pub struct GroupWrite {
     pub members: MembersChange,
 }
 
+/// A group row as every read selects it.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = scim_groups)]
-struct Row {
-    id: Uuid,
+pub(super) struct Row {
+    pub(super) id: Uuid,
     doc: Value,
     created_at: DateTime<Utc>,
     last_modified: DateTime<Utc>,
@@ -58,7 +59,7 @@ struct Row {
 }
 
 impl Row {
-    fn into_group(self, members: Option<Vec<MemberRef>>) -> StoredGroup {
+    pub(super) fn into_group(self, members: Option<Vec<MemberRef>>) -> StoredGroup {
         StoredGroup {
             id: self.id,
             doc: self.doc,
@@ -81,14 +82,8 @@ struct Columns {
     external_id: Option<String>,
 }
 
-/// The Group type's column attributes, from the built-in schema
-/// definitions.
-static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| {
-    let reg = Registry::new();
-    reg.resource_type("Group")
-        .map(|rt| column_attributes(&reg, rt))
-        .unwrap_or_default()
-});
+/// The Group type's column attributes.
+static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| builtin_column_attributes("Group"));
 
 fn columns(doc: &Value) -> Result<Columns, StoreError> {
     let v = ColumnValues::new(&COLUMNS, doc);
@@ -166,11 +161,7 @@ pub fn get(
     id: Uuid,
     with_members: bool,
 ) -> Result<StoredGroup, StoreError> {
-    let row: Row = scim_groups::table
-        .filter(scim_groups::org_id.eq(org))
-        .filter(scim_groups::id.eq(id))
-        .select(Row::as_select())
-        .first(conn)?;
+    let row: Row = row_in_org!(scim_groups, Row, org, id).first(conn)?;
     let members = if with_members {
         Some(
             members::members_of(conn, &[id])?
@@ -184,10 +175,7 @@ pub fn get(
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredGroup, StoreError> {
-    let row: Row = scim_groups::table
-        .filter(scim_groups::org_id.eq(org))
-        .filter(scim_groups::id.eq(id))
-        .select(Row::as_select())
+    let row: Row = row_in_org!(scim_groups, Row, org, id)
         .for_update()
         .first(conn)?;
     Ok(row.into_group(None))

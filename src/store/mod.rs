@@ -5,6 +5,18 @@
 //! type they see is the connection ([`Conn`]), handed to their closure and
 //! passed back to functions here, never queried directly.
 
+/// The query for one row of `$table` (a `schema` module) in `$org` by id,
+/// selecting `$row`; the caller adds `.for_update()` to lock it. Users and
+/// groups share this shape but not their diesel types, hence a macro.
+macro_rules! row_in_org {
+    ($table:ident, $row:ty, $org:expr, $id:expr) => {
+        $table::table
+            .filter($table::org_id.eq($org))
+            .filter($table::id.eq($id))
+            .select(<$row>::as_select())
+    };
+}
+
 pub mod audit;
 pub mod counts;
 pub mod embedded;

@@ -14,7 +14,7 @@ use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::resource::Meta;
-use crate::scim::schema::{column_attributes, fold, Column, ColumnAttr, ColumnValues, Registry};
+use crate::scim::schema::{builtin_column_attributes, fold, Column, ColumnAttr, ColumnValues};
 
 #[derive(Debug, Clone)]
 pub struct StoredUser {
@@ -31,10 +31,11 @@ pub struct UserWrite {
     pub password_hash: Option<String>,
 }
 
+/// A user row as every read selects it.
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = scim_users)]
-struct Row {
-    id: Uuid,
+pub(super) struct Row {
+    pub(super) id: Uuid,
     doc: Value,
     created_at: DateTime<Utc>,
     last_modified: DateTime<Utc>,
@@ -68,14 +69,8 @@ struct Columns {
     emails_ci: Vec<String>,
 }
 
-/// The User type's column attributes, from the built-in schema definitions
-/// (columns are only ever on built-in attributes).
-static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| {
-    let reg = Registry::new();
-    reg.resource_type("User")
-        .map(|rt| column_attributes(&reg, rt))
-        .unwrap_or_default()
-});
+/// The User type's column attributes.
+static COLUMNS: LazyLock<Vec<ColumnAttr>> = LazyLock::new(|| builtin_column_attributes("User"));
 
 fn columns(doc: &Value) -> Result<Columns, StoreError> {
     let v = ColumnValues::new(&COLUMNS, doc);
@@ -143,19 +138,13 @@ pub fn create(
 }
 
 pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
-    Ok(scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .filter(scim_users::id.eq(id))
-        .select(Row::as_select())
+    Ok(row_in_org!(scim_users, Row, org, id)
         .first::<Row>(conn)?
         .into())
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
-    Ok(scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .filter(scim_users::id.eq(id))
-        .select(Row::as_select())
+    Ok(row_in_org!(scim_users, Row, org, id)
         .for_update()
         .first::<Row>(conn)?
         .into())

@@ -5,19 +5,18 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::resources::read_response;
+use super::resources::{change, read_response};
 use super::{condition, resource_response, Params, ScimBody};
 use crate::auth::extract::{Authed, ConnectRead, ConnectWrite};
 use crate::http::error::ScimFailure;
-use crate::service::resources::Change;
 use crate::service::{me, Ctx};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/Me")
             .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::patch().to(patch))
+            .route(web::put().to(write))
+            .route(web::patch().to(write))
             .route(web::post().to(refuse))
             .route(web::delete().to(refuse))
             .default_service(web::to(super::method_not_allowed)),
@@ -42,34 +41,16 @@ async fn get(
     Ok(read_response(read))
 }
 
-async fn patch(
-    auth: Authed<ConnectWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    write(auth, ctx, req, params, Change::Patch(body.0)).await
-}
-
-async fn replace(
-    auth: Authed<ConnectWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    write(auth, ctx, req, params, Change::Replace(body.0)).await
-}
-
+/// PUT or PATCH /Me.
 async fn write(
     auth: Authed<ConnectWrite>,
     ctx: Ctx,
     req: HttpRequest,
     params: Params,
-    change: Change,
+    body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
+    let change = change(&req, body);
     let if_match = condition(&req, header::IF_MATCH);
     let w = me::write(&ctx, &auth.audit_actor(), email(&req), if_match, change, &p).await?;
     Ok(resource_response(

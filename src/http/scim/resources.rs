@@ -2,7 +2,7 @@
 //! resource type chosen by the route. Each parses, makes one call into
 //! `service::resources` or `service::query`, and renders.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{condition, method_not_allowed, resource_response, scim_json, Params, ScimBody};
@@ -47,11 +47,20 @@ fn routes<E: Endpoint>(cfg: &mut web::ServiceConfig) {
     .service(
         web::resource(format!("{base}/{{id}}"))
             .route(web::get().to(get::<E>))
-            .route(web::put().to(replace::<E>))
-            .route(web::patch().to(patch::<E>))
+            .route(web::put().to(write::<E>))
+            .route(web::patch().to(write::<E>))
             .route(web::delete().to(delete::<E>))
             .default_service(web::to(method_not_allowed)),
     );
+}
+
+/// What a PUT or PATCH body asks for, by the request's method.
+pub fn change(req: &HttpRequest, body: ScimBody) -> Change {
+    if req.method() == Method::PATCH {
+        Change::Patch(body.0)
+    } else {
+        Change::Replace(body.0)
+    }
 }
 
 /// 200 with the resource, or 204 with only its ETag when the service
@@ -100,37 +109,17 @@ async fn get<E: Endpoint>(
     Ok(read_response(read))
 }
 
-async fn replace<E: Endpoint>(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    write::<E>(auth, ctx, req, path, params, Change::Replace(body.0)).await
-}
-
-async fn patch<E: Endpoint>(
-    auth: Authed<ScimWrite>,
-    ctx: Ctx,
-    req: HttpRequest,
-    path: web::Path<String>,
-    params: Params,
-    body: ScimBody,
-) -> Result<HttpResponse, ScimFailure> {
-    write::<E>(auth, ctx, req, path, params, Change::Patch(body.0)).await
-}
-
+/// PUT replaces (RFC 7644 §3.5.1), PATCH modifies (§3.5.2).
 async fn write<E: Endpoint>(
     auth: Authed<ScimWrite>,
     ctx: Ctx,
     req: HttpRequest,
     path: web::Path<String>,
     params: Params,
-    change: Change,
+    body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
+    let change = change(&req, body);
     let (id, if_match) = (parse_id(&path)?, condition(&req, header::IF_MATCH));
     let actor = auth.audit_actor();
     let w = resources::write(&ctx, &actor, E::KIND, id, if_match, change, &p, None).await?;

@@ -34,6 +34,16 @@ pub fn column_attributes(reg: &Registry, rt: &ResourceTypeDef) -> Vec<ColumnAttr
     out
 }
 
+/// [`column_attributes`] of a built-in resource type (`User`, `Group`):
+/// columns are only ever on built-in attributes, so the writers need no
+/// registry to know them.
+pub fn builtin_column_attributes(type_name: &str) -> Vec<ColumnAttr> {
+    let reg = Registry::new();
+    reg.resource_type(type_name)
+        .map(|rt| column_attributes(&reg, rt))
+        .unwrap_or_default()
+}
+
 fn push(a: &AttributeDef, out: &mut Vec<ColumnAttr>) {
     if let Some(column) = a.column {
         out.push(ColumnAttr {

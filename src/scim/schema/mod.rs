@@ -19,7 +19,7 @@ mod user;
 pub mod validate;
 mod values;
 
-pub use columns::{column_attributes, ColumnAttr, ColumnValues};
+pub use columns::{builtin_column_attributes, column_attributes, ColumnAttr, ColumnValues};
 pub use common::SCHEMAS_ATTR;
 pub use discovery::{resource_type_json, schema_json};
 pub use enterprise::ENTERPRISE_USER_SCHEMA;

@@ -34,6 +34,44 @@ macro_rules! page_query {
     };
 }
 
+/// The total and the page of rows (`$row` from `$table`) a [`Prepared`]
+/// query selects: the total from the organization's counters without a
+/// filter, a `count(*)` with one; rows only when the page reads any.
+macro_rules! read_page {
+    ($conn:expr, $table:ident, $row:ty, $p:expr) => {{
+        let p: &Prepared = $p;
+        let (org, predicate, plan) = (p.org, &p.predicate, &p.plan);
+        let total = if p.filtered {
+            $table::table
+                .filter($table::org_id.eq(org))
+                .filter(predicate.clone())
+                .count()
+                .get_result($conn)?
+        } else {
+            counts::stored($conn, org, p.kind.name())?
+        };
+        let rows: Vec<($row, Option<String>)> = if plan.reads_rows() {
+            page_query!($table, $row, org, predicate.clone(), plan).load($conn)?
+        } else {
+            Vec::new()
+        };
+        let (items, next_cursor, previous_cursor) = plan.finish(
+            rows.into_iter()
+                .map(|(r, key)| {
+                    let id = r.id;
+                    (r, id, key)
+                })
+                .collect(),
+        );
+        Page {
+            total,
+            items,
+            next_cursor,
+            previous_cursor,
+        }
+    }};
+}
+
 mod compare;
 mod explain;
 mod filter;
@@ -44,7 +82,6 @@ mod target;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::Value;
 use uuid::Uuid;
 
 pub use self::explain::{explain_users, Explained};
@@ -53,14 +90,15 @@ use self::sort::Sort;
 use self::sql::Frag;
 use self::target::{Ctx, GROUPS, USERS};
 use super::counts;
+use super::groups::Row as GroupRow;
 use super::groups::StoredGroup;
 use super::members;
 use super::schema::{scim_groups, scim_users};
-use super::users::StoredUser;
+use super::users::{Row as UserRow, StoredUser};
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::list::ListQuery;
-use crate::scim::resource::{Kind, Meta};
+use crate::scim::resource::Kind;
 use crate::scim::schema::Registry;
 
 /// One page of a list response.
@@ -73,27 +111,6 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
     /// RFC 9865 `previousCursor`: set in cursor paging unless this is the first page.
     pub previous_cursor: Option<String>,
-}
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = scim_users)]
-struct UserRow {
-    id: Uuid,
-    doc: Value,
-    created_at: DateTime<Utc>,
-    last_modified: DateTime<Utc>,
-    version: i64,
-}
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = scim_groups)]
-struct GroupRow {
-    id: Uuid,
-    doc: Value,
-    created_at: DateTime<Utc>,
-    last_modified: DateTime<Utc>,
-    version: i64,
-    member_count: i64,
 }
 
 /// What a list request resolves to before any SQL runs: the `WHERE`
@@ -184,14 +201,6 @@ fn requires_email(f: &crate::scim::filter::Filter) -> bool {
     }
 }
 
-fn meta(created: DateTime<Utc>, last_modified: DateTime<Utc>, version: i64) -> Meta {
-    Meta {
-        created,
-        last_modified,
-        version,
-    }
-}
-
 /// Lists an organization's users (RFC 7644 §3.4.2): [`prepare`], then
 /// [`users_page`].
 ///
@@ -210,48 +219,7 @@ pub fn list_users(
 
 /// The page of users a prepared query selects.
 pub fn users_page(conn: &mut PgConnection, p: &Prepared) -> Result<Page<StoredUser>, StoreError> {
-    let Prepared {
-        org,
-        predicate,
-        plan,
-        ..
-    } = p;
-    let org = *org;
-    let total = if p.filtered {
-        scim_users::table
-            .filter(scim_users::org_id.eq(org))
-            .filter(predicate.clone())
-            .count()
-            .get_result(conn)?
-    } else {
-        counts::stored(conn, org, "User")?
-    };
-    let rows: Vec<(UserRow, Option<String>)> = if plan.reads_rows() {
-        page_query!(scim_users, UserRow, org, predicate.clone(), plan).load(conn)?
-    } else {
-        Vec::new()
-    };
-    let (items, next_cursor, previous_cursor) = plan.finish(
-        rows.into_iter()
-            .map(|(r, key)| {
-                let id = r.id;
-                (r, id, key)
-            })
-            .collect(),
-    );
-    Ok(Page {
-        total,
-        items: items
-            .into_iter()
-            .map(|r| StoredUser {
-                id: r.id,
-                doc: r.doc,
-                meta: meta(r.created_at, r.last_modified, r.version),
-            })
-            .collect(),
-        next_cursor,
-        previous_cursor,
-    })
+    Ok(read_page!(conn, scim_users, UserRow, p).map(StoredUser::from))
 }
 
 /// Lists an organization's groups (RFC 7644 §3.4.2), with their members
@@ -278,59 +246,17 @@ pub fn groups_page(
     p: &Prepared,
     with_members: bool,
 ) -> Result<Page<StoredGroup>, StoreError> {
-    let Prepared {
-        org,
-        predicate,
-        plan,
-        ..
-    } = p;
-    let org = *org;
-    let total = if p.filtered {
-        scim_groups::table
-            .filter(scim_groups::org_id.eq(org))
-            .filter(predicate.clone())
-            .count()
-            .get_result(conn)?
-    } else {
-        counts::stored(conn, org, "Group")?
-    };
-    let rows: Vec<(GroupRow, Option<String>)> = if plan.reads_rows() {
-        page_query!(scim_groups, GroupRow, org, predicate.clone(), plan).load(conn)?
-    } else {
-        Vec::new()
-    };
-    let (rows, next_cursor, previous_cursor) = plan.finish(
-        rows.into_iter()
-            .map(|(r, key)| {
-                let id = r.id;
-                (r, id, key)
-            })
-            .collect(),
-    );
+    let page = read_page!(conn, scim_groups, GroupRow, p);
     let mut members = if with_members {
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
         Some(members::members_of(conn, &ids)?)
     } else {
         None
     };
-    let items = rows
-        .into_iter()
-        .map(|r| StoredGroup {
-            members: members
-                .as_mut()
-                .map(|m| m.remove(&r.id).unwrap_or_default()),
-            id: r.id,
-            doc: r.doc,
-            meta: meta(r.created_at, r.last_modified, r.version),
-            member_count: r.member_count,
-        })
-        .collect();
-    Ok(Page {
-        total,
-        items,
-        next_cursor,
-        previous_cursor,
-    })
+    Ok(page.map(|r| {
+        let id = r.id;
+        r.into_group(members.as_mut().map(|m| m.remove(&id).unwrap_or_default()))
+    }))
 }
 
 impl<T> Page<T> {
