@@ -6,6 +6,7 @@
 
 pub mod bulk;
 pub mod me;
+mod members;
 pub mod password;
 pub mod query;
 pub mod resources;

@@ -9,11 +9,12 @@ use std::borrow::Cow;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::members::{members_change, take_members};
 use super::{blocking, password, Ctx, Result};
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
-use crate::scim::patch::{self, MemberDelta, PatchOp};
+use crate::scim::patch::{self, PatchOp};
 use crate::scim::resource::{
     render as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
 };
@@ -124,55 +125,6 @@ pub fn render(ctx: &Ctx, r: &Stored, p: &Projection) -> std::result::Result<Valu
 /// name a resource, so it is a 404 like an unknown id.
 pub fn parse_id(raw: &str) -> std::result::Result<Uuid, ScimError> {
     Uuid::parse_str(raw).map_err(|_| ScimError::not_found(format!("resource {raw} not found")))
-}
-
-/// Splits a validated group document into the stored document and member
-/// ids. Ids that are not UUIDs cannot be members.
-fn take_members(doc: &mut Value) -> std::result::Result<Vec<Uuid>, ScimError> {
-    let Some(members) = doc.as_object_mut().and_then(|m| m.remove("members")) else {
-        return Ok(Vec::new());
-    };
-    members
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|m| member_id(m.get("value").and_then(Value::as_str).unwrap_or_default()))
-        .collect()
-}
-
-fn member_id(v: &str) -> std::result::Result<Uuid, ScimError> {
-    Uuid::parse_str(v).map_err(|_| {
-        ScimError::invalid_value(format!(
-            "member {v} is not a user or group of this organization"
-        ))
-    })
-}
-
-/// Turns the PATCH engine's member delta into a store change. Adding an id
-/// that is not a UUID is an error; removing one is a no-op.
-fn members_change(delta: MemberDelta) -> std::result::Result<MembersChange, ScimError> {
-    let parse_all = |ids: &[String]| {
-        ids.iter()
-            .map(|v| member_id(v))
-            .collect::<std::result::Result<Vec<_>, _>>()
-    };
-    let remove: Vec<Uuid> = delta
-        .remove
-        .iter()
-        .filter_map(|v| Uuid::parse_str(v).ok())
-        .collect();
-    let add = parse_all(&delta.add)?;
-    Ok(match delta.replace {
-        Some(list) => {
-            let mut ids = parse_all(&list)?;
-            ids.extend(add);
-            ids.retain(|i| !remove.contains(i));
-            MembersChange::Replace(ids)
-        }
-        None if add.is_empty() && remove.is_empty() => MembersChange::Keep,
-        None => MembersChange::Delta { add, remove },
-    })
 }
 
 /// POST: validates (and hashes a user's password) on the blocking pool
