@@ -267,13 +267,7 @@ impl<'a> Parser<'a> {
         let dot = self.pos;
         self.pos += 1;
         let start = self.pos;
-        let len = self
-            .bytes
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|&&b| !ends_path(b))
-            .count();
+        let len = self.path_len();
         let name = self.text.get(start..start + len).unwrap_or_default();
         if !crate::scim::path::is_valid_attr_name(name) {
             return Err(SyntaxError::expected(
@@ -300,15 +294,19 @@ impl<'a> Parser<'a> {
         Ok(inner)
     }
 
-    fn attr_path(&mut self) -> Parsed<AttrPath> {
-        let start = self.pos;
-        let len = self
-            .bytes
-            .get(start..)
+    /// How many bytes from `pos` belong to an attribute path.
+    fn path_len(&self) -> usize {
+        self.bytes
+            .get(self.pos..)
             .unwrap_or_default()
             .iter()
             .take_while(|&&b| !ends_path(b))
-            .count();
+            .count()
+    }
+
+    fn attr_path(&mut self) -> Parsed<AttrPath> {
+        let start = self.pos;
+        let len = self.path_len();
         if len == 0 {
             return Err(self.expected("an attribute path, 'not' or '('"));
         }
