@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::resources::{self, Change};
+use super::resources::{self, Change, Update};
 use super::{Ctx, Error, Result};
 use crate::scim::bulk::{BulkOp, BulkRequest, Method, Planner, Step};
 use crate::scim::error::ScimError;
@@ -116,7 +116,8 @@ async fn execute(
                     (204, None)
                 }
                 Some(c) => {
-                    let w = resources::write(ctx, actor, kind, id, if_match, c, &p, None).await?;
+                    let w = resources::write(ctx, actor, Update::new(kind, id, if_match, c), &p)
+                        .await?;
                     (200, Some(w.version))
                 }
             };
@@ -164,17 +165,8 @@ pub async fn run<'r>(ctx: &Ctx, actor: &Actor, request: &'r BulkRequest) -> Vec<
             "schemas": [crate::scim::patch::PATCH_OP_SCHEMA],
             "Operations": [{"op": "add", "path": "members", "value": members}]
         });
-        let written = resources::write(
-            ctx,
-            actor,
-            Kind::Group,
-            group,
-            None,
-            Change::Patch(patch),
-            &lean(),
-            None,
-        )
-        .await;
+        let update = Update::new(Kind::Group, group, None, Change::Patch(patch));
+        let written = resources::write(ctx, actor, update, &lean()).await;
         let slot = &mut results[add.index];
         match (written, slot.as_mut()) {
             (Ok(w), Some(Ok(done))) => done.version = Some(w.version),

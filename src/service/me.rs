@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::resources::{self, render, wants_related, Change, Read, Written};
+use super::resources::{self, render, wants_related, Change, Read, Update, Written};
 use super::{Ctx, Result};
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
@@ -130,17 +130,8 @@ pub async fn write(
     }
     let user = resolve(ctx, actor, email).await?;
     let actor = acting_for(actor, &user);
-    resources::write(
-        ctx,
-        &actor,
-        Kind::User,
-        user.id,
-        if_match,
-        change,
-        p,
-        Some(self_service_guard),
-    )
-    .await
+    let update = Update::new(Kind::User, user.id, if_match, change).guarded(self_service_guard);
+    resources::write(ctx, &actor, update, p).await
 }
 
 /// Creating and deleting people is the identity provider's job.

@@ -32,6 +32,36 @@ pub enum Change {
     Patch(Value),
 }
 
+/// A PUT or PATCH of one resource: which, under what condition, and the
+/// change.
+pub struct Update {
+    pub kind: Kind,
+    pub id: Uuid,
+    pub if_match: Option<EtagCondition>,
+    pub change: Change,
+    pub guard: Option<Guard>,
+}
+
+impl Update {
+    pub fn new(kind: Kind, id: Uuid, if_match: Option<EtagCondition>, change: Change) -> Self {
+        Update {
+            kind,
+            id,
+            if_match,
+            change,
+            guard: None,
+        }
+    }
+
+    /// This update, checked by `guard` before it is stored.
+    pub fn guarded(self, guard: Guard) -> Self {
+        Update {
+            guard: Some(guard),
+            ..self
+        }
+    }
+}
+
 /// The result of a write. `json` is `None` when the resource changed but is
 /// too large to return (a PATCH of a big group, answered 204); the version
 /// is reported either way.
@@ -224,17 +254,14 @@ fn next_state(
 /// row lock; either way the result is validated as a whole resource before
 /// it is stored. Size limits are checked, and a user's password hashed,
 /// before the transaction.
-#[allow(clippy::too_many_arguments)]
-pub async fn write(
-    ctx: &Ctx,
-    actor: &Actor,
-    kind: Kind,
-    id: Uuid,
-    if_match: Option<EtagCondition>,
-    change: Change,
-    p: &Projection,
-    guard: Option<Guard>,
-) -> Result<Written> {
+pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> Result<Written> {
+    let Update {
+        kind,
+        id,
+        if_match,
+        change,
+        guard,
+    } = update;
     let reg = ctx.state.registry.clone();
     let rt = resource_type(&reg, kind)?;
     let (input, verb) = match change {

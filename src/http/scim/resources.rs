@@ -12,7 +12,7 @@ use crate::scim::etag::etag;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::Kind;
 use crate::service::query::{self, ResolvedQuery};
-use crate::service::resources::{self, parse_id, Change, Read, Written};
+use crate::service::resources::{self, parse_id, Change, Read, Update, Written};
 use crate::service::Ctx;
 
 /// A route's resource type, as a type parameter of the handlers.
@@ -121,8 +121,8 @@ async fn write<E: Endpoint>(
     let p = params.projection_only()?;
     let change = change(&req, body);
     let (id, if_match) = (parse_id(&path)?, condition(&req, header::IF_MATCH));
-    let actor = auth.audit_actor();
-    let w = resources::write(&ctx, &actor, E::KIND, id, if_match, change, &p, None).await?;
+    let update = Update::new(E::KIND, id, if_match, change);
+    let w = resources::write(&ctx, &auth.audit_actor(), update, &p).await?;
     Ok(written_response(&w))
 }
 
