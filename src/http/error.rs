@@ -148,6 +148,11 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             format!("database unavailable: {cause}"),
         ),
         StoreError::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".into()),
+        StoreError::PreconditionFailed => (
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            e.to_string(),
+        ),
         StoreError::Conflict(c) => (
             StatusCode::CONFLICT,
             "conflict",
@@ -157,6 +162,11 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
             "rejected",
             e.detail.clone(),
+        ),
+        StoreError::Transient { cause, .. } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("transaction rolled back: {cause}"),
         ),
         StoreError::Db(cause) => (
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -327,6 +337,77 @@ mod tests {
         );
     }
 
+    /// Every store error, as the SCIM API and the admin API answer it.
+    #[test]
+    fn every_store_error_has_one_pinned_answer() {
+        use crate::scim::error::ScimType;
+        let table: Vec<(StoreError, u16, Option<ScimType>, StatusCode)> = vec![
+            (
+                StoreError::Unavailable("down".into()),
+                503,
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (StoreError::NotFound, 404, None, StatusCode::NOT_FOUND),
+            (
+                StoreError::PreconditionFailed,
+                412,
+                None,
+                StatusCode::PRECONDITION_FAILED,
+            ),
+            (
+                StoreError::Conflict("k".into()),
+                409,
+                Some(ScimType::Uniqueness),
+                StatusCode::CONFLICT,
+            ),
+            (
+                StoreError::Rejected(ScimError::invalid_value("bad")),
+                400,
+                Some(ScimType::InvalidValue),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                StoreError::Transient {
+                    reason: crate::store::RetryReason::Deadlock,
+                    cause: "deadlock detected".into(),
+                },
+                503,
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                StoreError::Db("syntax".into()),
+                500,
+                None,
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (e, scim_status, scim_type, api_status) in table {
+            let name = format!("{e:?}");
+            let api = ApiError::Store(clone_store_error(&e)).status_code();
+            assert_eq!(api, api_status, "{name} on /api/v1");
+            let ScimFailure(scim) = e.into();
+            assert_eq!(scim.status, scim_status, "{name} on /scim/v2");
+            assert_eq!(scim.scim_type, scim_type, "{name} on /scim/v2");
+        }
+    }
+
+    fn clone_store_error(e: &StoreError) -> StoreError {
+        match e {
+            StoreError::Unavailable(c) => StoreError::Unavailable(c.clone()),
+            StoreError::NotFound => StoreError::NotFound,
+            StoreError::PreconditionFailed => StoreError::PreconditionFailed,
+            StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
+            StoreError::Rejected(s) => StoreError::Rejected(s.clone()),
+            StoreError::Transient { reason, cause } => StoreError::Transient {
+                reason: *reason,
+                cause: cause.clone(),
+            },
+            StoreError::Db(c) => StoreError::Db(c.clone()),
+        }
+    }
+
     #[test]
     fn scim_body_has_string_status() {
         let body = scim_error_body(&ScimError::uniqueness("taken"));
@@ -357,6 +438,7 @@ impl From<StoreError> for ScimFailure {
         ScimFailure(match e {
             StoreError::Rejected(e) => e,
             StoreError::NotFound => ScimError::not_found("resource not found"),
+            StoreError::PreconditionFailed => ScimError::precondition_failed(e.to_string()),
             StoreError::Conflict(c) => {
                 ScimError::uniqueness(format!("conflicts with an existing resource ({c})"))
             }

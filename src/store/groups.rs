@@ -161,7 +161,10 @@ pub fn get(
     id: Uuid,
     with_members: bool,
 ) -> Result<StoredGroup, StoreError> {
-    let row: Row = row_in_org!(scim_groups, Row, org, id).first(conn)?;
+    let row: Row = row_in_org!(scim_groups, Row, org, id)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     let members = if with_members {
         Some(
             members::members_of(conn, &[id])?
@@ -177,7 +180,9 @@ pub fn get(
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredGroup, StoreError> {
     let row: Row = row_in_org!(scim_groups, Row, org, id)
         .for_update()
-        .first(conn)?;
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     Ok(row.into_group(None))
 }
 

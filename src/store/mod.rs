@@ -55,13 +55,27 @@ pub enum StoreError {
     /// request may succeed if retried later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The row the caller asked for does not exist (in this organization).
+    /// Decided by the caller (`.optional()`), never by mapping diesel's
+    /// `NotFound`, which a query that was expected to return a row (a
+    /// count, a RETURNING) would otherwise turn into a 404.
     #[error("not found")]
     NotFound,
+    /// `If-Match` named another version than the locked row has (RFC 7644
+    /// §3.14): nothing was changed.
+    #[error("the resource has changed (If-Match does not match its version)")]
+    PreconditionFailed,
     /// A uniqueness constraint was violated; the string names the constraint.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// PostgreSQL rolled the transaction back (a deadlock, a serialization
+    /// failure) such that running it again may succeed; `in_tx` does.
+    #[error("transaction rolled back ({}): {cause}", reason.as_str())]
+    Transient { reason: RetryReason, cause: String },
+    /// Anything else the database refused: a bug or a broken database, not
+    /// the client's doing. The cause is for the log only.
     #[error("database error: {0}")]
-    Db(DieselError),
+    Db(String),
     /// The write was refused for a protocol reason decided inside the
     /// transaction (a failed precondition, an invalid change).
     #[error("{0}")]
@@ -76,6 +90,12 @@ impl From<ScimError> for StoreError {
 
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
+        if let Some(reason) = transient(&e) {
+            return StoreError::Transient {
+                reason,
+                cause: e.to_string(),
+            };
+        }
         match e {
             DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -100,7 +120,7 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(_, ref info) if is_timeout(info.message()) => {
                 StoreError::Unavailable(info.message().to_string())
             }
-            other => StoreError::Db(other),
+            other => StoreError::Db(other.to_string()),
         }
     }
 }
@@ -245,16 +265,14 @@ where
         let mut attempt = 1;
         loop {
             match conn.transaction(&mut f) {
-                Err(StoreError::Db(e)) if transient(&e).is_some() => {
+                Err(StoreError::Transient { reason, cause }) => {
                     if attempt >= TX_ATTEMPTS {
                         return Err(StoreError::Unavailable(format!(
-                            "transaction aborted {attempt} times: {e}"
+                            "transaction aborted {attempt} times: {cause}"
                         )));
                     }
-                    if let Some(reason) = transient(&e) {
-                        retries.count(reason);
-                    }
-                    log::info!("retrying a transaction after: {e}");
+                    retries.count(reason);
+                    log::info!("retrying a transaction after: {cause}");
                     attempt += 1;
                 }
                 other => return other,
@@ -329,11 +347,7 @@ pub fn check_precondition(
     version: i64,
 ) -> Result<(), StoreError> {
     match cond {
-        Some(c) if !c.matches(version) => {
-            Err(StoreError::Rejected(ScimError::precondition_failed(
-                "the resource has changed (If-Match does not match its version)",
-            )))
-        }
+        Some(c) if !c.matches(version) => Err(StoreError::PreconditionFailed),
         _ => Ok(()),
     }
 }

@@ -138,16 +138,20 @@ pub fn create(
 }
 
 pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
-    Ok(row_in_org!(scim_users, Row, org, id)
-        .first::<Row>(conn)?
-        .into())
+    row_in_org!(scim_users, Row, org, id)
+        .first::<Row>(conn)
+        .optional()?
+        .map(StoredUser::from)
+        .ok_or(StoreError::NotFound)
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
-    Ok(row_in_org!(scim_users, Row, org, id)
+    row_in_org!(scim_users, Row, org, id)
         .for_update()
-        .first::<Row>(conn)?
-        .into())
+        .first::<Row>(conn)
+        .optional()?
+        .map(StoredUser::from)
+        .ok_or(StoreError::NotFound)
 }
 
 /// Replaces (or patches) a user: locks the row, checks `If-Match`, lets `f`
