@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_ui;
+pub mod authed;
 pub mod client_ip;
 pub mod error;
 pub mod health;

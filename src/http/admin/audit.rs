@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::auth::extract::{AdminRead, Authed};
+use crate::http::authed::{AdminRead, Authed};
 use crate::http::error::{ApiError, FieldError};
 use crate::state::AppState;
 use crate::store::{self, audit};

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use uuid::Uuid;
 
-use crate::auth::extract::{AdminAll, Authed};
+use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::store::{self, audit, StoreError};

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::users::{self, Change};
 use super::{groups, method_not_allowed, scim_json, Ctx, Projection, ScimBody};
-use crate::auth::extract::{Authed, ScimWrite};
+use crate::http::authed::{Authed, ScimWrite};
 use crate::http::error::{scim_error_body, server_fault_body, Flavor, ScimFailure};
 use crate::scim::bulk::{self, BulkOp, Method};
 use crate::scim::error::{ScimError, ScimType};

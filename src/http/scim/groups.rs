@@ -11,7 +11,7 @@ use super::{
     condition, method_not_allowed, not_modified, resource_id, resource_response, scim_json, Ctx,
     Params, Projection, ScimBody,
 };
-use crate::auth::extract::{Authed, ScimRead, ScimWrite};
+use crate::http::authed::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::users::{self, Change};
 use super::{condition, not_modified, resource_response, Ctx, Params, ScimBody};
-use crate::auth::extract::{Authed, ConnectRead, ConnectWrite};
 use crate::auth::Principal;
+use crate::http::authed::{Authed, ConnectRead, ConnectWrite};
 use crate::http::error::ScimFailure;
 use crate::scim::error::ScimError;
 use crate::scim::patch::{parse_request, PatchOp};

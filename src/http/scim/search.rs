@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
 use super::{groups, method_not_allowed, scim_json, users, Ctx, ScimBody};
-use crate::auth::extract::{Authed, ScimRead};
+use crate::http::authed::{Authed, ScimRead};
 use crate::http::error::ScimFailure;
 use crate::scim::discovery::list_response;
 use crate::scim::error::ScimError;
