@@ -191,7 +191,7 @@ fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
             acquire_timeout: config.db_acquire_timeout,
             statement_timeout: config.db_statement_timeout,
         },
-        Some(Box::new(crate::http::metrics::PoolEvents)),
+        Some(Box::new(crate::metrics::PoolEvents)),
     );
     log::info!("scimd listening on http://{}", config.listen);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod database;
 pub mod http;
+pub mod metrics;
 pub mod scim;
 pub mod server;
 pub mod service;
