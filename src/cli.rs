@@ -131,7 +131,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let db = Database::open(&config, Role::Command).map_err(CliError::new)?;
             let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
                 .map_err(CliError::new)
-                .and_then(|bin| crate::backup::backup(&db.url, &bin, &file).map_err(CliError::new));
+                .and_then(|bin| {
+                    crate::store::backup::backup(&db.url, &bin, &file).map_err(CliError::new)
+                });
             db.close();
             result?;
             println!("Wrote a backup to {}", file.display());
@@ -141,7 +143,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let db = Database::open_unmigrated(&config, Role::Command).map_err(CliError::new)?;
             let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
                 .map_err(CliError::new)
-                .and_then(|bin| crate::backup::restore(&db.url, &bin, &file).map_err(CliError::new))
+                .and_then(|bin| {
+                    crate::store::backup::restore(&db.url, &bin, &file).map_err(CliError::new)
+                })
                 .and_then(|()| {
                     crate::store::migrate::run_pending(&db.url)
                         .map(|_| ())

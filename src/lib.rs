@@ -4,7 +4,6 @@
 //! `scim`; `store` → `scim` types; `scim` is pure protocol code.
 
 pub mod auth;
-pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

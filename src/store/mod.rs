@@ -3,6 +3,7 @@
 //! [`StoreError`]s, never diesel types.
 
 pub mod audit;
+pub mod backup;
 pub mod counts;
 pub mod embedded;
 pub mod groups;
