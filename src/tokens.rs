@@ -9,7 +9,7 @@ use validator::Validate;
 
 use crate::auth::scope::Scope;
 use crate::auth::{secret, token};
-use crate::http::error::FieldError;
+use crate::service::FieldError;
 use crate::store::tokens::{self as rows, TokenRow};
 use crate::store::StoreError;
 

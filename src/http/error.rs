@@ -5,11 +5,11 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use serde::Serialize;
 use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::scim::error::ScimError;
+use crate::service::FieldError;
 use crate::store::StoreError;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -102,12 +102,6 @@ pub fn scim_error_response(e: &ScimError) -> HttpResponse {
         return resp;
     }
     resp.json(scim_error_body(e))
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
 }
 
 /// A JSON error of the admin API.
@@ -257,11 +251,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Validation(fields) => {
-                let message = fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let message = FieldError::summary(fields);
                 json_error_response(
                     StatusCode::BAD_REQUEST,
                     "validation_failed",

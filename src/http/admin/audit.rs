@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::http::authed::{AdminRead, Authed};
-use crate::http::error::{ApiError, FieldError};
+use crate::http::error::ApiError;
+use crate::service::FieldError;
 use crate::state::AppState;
 use crate::store::{self, audit};
 

@@ -117,7 +117,7 @@ async fn rotate(
     let grace_seconds = body.and_then(|b| b.into_inner().grace_seconds).unwrap_or(0);
     let grace = chrono::Duration::seconds(grace_seconds);
     if grace_seconds < 0 || grace > tokens::MAX_GRACE {
-        return Err(ApiError::Validation(vec![crate::http::error::FieldError {
+        return Err(ApiError::Validation(vec![crate::service::FieldError {
             field: "grace_seconds".into(),
             message: "must be between 0 and 86400".into(),
         }]));
