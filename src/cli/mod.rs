@@ -1,0 +1,205 @@
+//! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
+//! `scimd org …`. Commands work against the same database as the server,
+//! including while a server runs on the same data directory.
+
+mod org;
+mod token;
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use diesel::pg::PgConnection;
+use diesel::Connection;
+
+use crate::clock::Clock;
+use crate::config::{Config, ConfigArgs};
+use crate::database::{Database, Role};
+use crate::state::AppState;
+use crate::store::{self, audit, PoolSettings, StoreError};
+
+pub use org::OrgCommand;
+pub use token::TokenCommand;
+
+#[derive(Debug, Parser)]
+#[command(name = "scimd", version, about = "SCIM 2.0 provisioning server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create, list and revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create and list organizations (tenants).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Write a consistent dump of the database to FILE (the server may run).
+    Backup { file: std::path::PathBuf },
+    /// Restore a dump made by `backup` into an empty database, then migrate.
+    Restore { file: std::path::PathBuf },
+}
+
+/// A failure to report on stderr, with the process exit code.
+#[derive(Debug)]
+pub struct CliError {
+    pub message: String,
+    pub code: i32,
+}
+
+impl CliError {
+    fn new(message: impl std::fmt::Display) -> Self {
+        CliError {
+            message: message.to_string(),
+            code: 1,
+        }
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        CliError::new(e)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let config = cli.config.into_config().map_err(|e| CliError {
+        message: e.to_string(),
+        code: 2,
+    })?;
+    let clock = Clock::default();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config, clock),
+        Command::Migrate => {
+            Database::open(&config, Role::Command)
+                .map_err(CliError::new)?
+                .close();
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = Database::open(&config, Role::Command).map_err(CliError::new)?;
+            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+                .map_err(CliError::new)
+                .and_then(|bin| {
+                    crate::store::backup::backup(&db.url, &bin, &file).map_err(CliError::new)
+                });
+            db.close();
+            result?;
+            println!("Wrote a backup to {}", file.display());
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let db = Database::open_unmigrated(&config, Role::Command).map_err(CliError::new)?;
+            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+                .map_err(CliError::new)
+                .and_then(|bin| {
+                    crate::store::backup::restore(&db.url, &bin, &file).map_err(CliError::new)
+                })
+                .and_then(|()| {
+                    crate::store::migrate::run_pending(&db.url)
+                        .map(|_| ())
+                        .map_err(CliError::new)
+                });
+            db.close();
+            result?;
+            println!("Restored {}", file.display());
+            Ok(())
+        }
+        Command::Token(t) => {
+            let max = config.max_tokens_per_org;
+            with_db(&config, |conn| token::run(conn, t, &clock, max))
+        }
+        Command::Org(o) => with_db(&config, |conn| org::run(conn, o, &clock)),
+    }
+}
+
+fn with_db(
+    config: &Config,
+    f: impl FnOnce(&mut PgConnection) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let db = Database::open(config, Role::Command).map_err(CliError::new)?;
+    let result = PgConnection::establish(&db.url)
+        .map_err(|e| CliError::new(format!("cannot connect to the database: {e}")))
+        .and_then(|mut conn| f(&mut conn));
+    db.close();
+    result
+}
+
+fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
+    let db = Database::open(&config, Role::Server).map_err(CliError::new)?;
+    let listener = match TcpListener::bind(config.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            db.close();
+            return Err(CliError::new(format!(
+                "cannot listen on {}: {e}",
+                config.listen
+            )));
+        }
+    };
+    let pool = store::build_pool_observed(
+        &db.url,
+        &PoolSettings {
+            size: config.db_pool_size,
+            acquire_timeout: config.db_acquire_timeout,
+            statement_timeout: config.db_statement_timeout,
+        },
+        Some(Box::new(crate::metrics::PoolEvents)),
+    );
+    log::info!("scimd listening on http://{}", config.listen);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    spawn_audit_retention(pool.clone(), clock.clone(), config.audit_retention);
+    let state = AppState::new(pool, config, clock);
+    let metrics = state.metrics.clone();
+    let fatal = Arc::new(AtomicBool::new(false));
+    let result = actix_web::rt::System::new().block_on(async {
+        let server = crate::server::start(state, listener, workers)?;
+        let handle = server.handle();
+        let flag = fatal.clone();
+        db.supervise(
+            move |up| metrics.set_embedded_up(up),
+            move || {
+                flag.store(true, Ordering::SeqCst);
+                // Sends the stop command now; the future only reports completion.
+                drop(handle.stop(true));
+            },
+        );
+        server.await
+    });
+    log::info!("scimd stopped accepting requests");
+    db.close();
+    result.map_err(|e| CliError::new(format!("server error: {e}")))?;
+    if fatal.load(Ordering::SeqCst) {
+        return Err(CliError::new(
+            "stopped: the embedded PostgreSQL cluster could not be restarted",
+        ));
+    }
+    Ok(())
+}
+
+/// Deletes audit entries past the retention period, at start and hourly.
+/// Several instances may do it at once; the deletes are idempotent.
+fn spawn_audit_retention(pool: store::PgPool, clock: Clock, keep: chrono::Duration) {
+    std::thread::spawn(move || loop {
+        let before = clock.now() - keep;
+        match pool.get() {
+            Ok(mut conn) => match audit::purge(&mut conn, before) {
+                Ok(0) => {}
+                Ok(n) => log::info!("audit retention: deleted {n} entries older than {before}"),
+                Err(e) => log::warn!("audit retention failed: {e}"),
+            },
+            Err(e) => log::warn!("audit retention: no database connection: {e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(3600));
+    });
+}
