@@ -1,7 +1,9 @@
 //! scimd: a SCIM 2.0 provisioning server (RFC 7643, RFC 7644).
 //!
-//! Layers, with dependencies pointing one way: `http` → `auth`, `store`,
-//! `scim`; `store` → `scim` types; `scim` is pure protocol code.
+//! Layers, with dependencies pointing one way: `http` → `service` →
+//! `auth`, `store`, `scim`; `store` → `scim` types; `scim` is pure protocol
+//! code. `main`, `cli` and `server` are the entry points; `metrics` is the
+//! registry each server's `state` holds and `http` feeds.
 
 pub mod auth;
 pub mod cli;
@@ -15,4 +17,3 @@ pub mod server;
 pub mod service;
 pub mod state;
 pub mod store;
-pub mod tokens;

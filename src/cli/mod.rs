@@ -1,23 +1,23 @@
 //! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
-//! `scimd org …`. Commands work against the same database as the server,
-//! including while a server runs on the same data directory.
+//! `scimd org …`, `scimd backup`, `scimd restore`. Commands work against the
+//! same database as the server, including while a server runs on the same
+//! data directory, and through the same `service` operations as the API.
 
 mod org;
 mod token;
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use diesel::pg::PgConnection;
-use diesel::Connection;
 
 use crate::clock::Clock;
 use crate::config::{Config, ConfigArgs};
 use crate::database::{Database, Role};
 use crate::state::AppState;
-use crate::store::{self, audit, PoolSettings, StoreError};
+use crate::store::{self, audit, PgPool, PoolSettings, StoreError, TxRetries};
 
 pub use org::OrgCommand;
 pub use token::TokenCommand;
@@ -88,11 +88,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Backup { file } => {
             let db = Database::open(&config, Role::Command).map_err(CliError::new)?;
-            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+            let result = store::embedded::find_bin_dir(config.pg_bin.as_deref())
                 .map_err(CliError::new)
-                .and_then(|bin| {
-                    crate::store::backup::backup(&db.url, &bin, &file).map_err(CliError::new)
-                });
+                .and_then(|bin| store::backup::backup(&db.url, &bin, &file).map_err(CliError::new));
             db.close();
             result?;
             println!("Wrote a backup to {}", file.display());
@@ -100,13 +98,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Restore { file } => {
             let db = Database::open_unmigrated(&config, Role::Command).map_err(CliError::new)?;
-            let result = crate::store::embedded::find_bin_dir(config.pg_bin.as_deref())
+            let result = store::embedded::find_bin_dir(config.pg_bin.as_deref())
                 .map_err(CliError::new)
-                .and_then(|bin| {
-                    crate::store::backup::restore(&db.url, &bin, &file).map_err(CliError::new)
-                })
+                .and_then(|bin| store::backup::restore(&db.url, &bin, &file).map_err(CliError::new))
                 .and_then(|()| {
-                    crate::store::migrate::run_pending(&db.url)
+                    store::migrate::run_pending(&db.url)
                         .map(|_| ())
                         .map_err(CliError::new)
                 });
@@ -115,22 +111,59 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("Restored {}", file.display());
             Ok(())
         }
-        Command::Token(t) => {
-            let max = config.max_tokens_per_org;
-            with_db(&config, |conn| token::run(conn, t, &clock, max))
-        }
-        Command::Org(o) => with_db(&config, |conn| org::run(conn, o, &clock)),
+        Command::Token(t) => with_db(&config, clock, |s| token::run(s, t)),
+        Command::Org(o) => with_db(&config, clock, |s| org::run(s, o)),
     }
 }
 
+/// What a command's database work runs on. The `service` operations are
+/// async (the server awaits them on its workers); a command drives each to
+/// completion on this thread, over a pool of one connection.
+struct Session<'a> {
+    config: &'a Config,
+    clock: Clock,
+    pool: PgPool,
+    retries: Arc<TxRetries>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Session<'_> {
+    /// Runs one service operation to completion.
+    fn wait<F: Future>(&self, operation: F) -> F::Output {
+        self.runtime.block_on(operation)
+    }
+}
+
+/// Opens (and migrates) the database, runs `f` on it, and closes it again,
+/// stopping the embedded cluster if this command started it.
 fn with_db(
     config: &Config,
-    f: impl FnOnce(&mut PgConnection) -> Result<(), CliError>,
+    clock: Clock,
+    f: impl FnOnce(&Session) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let db = Database::open(config, Role::Command).map_err(CliError::new)?;
-    let result = PgConnection::establish(&db.url)
-        .map_err(|e| CliError::new(format!("cannot connect to the database: {e}")))
-        .and_then(|mut conn| f(&mut conn));
+    let result = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+        .and_then(|runtime| {
+            let session = Session {
+                config,
+                clock,
+                pool: store::build_pool(
+                    &db.url,
+                    &PoolSettings {
+                        size: 1,
+                        acquire_timeout: config.db_acquire_timeout,
+                        statement_timeout: config.db_statement_timeout,
+                    },
+                ),
+                retries: Arc::new(TxRetries::default()),
+                runtime,
+            };
+            // The session, and with it the pool's connection, is gone
+            // before the cluster is stopped.
+            f(&session)
+        });
     db.close();
     result
 }

@@ -1,12 +1,10 @@
 //! `scimd org create|list`, and the `--org NAME` every token command takes.
 
 use clap::Subcommand;
-use diesel::pg::PgConnection;
 use uuid::Uuid;
 
-use super::CliError;
-use crate::clock::Clock;
-use crate::store::{orgs, StoreError};
+use super::{CliError, Session};
+use crate::service::orgs::{self, OrgError};
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
@@ -16,29 +14,18 @@ pub enum OrgCommand {
     List,
 }
 
-pub(super) fn run(conn: &mut PgConnection, cmd: OrgCommand, clock: &Clock) -> Result<(), CliError> {
+pub(super) fn run(s: &Session, cmd: OrgCommand) -> Result<(), CliError> {
     match cmd {
         OrgCommand::Create { name } => {
-            let name = name.trim().to_string();
-            if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-                return Err(CliError::new(
-                    "an organization name must be 1 to 100 printable characters",
-                ));
-            }
-            match orgs::create(conn, &name, clock.now()) {
-                Ok(o) => {
-                    println!("Created organization {} ({})", o.name, o.id);
-                    Ok(())
-                }
-                Err(StoreError::Conflict(_)) => Err(CliError::new(format!(
-                    "an organization named {name:?} already exists"
-                ))),
-                Err(e) => Err(e.into()),
-            }
+            let o = s
+                .wait(orgs::create(&s.pool, &name, s.clock.now()))
+                .map_err(CliError::new)?;
+            println!("Created organization {} ({})", o.name, o.id);
+            Ok(())
         }
         OrgCommand::List => {
             println!("{:<36}  NAME", "ID");
-            for o in orgs::list(conn)? {
+            for o in s.wait(orgs::list(&s.pool))? {
                 println!("{:<36}  {}", o.id, o.name);
             }
             Ok(())
@@ -46,12 +33,11 @@ pub(super) fn run(conn: &mut PgConnection, cmd: OrgCommand, clock: &Clock) -> Re
     }
 }
 
-pub(super) fn id(conn: &mut PgConnection, name: &str) -> Result<Uuid, CliError> {
-    match orgs::by_name(conn, name) {
+/// The id of the organization `name` names.
+pub(super) fn id(s: &Session, name: &str) -> Result<Uuid, CliError> {
+    match s.wait(orgs::by_name(&s.pool, name)) {
         Ok(o) => Ok(o.id),
-        Err(StoreError::NotFound) => Err(CliError::new(format!(
-            "no organization named {name:?} (see `scimd org list`)"
-        ))),
-        Err(e) => Err(e.into()),
+        Err(e @ OrgError::NotFound(_)) => Err(CliError::new(format!("{e} (see `scimd org list`)"))),
+        Err(e) => Err(CliError::new(e)),
     }
 }

@@ -1,14 +1,13 @@
-//! `scimd token create|list|rotate|revoke`.
+//! `scimd token create|list|rotate|revoke`: the same `service::tokens`
+//! operations as `/api/v1/tokens`, audited under `cli`.
 
 use clap::Subcommand;
-use diesel::pg::PgConnection;
-use diesel::Connection;
 use uuid::Uuid;
 
-use super::{org, CliError};
-use crate::clock::Clock;
-use crate::store::{self, audit, orgs, StoreError};
-use crate::tokens::{self, CreateTokenRequest, TokenView};
+use super::{org, CliError, Session};
+use crate::service::tokens::{self, CreateTokenRequest, TokenError};
+use crate::service::Requester;
+use crate::store::orgs::DEFAULT_ORG_NAME;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -22,12 +21,12 @@ pub enum TokenCommand {
         /// Expiry as RFC 3339, e.g. 2027-01-31T00:00:00Z.
         #[arg(long)]
         expires: Option<String>,
-        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
     /// List the tokens of an organization (never their values).
     List {
-        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
     /// Issue a new value for a token (same id, name, scopes, expiry); the old
@@ -36,23 +35,18 @@ pub enum TokenCommand {
         id: String,
         #[arg(long, default_value = "0s")]
         grace: String,
-        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
     /// Revoke a token by id; it fails from the next request on.
     Revoke {
         id: String,
-        #[arg(long, default_value = orgs::DEFAULT_ORG_NAME)]
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
 }
 
-pub(super) fn run(
-    conn: &mut PgConnection,
-    cmd: TokenCommand,
-    clock: &Clock,
-    max_tokens: i64,
-) -> Result<(), CliError> {
+pub(super) fn run(s: &Session, cmd: TokenCommand) -> Result<(), CliError> {
     match cmd {
         TokenCommand::Create {
             name,
@@ -60,34 +54,22 @@ pub(super) fn run(
             expires,
             org,
         } => {
-            let org_id = org::id(conn, &org)?;
-            let now = clock.now();
-            let new = CreateTokenRequest {
+            let by = Requester::cli(org::id(s, &org)?);
+            let request = CreateTokenRequest {
                 name,
                 scopes,
                 expires_at: expires,
-            }
-            .check(now)
-            .map_err(|errs| {
-                CliError::new(
-                    errs.iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                )
-            })?;
-            let actor = cli_actor(org_id);
-            let created = conn
-                .transaction(|conn| {
-                    tokens::check_limit(conn, org_id, max_tokens, now).map_err(|e| match e {
-                        tokens::LimitError::Store(s) => tokens::IssueError::Store(s),
-                        limit => tokens::IssueError::Refused(limit.to_string()),
-                    })?;
-                    let created = tokens::issue(conn, org_id, new, "cli", now)?;
-                    let id = created.view.id.to_string();
-                    audit::record(conn, &actor, "token.create", "Token", &id, 201, now)?;
-                    Ok::<_, tokens::IssueError>(created)
-                })
+            };
+            let max = s.config.max_tokens_per_org;
+            let created = s
+                .wait(tokens::create(
+                    &s.pool,
+                    &s.retries,
+                    &by,
+                    request,
+                    max,
+                    s.clock.now(),
+                ))
                 .map_err(CliError::new)?;
             let v = &created.view;
             println!("Created token {} ({}) in organization {org}", v.id, v.name);
@@ -101,18 +83,16 @@ pub(super) fn run(
             Ok(())
         }
         TokenCommand::List { org } => {
-            let org_id = org::id(conn, &org)?;
-            let rows = store::tokens::list(conn, org_id)?;
+            let org_id = org::id(s, &org)?;
+            let views = s.wait(tokens::list(&s.pool, org_id, s.clock.now()))?;
             println!(
                 "{:<36}  {:<24}  {:<26}  {:<20}  {:<20}  STATUS",
                 "ID", "NAME", "SCOPES", "EXPIRES", "LAST USED"
             );
-            let now = clock.now();
-            for r in rows {
-                let v = TokenView::new(r, now);
+            for v in views {
                 let status = if v.revoked_at.is_some() {
                     "revoked"
-                } else if v.expires_at.is_some_and(|e| e <= now) {
+                } else if v.expired {
                     "expired"
                 } else {
                     "active"
@@ -134,19 +114,21 @@ pub(super) fn run(
             Ok(())
         }
         TokenCommand::Rotate { id, grace, org } => {
-            let org_id = org::id(conn, &org)?;
-            let id = Uuid::parse_str(&id)
-                .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
+            let by = Requester::cli(org::id(s, &org)?);
+            let id = token_id(&id)?;
             let grace = parse_grace(&grace)?;
-            let (actor, now) = (cli_actor(org_id), clock.now());
-            let rotated = conn
-                .transaction(|conn| tokens::rotate(conn, &actor, id, grace, now))
+            let rotated = s
+                .wait(tokens::rotate(
+                    &s.pool,
+                    &s.retries,
+                    &by,
+                    id,
+                    grace,
+                    s.clock.now(),
+                ))
                 .map_err(|e| match e {
-                    tokens::IssueError::Store(StoreError::NotFound) => {
+                    TokenError::NotFound => {
                         CliError::new(format!("no token {id} in organization {org}"))
-                    }
-                    tokens::IssueError::Store(StoreError::Conflict(_)) => {
-                        CliError::new("a revoked or expired token cannot be rotated")
                     }
                     other => CliError::new(other),
                 })?;
@@ -159,32 +141,23 @@ pub(super) fn run(
             Ok(())
         }
         TokenCommand::Revoke { id, org } => {
-            let org_id = org::id(conn, &org)?;
-            let id = Uuid::parse_str(&id)
-                .map_err(|_| CliError::new(format!("{id:?} is not a token id")))?;
-            let (actor, now) = (cli_actor(org_id), clock.now());
-            let revoked = conn.transaction(|conn| tokens::revoke(conn, &actor, id, now));
-            match revoked {
-                Ok(_) => {
-                    println!("Revoked token {id}");
-                    Ok(())
-                }
-                Err(StoreError::NotFound) => Err(CliError::new(format!(
-                    "no active token {id} in organization {org}"
-                ))),
-                Err(e) => Err(e.into()),
-            }
+            let by = Requester::cli(org::id(s, &org)?);
+            let id = token_id(&id)?;
+            s.wait(tokens::revoke(&s.pool, &s.retries, &by, id, s.clock.now()))
+                .map_err(|e| match e {
+                    TokenError::NotFound => {
+                        CliError::new(format!("no active token {id} in organization {org}"))
+                    }
+                    other => CliError::new(other),
+                })?;
+            println!("Revoked token {id}");
+            Ok(())
         }
     }
 }
 
-/// Changes made from the command line are audited too, under `cli`.
-fn cli_actor(org_id: Uuid) -> audit::Actor {
-    audit::Actor {
-        org_id,
-        token_id: None,
-        name: "cli".into(),
-    }
+fn token_id(text: &str) -> Result<Uuid, CliError> {
+    Uuid::parse_str(text).map_err(|_| CliError::new(format!("{text:?} is not a token id")))
 }
 
 /// `90s`, `10m`, `2h` or plain seconds; at most [`tokens::MAX_GRACE`].

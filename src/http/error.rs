@@ -9,6 +9,7 @@ use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::scim::error::ScimError;
+use crate::service::tokens::TokenError;
 use crate::service::FieldError;
 use crate::store::StoreError;
 
@@ -234,6 +235,25 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::Store(e)
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Invalid(fields) => ApiError::Validation(fields),
+            TokenError::NotFound => ApiError::NotFound(e.to_string()),
+            TokenError::NotRotatable => ApiError::Conflict(e.to_string()),
+            // A refusal decided inside the transaction: 409 `rejected`.
+            TokenError::Limit { .. } => ApiError::Store(StoreError::Rejected(ScimError::new(
+                409,
+                None,
+                e.to_string(),
+            ))),
+            // Minting needs the OS random source; without it, retry later.
+            TokenError::Crypto(cause) => ApiError::Store(StoreError::Unavailable(cause)),
+            TokenError::Store(s) => ApiError::Store(s),
+        }
     }
 }
 
