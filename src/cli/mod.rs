@@ -7,8 +7,6 @@ mod org;
 mod token;
 
 use std::future::Future;
-use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
@@ -16,8 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::clock::Clock;
 use crate::config::{Config, ConfigArgs};
 use crate::database::{Database, Role};
-use crate::state::AppState;
-use crate::store::{self, audit, PgPool, PoolSettings, StoreError, TxRetries};
+use crate::store::{self, PgPool, PoolSettings, StoreError, TxRetries};
 
 pub use org::OrgCommand;
 pub use token::TokenCommand;
@@ -78,7 +75,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     })?;
     let clock = Clock::default();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config, clock),
+        Command::Serve => crate::server::serve(config, clock).map_err(CliError::new),
         Command::Migrate => {
             Database::open(&config, Role::Command)
                 .map_err(CliError::new)?
@@ -166,73 +163,4 @@ fn with_db(
         });
     db.close();
     result
-}
-
-fn serve(config: Config, clock: Clock) -> Result<(), CliError> {
-    let db = Database::open(&config, Role::Server).map_err(CliError::new)?;
-    let listener = match TcpListener::bind(config.listen) {
-        Ok(l) => l,
-        Err(e) => {
-            db.close();
-            return Err(CliError::new(format!(
-                "cannot listen on {}: {e}",
-                config.listen
-            )));
-        }
-    };
-    let pool = store::build_pool_observed(
-        &db.url,
-        &PoolSettings {
-            size: config.db_pool_size,
-            acquire_timeout: config.db_acquire_timeout,
-            statement_timeout: config.db_statement_timeout,
-        },
-        Some(Box::new(crate::metrics::PoolEvents)),
-    );
-    log::info!("scimd listening on http://{}", config.listen);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
-    spawn_audit_retention(pool.clone(), clock.clone(), config.audit_retention);
-    let state = AppState::new(pool, config, clock);
-    let metrics = state.metrics.clone();
-    let fatal = Arc::new(AtomicBool::new(false));
-    let result = actix_web::rt::System::new().block_on(async {
-        let server = crate::server::start(state, listener, workers)?;
-        let handle = server.handle();
-        let flag = fatal.clone();
-        db.supervise(
-            move |up| metrics.set_embedded_up(up),
-            move || {
-                flag.store(true, Ordering::SeqCst);
-                // Sends the stop command now; the future only reports completion.
-                drop(handle.stop(true));
-            },
-        );
-        server.await
-    });
-    log::info!("scimd stopped accepting requests");
-    db.close();
-    result.map_err(|e| CliError::new(format!("server error: {e}")))?;
-    if fatal.load(Ordering::SeqCst) {
-        return Err(CliError::new(
-            "stopped: the embedded PostgreSQL cluster could not be restarted",
-        ));
-    }
-    Ok(())
-}
-
-/// Deletes audit entries past the retention period, at start and hourly.
-/// Several instances may do it at once; the deletes are idempotent.
-fn spawn_audit_retention(pool: store::PgPool, clock: Clock, keep: chrono::Duration) {
-    std::thread::spawn(move || loop {
-        let before = clock.now() - keep;
-        match pool.get() {
-            Ok(mut conn) => match audit::purge(&mut conn, before) {
-                Ok(0) => {}
-                Ok(n) => log::info!("audit retention: deleted {n} entries older than {before}"),
-                Err(e) => log::warn!("audit retention failed: {e}"),
-            },
-            Err(e) => log::warn!("audit retention: no database connection: {e}"),
-        }
-        std::thread::sleep(std::time::Duration::from_secs(3600));
-    });
 }

@@ -7,6 +7,7 @@
 //! Operations are async, like `store::run`: the server awaits them on its
 //! workers, and a `scimd` command drives them to completion on its thread.
 
+pub mod audit;
 pub mod orgs;
 pub mod tokens;
 
