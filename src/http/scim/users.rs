@@ -427,7 +427,7 @@ async fn delete(
 }
 
 pub fn groups_if(
-    conn: &mut diesel::PgConnection,
+    conn: &mut store::PgConnection,
     org: Uuid,
     id: Uuid,
     wanted: bool,
