@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::auth::Authenticator;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::http::metrics::Metrics;
+use crate::metrics::Metrics;
 use crate::scim::schema::Registry;
 use crate::store::{PgPool, TxRetries};
 

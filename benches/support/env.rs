@@ -24,11 +24,11 @@ use nix::unistd::Pid;
 use scimd::auth::scope::Scope;
 use scimd::clock::Clock;
 use scimd::config::{Config, ConfigArgs};
+use scimd::service::tokens::{self, NewToken};
 use scimd::state::AppState;
 use scimd::store::embedded::{self, Cluster};
 use scimd::store::orgs::DEFAULT_ORG_ID;
 use scimd::store::{self, migrate, PoolSettings};
-use scimd::tokens::{self, NewToken};
 
 use super::Res;
 

@@ -7,7 +7,6 @@
 //! a fast hash whatever the caller sends; tokens from before that change are
 //! verified with argon2 once ([`legacy`]) and then stored as digests.
 
-pub mod extract;
 pub mod failures;
 pub mod hash;
 pub mod legacy;

@@ -5,11 +5,12 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
-use serde::Serialize;
 use serde_json::json;
 
 use crate::auth::AuthError;
 use crate::scim::error::ScimError;
+use crate::service::tokens::TokenError;
+use crate::service::FieldError;
 use crate::store::StoreError;
 
 pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -102,12 +103,6 @@ pub fn scim_error_response(e: &ScimError) -> HttpResponse {
         return resp;
     }
     resp.json(scim_error_body(e))
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
 }
 
 /// A JSON error of the admin API.
@@ -253,6 +248,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Invalid(fields) => ApiError::Validation(fields),
+            TokenError::NotFound => ApiError::NotFound(e.to_string()),
+            TokenError::NotRotatable => ApiError::Conflict(e.to_string()),
+            // A refusal decided inside the transaction: 409 `rejected`.
+            TokenError::Limit { .. } => ApiError::Store(StoreError::Rejected(ScimError::new(
+                409,
+                None,
+                e.to_string(),
+            ))),
+            // Minting needs the OS random source; without it, retry later.
+            TokenError::Crypto(cause) => ApiError::Store(StoreError::Unavailable(cause)),
+            TokenError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -267,11 +281,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Validation(fields) => {
-                let message = fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.field, f.message))
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let message = FieldError::summary(fields);
                 json_error_response(
                     StatusCode::BAD_REQUEST,
                     "validation_failed",

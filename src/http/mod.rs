@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod admin_ui;
+pub mod authed;
 pub mod client_ip;
 pub mod error;
 pub mod health;
@@ -13,7 +14,8 @@ pub mod scim;
 
 use actix_web::{error::JsonPayloadError, web, HttpRequest, HttpResponse};
 
-use error::{json_error_response, FieldError};
+use crate::service::FieldError;
+use error::json_error_response;
 
 /// Admin API bodies are small; anything larger is refused unread.
 const ADMIN_BODY_LIMIT: usize = 64 * 1024;

@@ -18,6 +18,7 @@ macro_rules! row_in_org {
 }
 
 pub mod audit;
+pub mod backup;
 pub mod counts;
 pub mod embedded;
 pub mod groups;
@@ -35,12 +36,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 
 use crate::scim::error::ScimError;
+
+/// The connection the functions here take; outside `store` it is only
+/// passed along, never queried.
+pub use diesel::pg::PgConnection;
 
 pub type PgPool = Pool<ConnectionManager<PgConnection>>;
 pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;

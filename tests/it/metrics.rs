@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use diesel::pg::PgConnection;
 use diesel::r2d2::{ConnectionManager, Pool};
-use scimd::http::metrics::{PoolEvents, ACCESS_TARGET};
+use scimd::http::metrics::ACCESS_TARGET;
+use scimd::metrics::PoolEvents;
 use uuid::Uuid;
 
 use crate::harness::client::{finish, get, get_with_raw_auth, Resp};

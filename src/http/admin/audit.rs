@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::auth::extract::{AdminRead, Authed};
-use crate::http::error::{ApiError, FieldError};
+use crate::http::authed::{AdminRead, Authed};
+use crate::http::error::ApiError;
+use crate::service::{self, FieldError};
 use crate::state::AppState;
-use crate::store::{self, audit};
+use crate::store::audit;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
@@ -114,20 +115,15 @@ async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let mut q = parse_query(&req)?;
-    let limit = q.limit;
-    // One more than asked says whether there is a next page.
-    q.limit += 1;
-    let org = auth.org_id;
-    let mut entries = store::run(&state.pool, move |conn| audit::list(conn, org, &q)).await?;
-    let next = if entries.len() as i64 > limit {
-        entries.truncate(limit as usize);
-        entries.last().map(encode_cursor)
+    let q = parse_query(&req)?;
+    let page = service::audit::list(&state.pool, auth.org_id, q).await?;
+    let next = if page.more {
+        page.entries.last().map(encode_cursor)
     } else {
         None
     };
     Ok(HttpResponse::Ok().json(json!({
-        "entries": entries.iter().map(entry_json).collect::<Vec<_>>(),
+        "entries": page.entries.iter().map(entry_json).collect::<Vec<_>>(),
         "next_cursor": next,
     })))
 }
@@ -136,22 +132,15 @@ async fn overview(
     auth: Authed<AdminRead>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = auth.org_id;
-    let (o, tokens) = store::run(&state.pool, move |conn| {
-        Ok((audit::overview(conn, org)?, store::tokens::list(conn, org)?))
-    })
-    .await?;
-    let tokens: Vec<Value> = tokens
+    let o = service::audit::overview(&state.pool, auth.org_id).await?;
+    let tokens: Vec<Value> = o
+        .tokens
         .iter()
         .map(|t| {
-            let last = o
-                .last_by_token
-                .iter()
-                .find(|e| e.actor_token_id == Some(t.id));
             json!({
                 "id": t.id,
                 "name": t.name,
-                "last_activity": last.map(|e| json!({
+                "last_activity": t.last_change.as_ref().map(|e| json!({
                     "at": e.at,
                     "action": e.action,
                     "resource_type": e.resource_type,

@@ -1,13 +1,14 @@
-//! `/api/v1/tokens`: create, list, get, revoke.
+//! `/api/v1/tokens`: create, list, get, revoke, rotate; each handler one
+//! call into `service::tokens`.
 
 use actix_web::{web, HttpResponse};
 use uuid::Uuid;
 
-use crate::auth::extract::{AdminAll, Authed};
+use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
+use crate::service::tokens::{self, CreateTokenRequest};
+use crate::service::{FieldError, Requester};
 use crate::state::AppState;
-use crate::store::{self, audit, StoreError};
-use crate::tokens::{self, CreateTokenRequest, IssueError, TokenView};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -33,27 +34,14 @@ async fn create(
     state: web::Data<AppState>,
     body: web::Json<CreateTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let now = state.clock.now();
-    let new = body.into_inner().check(now).map_err(ApiError::Validation)?;
-    let (org, actor, audit_actor) = (auth.org_id, auth.actor(), auth.audit_actor());
-    let max = state.config.max_tokens_per_org;
-    let created = store::in_tx(&state.pool, &state.tx_retries, move |conn| {
-        tokens::check_limit(conn, org, max, now).map_err(|e| match e {
-            tokens::LimitError::Store(s) => s,
-            limit => StoreError::Rejected(crate::scim::error::ScimError::new(
-                409,
-                None,
-                limit.to_string(),
-            )),
-        })?;
-        let created = tokens::issue(conn, org, new.clone(), &actor, now).map_err(|e| match e {
-            IssueError::Store(s) => s,
-            IssueError::Crypto(c) | IssueError::Refused(c) => StoreError::Unavailable(c),
-        })?;
-        let id = created.view.id.to_string();
-        audit::record(conn, &audit_actor, "token.create", "Token", &id, 201, now)?;
-        Ok(created)
-    })
+    let created = tokens::create(
+        &state.pool,
+        &state.tx_retries,
+        &Requester::of(&auth),
+        body.into_inner(),
+        state.config.max_tokens_per_org,
+        state.clock.now(),
+    )
     .await?;
     log::info!("token {} created by {}", created.view.id, auth.actor());
     Ok(HttpResponse::Created()
@@ -65,10 +53,7 @@ async fn list(
     auth: Authed<AdminAll>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let org = auth.org_id;
-    let rows = store::run(&state.pool, move |conn| store::tokens::list(conn, org)).await?;
-    let now = state.clock.now();
-    let views: Vec<TokenView> = rows.into_iter().map(|r| TokenView::new(r, now)).collect();
+    let views = tokens::list(&state.pool, auth.org_id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -77,11 +62,9 @@ async fn get(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (org, id) = (auth.org_id, token_id(&path)?);
-    let row = store::run(&state.pool, move |conn| store::tokens::get(conn, org, id))
-        .await
-        .map_err(not_found)?;
-    Ok(HttpResponse::Ok().json(TokenView::new(row, state.clock.now())))
+    let id = token_id(&path)?;
+    let view = tokens::get(&state.pool, auth.org_id, id, state.clock.now()).await?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 async fn revoke(
@@ -89,13 +72,9 @@ async fn revoke(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, now) = (token_id(&path)?, state.clock.now());
-    let actor = auth.audit_actor();
-    store::in_tx(&state.pool, &state.tx_retries, move |conn| {
-        tokens::revoke(conn, &actor, id, now)
-    })
-    .await
-    .map_err(not_found)?;
+    let id = token_id(&path)?;
+    let by = Requester::of(&auth);
+    tokens::revoke(&state.pool, &state.tx_retries, &by, id, state.clock.now()).await?;
     log::info!("token {id} revoked by {}", auth.actor());
     Ok(HttpResponse::NoContent().finish())
 }
@@ -117,37 +96,18 @@ async fn rotate(
     let grace_seconds = body.and_then(|b| b.into_inner().grace_seconds).unwrap_or(0);
     let grace = chrono::Duration::seconds(grace_seconds);
     if grace_seconds < 0 || grace > tokens::MAX_GRACE {
-        return Err(ApiError::Validation(vec![crate::http::error::FieldError {
+        return Err(ApiError::Validation(vec![FieldError {
             field: "grace_seconds".into(),
             message: "must be between 0 and 86400".into(),
         }]));
     }
-    let (id, now) = (token_id(&path)?, state.clock.now());
-    let actor = auth.audit_actor();
-    let rotated = store::in_tx(&state.pool, &state.tx_retries, move |conn| {
-        tokens::rotate(conn, &actor, id, grace, now).map_err(|e| match e {
-            IssueError::Store(s) => s,
-            IssueError::Crypto(c) | IssueError::Refused(c) => StoreError::Unavailable(c),
-        })
-    })
-    .await
-    .map_err(|e| match e {
-        StoreError::NotFound => ApiError::NotFound("no such token".into()),
-        StoreError::Conflict(_) => {
-            ApiError::Conflict("a revoked or expired token cannot be rotated".into())
-        }
-        other => other.into(),
-    })?;
+    let id = token_id(&path)?;
+    let by = Requester::of(&auth);
+    let now = state.clock.now();
+    let rotated = tokens::rotate(&state.pool, &state.tx_retries, &by, id, grace, now).await?;
     log::info!(
         "token {id} rotated by {} (grace {grace_seconds}s)",
         auth.actor()
     );
     Ok(HttpResponse::Ok().json(rotated))
-}
-
-fn not_found(e: StoreError) -> ApiError {
-    match e {
-        StoreError::NotFound => ApiError::NotFound("no such token".into()),
-        other => other.into(),
-    }
 }

@@ -156,7 +156,7 @@ pub async fn observe<B: MessageBody>(
                 request_id: request_id.as_str(),
             });
             if let Some(m) = metrics {
-                m.record_request(route, &method, status, elapsed);
+                m.record_request(route, method.as_str(), status.as_u16(), elapsed);
             }
             Ok(hide_fault(res, &request_id))
         }
@@ -188,7 +188,12 @@ pub async fn observe<B: MessageBody>(
                 request_id: request_id.as_str(),
             });
             if let Some(m) = metrics {
-                m.record_request(Cow::Borrowed(UNMATCHED), &method, status, elapsed);
+                m.record_request(
+                    Cow::Borrowed(UNMATCHED),
+                    method.as_str(),
+                    status.as_u16(),
+                    elapsed,
+                );
             }
             Err(InternalError::from_response(e, resp).into())
         }

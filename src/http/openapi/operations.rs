@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::builder::{path_param, schema, Op, Paths};
 use crate::http::error::Flavor;
-use crate::http::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
+use crate::metrics::CONTENT_TYPE as METRICS_CONTENT_TYPE;
 
 pub const TAG: &str = "Operations";
 

@@ -1,5 +1,5 @@
 //! Component schemas of the admin API (`/api/v1`) and the operational
-//! endpoints: what `crate::tokens` and `crate::http::admin` serialise.
+//! endpoints: what `crate::service::tokens` and `crate::http::admin` serialise.
 
 use serde_json::{json, Map, Value};
 

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
 use super::{method_not_allowed, scim_json, ScimBody};
-use crate::auth::extract::{Authed, ScimWrite};
+use crate::http::authed::{Authed, ScimWrite};
 use crate::http::error::{scim_error_body, server_fault_body, Flavor, ScimFailure};
 use crate::scim::bulk;
 use crate::scim::etag::etag;

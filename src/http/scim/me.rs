@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::resources::{change, read_response};
 use super::{condition, resource_response, Params, ScimBody};
-use crate::auth::extract::{Authed, ConnectRead, ConnectWrite};
+use crate::http::authed::{Authed, ConnectRead, ConnectWrite};
 use crate::http::error::ScimFailure;
 use crate::service::{me, Ctx};
 

@@ -6,7 +6,7 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::{condition, method_not_allowed, resource_response, scim_json, Params, ScimBody};
-use crate::auth::extract::{Authed, ScimRead, ScimWrite};
+use crate::http::authed::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
 use crate::scim::etag::etag;
 use crate::scim::list::ListQuery;

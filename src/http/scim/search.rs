@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 
 use super::resources::{Endpoint, Groups, Users};
 use super::{method_not_allowed, scim_json, ScimBody};
-use crate::auth::extract::{Authed, ScimRead};
+use crate::http::authed::{Authed, ScimRead};
 use crate::http::error::ScimFailure;
 use crate::scim::list::ListQuery;
 use crate::service::query::{self, ResolvedQuery};

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpResponse};
-use scimd::auth::extract::{AdminAll, AdminRead, Authed, ScimRead, ScimWrite};
 use scimd::clock::Clock;
 use scimd::config::{Config, Secret};
+use scimd::http::authed::{AdminAll, AdminRead, Authed, ScimRead, ScimWrite};
 use scimd::state::AppState;
 use scimd::store::{self, PoolSettings};
 

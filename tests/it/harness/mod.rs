@@ -41,7 +41,7 @@ pub fn org_with_token(db: &TestDb, name: &str, scopes: &[&str]) -> (uuid::Uuid, 
 
 fn issue_in(conn: &mut diesel::PgConnection, org: uuid::Uuid, scopes: &[&str]) -> String {
     use scimd::auth::scope::Scope;
-    use scimd::tokens::{issue, NewToken};
+    use scimd::service::tokens::{issue, NewToken};
     let created = issue(
         conn,
         org,

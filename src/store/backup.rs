@@ -8,8 +8,8 @@ use std::process::Command;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::store::embedded;
-use crate::store::StoreError;
+use super::embedded;
+use super::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {

@@ -7,10 +7,10 @@ use std::pin::Pin;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 
-use super::scope::Access;
-use super::{AuthError, Principal};
-use crate::http::error::{Flavor, HttpAuthError};
-use crate::http::metrics::Caller;
+use super::error::{Flavor, HttpAuthError};
+use super::metrics::Caller;
+use crate::auth::scope::Access;
+use crate::auth::{AuthError, Principal};
 use crate::state::AppState;
 
 pub trait AccessClass {
@@ -68,7 +68,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             .get(header::AUTHORIZATION)
             .map(|h| h.as_bytes().to_vec());
         let client = state.as_ref().and_then(|s| {
-            crate::http::client_ip::client_ip(
+            super::client_ip::client_ip(
                 req.peer_addr().map(|a| a.ip()),
                 req.headers()
                     .get("x-forwarded-for")
