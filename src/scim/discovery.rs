@@ -14,7 +14,10 @@ pub struct BulkLimits {
 }
 
 /// The extension of `/ServiceProviderConfig` that advertises this server's
-/// limits, which RFC 7643 §5 has no attributes for.
+/// limits, which RFC 7643 §5 has no attributes for. Its attributes are
+/// `returned: request` (RFC 7643 §2.4): they appear only when `attributes`
+/// names the extension, because strict clients (scim2-tester's pydantic
+/// models) refuse a ServiceProviderConfig with keys they do not know.
 pub const LIMITS_SCHEMA: &str =
     "urn:scimd:params:scim:schemas:extension:limits:1.0:ServiceProviderConfig";
 
@@ -45,7 +48,8 @@ pub struct Features {
     pub pagination: Option<Value>,
 }
 
-pub fn service_provider_config(f: &Features, base_url: &str) -> Value {
+/// The document; `with_limits` adds the [`LIMITS_SCHEMA`] extension.
+pub fn service_provider_config(f: &Features, base_url: &str, with_limits: bool) -> Value {
     let (bulk_ops, bulk_payload) = f.bulk.as_ref().map_or((0, f.max_payload_size), |b| {
         (b.max_operations, b.max_payload_size)
     });
@@ -88,6 +92,12 @@ pub fn service_provider_config(f: &Features, base_url: &str) -> Value {
     if let Some(p) = &f.pagination {
         doc["pagination"] = p.clone();
     }
+    if !with_limits {
+        if let Some(m) = doc.as_object_mut() {
+            m.remove(LIMITS_SCHEMA);
+        }
+        doc["schemas"] = json!([SPC_SCHEMA]);
+    }
     doc
 }
 
@@ -125,7 +135,10 @@ mod tests {
             max_payload_size: 1024,
             pagination: None,
         };
-        let d = service_provider_config(&f, "http://h/scim/v2");
+        let plain = service_provider_config(&f, "http://h/scim/v2", false);
+        assert_eq!(plain["schemas"], json!([SPC_SCHEMA]));
+        assert!(plain.get(LIMITS_SCHEMA).is_none());
+        let d = service_provider_config(&f, "http://h/scim/v2", true);
         assert_eq!(d["patch"]["supported"], false);
         assert_eq!(d["bulk"]["supported"], false);
         assert_eq!(d["filter"]["supported"], false);

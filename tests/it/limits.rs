@@ -130,7 +130,20 @@ fn the_limit_is_configurable_and_advertised() {
     config.max_values_per_attribute = 3;
     let app = TestApp::with_config(config);
     let token = seed_token(&db, &["admin:scim"]);
-    let spc = get(&app.url("/scim/v2/ServiceProviderConfig"), None).json();
+    // Returned on request only: strict clients refuse unknown SPC keys.
+    let plain = get(&app.url("/scim/v2/ServiceProviderConfig"), None).json();
+    assert!(plain.get(LIMITS).is_none(), "{plain}");
+    assert_eq!(
+        plain["schemas"],
+        json!(["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"])
+    );
+    let spc = get(
+        &app.url(&format!(
+            "/scim/v2/ServiceProviderConfig?attributes={LIMITS}"
+        )),
+        None,
+    )
+    .json();
     assert_eq!(spc[LIMITS]["maxValuesPerAttribute"], 3);
     assert!(spc["schemas"].as_array().unwrap().contains(&json!(LIMITS)));
     let r = post(

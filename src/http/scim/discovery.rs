@@ -5,7 +5,9 @@ use actix_web::{web, HttpResponse};
 
 use super::{method_not_allowed, scim_json, Ctx, Params, MAX_PAYLOAD_SIZE};
 use crate::http::error::ScimFailure;
-use crate::scim::discovery::{list_response, service_provider_config, BulkLimits, Features};
+use crate::scim::discovery::{
+    list_response, service_provider_config, BulkLimits, Features, LIMITS_SCHEMA,
+};
 use crate::scim::error::ScimError;
 use crate::scim::schema::{resource_type_json, schema_json};
 
@@ -49,10 +51,16 @@ pub fn features(reg: &crate::scim::schema::Registry) -> Features {
     }
 }
 
-async fn spc(ctx: Ctx) -> HttpResponse {
+async fn spc(ctx: Ctx, params: Params) -> HttpResponse {
+    // The limits extension is returned on request only (see LIMITS_SCHEMA).
+    let with_limits = params.0.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("attributes")
+            && v.split(',')
+                .any(|a| a.trim().eq_ignore_ascii_case(LIMITS_SCHEMA))
+    });
     scim_json(
         StatusCode::OK,
-        &service_provider_config(&features(&ctx.state.registry), &ctx.base),
+        &service_provider_config(&features(&ctx.state.registry), &ctx.base, with_limits),
     )
 }
 
