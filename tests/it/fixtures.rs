@@ -204,7 +204,28 @@ fn every_recorded_exchange_replays() {
         .collect();
     files.sort();
     assert!(files.len() >= 10, "fixtures missing");
-    for f in files {
-        replay(&f);
-    }
+    // Every file runs, each against its own server and database; a broken
+    // one is reported with the others, not in place of them.
+    let failed: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replay(f)))
+                .err()
+                .map(|cause| {
+                    let why = cause
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| cause.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    format!("{}: {why}", f.display())
+                })
+        })
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failed.len(),
+        files.len(),
+        failed.join("\n")
+    );
 }
