@@ -70,17 +70,19 @@ pub struct ListPage {
 
 impl ListPage {
     /// The ListResponse (RFC 7644 §3.4.2).
-    pub fn to_json(&self) -> Value {
-        let mut body = list_response(self.total, self.start_index, self.resources.clone());
+    /// Consumes the page: its rendered resources move into the body rather
+    /// than being copied.
+    pub fn into_json(self) -> Value {
+        let mut body = list_response(self.total, self.start_index, self.resources);
         if self.cursor_mode {
             if let Some(m) = body.as_object_mut() {
                 m.remove("startIndex");
             }
-            if let Some(c) = &self.next_cursor {
-                body["nextCursor"] = Value::String(c.clone());
+            if let Some(c) = self.next_cursor {
+                body["nextCursor"] = Value::String(c);
             }
-            if let Some(c) = &self.previous_cursor {
-                body["previousCursor"] = Value::String(c.clone());
+            if let Some(c) = self.previous_cursor {
+                body["previousCursor"] = Value::String(c);
             }
         }
         body

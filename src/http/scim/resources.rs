@@ -157,6 +157,6 @@ async fn list<E: Endpoint>(
     )?;
     Ok(scim_json(
         StatusCode::OK,
-        &query::list(&ctx, q).await?.to_json(),
+        &query::list(&ctx, q).await?.into_json(),
     ))
 }

@@ -36,7 +36,7 @@ async fn search_one<E: Endpoint>(
     let q = ResolvedQuery::new(&ctx, auth.org_id, E::KIND, &q)?;
     Ok(scim_json(
         StatusCode::OK,
-        &query::list(&ctx, q).await?.to_json(),
+        &query::list(&ctx, q).await?.into_json(),
     ))
 }
 
@@ -48,5 +48,5 @@ async fn search_all(
 ) -> Result<HttpResponse, ScimFailure> {
     let q = ListQuery::from_search_request(&body.0)?;
     let page = search::search_all(&ctx, auth.org_id, q).await?;
-    Ok(scim_json(StatusCode::OK, &page.to_json()))
+    Ok(scim_json(StatusCode::OK, &page.into_json()))
 }
