@@ -11,6 +11,7 @@ mod auth;
 mod concurrency;
 mod counts;
 mod embedded;
+mod filter_agreement;
 mod fixtures;
 mod hostile;
 mod limits;

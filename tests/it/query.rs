@@ -60,11 +60,11 @@ fn registry() -> Registry {
     Registry::with_definitions(schemas, types)
 }
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap()
 }
 
-fn hour(h: i64) -> DateTime<Utc> {
+pub(crate) fn hour(h: i64) -> DateTime<Utc> {
     t0() + Duration::hours(h)
 }
 
@@ -150,14 +150,14 @@ fn directory() -> Vec<Value> {
     ]
 }
 
-struct Fixture {
-    db: TestDb,
-    reg: Registry,
-    users: Vec<StoredUser>,
+pub(crate) struct Fixture {
+    pub(crate) db: TestDb,
+    pub(crate) reg: Registry,
+    pub(crate) users: Vec<StoredUser>,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub(crate) fn new() -> Fixture {
         let db = TestDb::new();
         let reg = registry();
         let mut conn = db.conn();
@@ -178,7 +178,7 @@ impl Fixture {
             .unwrap_or_else(|| format!("<{id}>"))
     }
 
-    fn id_of(&self, user_name: &str) -> Uuid {
+    pub(crate) fn id_of(&self, user_name: &str) -> Uuid {
         self.users
             .iter()
             .find(|u| u.doc["userName"] == user_name)
@@ -191,7 +191,7 @@ impl Fixture {
     }
 
     /// userNames matching `filter`, as a set.
-    fn matching(&self, filter: &str) -> BTreeSet<String> {
+    pub(crate) fn matching(&self, filter: &str) -> BTreeSet<String> {
         let q = ListQuery {
             filter: Some(Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"))),
             count: Some(1000),
@@ -216,7 +216,7 @@ impl Fixture {
     }
 }
 
-fn set(names: &[&str]) -> BTreeSet<String> {
+pub(crate) fn set(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
@@ -228,11 +228,12 @@ fn all_but(f: &Fixture, except: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn filters_return_exact_result_sets() {
-    let f = Fixture::new();
+/// The filter corpus: every filter with the userNames it must match in
+/// [`directory`]. `filter_agreement` runs the same corpus through the
+/// in-memory engine.
+pub(crate) fn corpus(f: &Fixture) -> Vec<(String, BTreeSet<String>)> {
     let bjensen = f.id_of("bjensen");
-    let cases: Vec<(String, BTreeSet<String>)> = vec![
+    vec![
         // userName: typed, case-folded column (Unicode-aware).
         ("userName eq \"bjensen\"".into(), set(&["bjensen"])),
         ("USERNAME EQ \"BJensen\"".into(), set(&["bjensen"])),
@@ -263,9 +264,9 @@ fn filters_return_exact_result_sets() {
         ("externalId pr".into(), set(&["bjensen", "jsmith"])),
         (
             "not (externalId pr)".into(),
-            all_but(&f, &["bjensen", "jsmith"]),
+            all_but(f, &["bjensen", "jsmith"]),
         ),
-        ("externalId ne \"EXT-1\"".into(), all_but(&f, &["bjensen"])),
+        ("externalId ne \"EXT-1\"".into(), all_but(f, &["bjensen"])),
         ("displayName eq \"émile zola\"".into(), set(&["ÉMILE"])),
         // Booleans; `ne` is true where the attribute is missing.
         (
@@ -275,7 +276,7 @@ fn filters_return_exact_result_sets() {
         ("active eq false".into(), set(&["jsmith", "locale1"])),
         (
             "active ne true".into(),
-            all_but(&f, &["bjensen", "ajones", "percent%user"]),
+            all_but(f, &["bjensen", "ajones", "percent%user"]),
         ),
         (
             "active pr".into(),
@@ -311,7 +312,7 @@ fn filters_return_exact_result_sets() {
         ("emails pr".into(), set(&["bjensen", "jsmith", "ajones"])),
         (
             "emails.type eq null".into(),
-            all_but(&f, &["bjensen", "jsmith", "ajones"]),
+            all_but(f, &["bjensen", "jsmith", "ajones"]),
         ),
         // Sub-attributes of a singular complex attribute.
         ("name.familyName eq \"jensen\"".into(), set(&["bjensen"])),
@@ -334,7 +335,7 @@ fn filters_return_exact_result_sets() {
         ("title eq \"vp, sales\"".into(), set(&["mjohnson"])),
         (
             "nickName eq null".into(),
-            all_but(&f, &["ajones", "zed", "nick"]),
+            all_but(f, &["ajones", "zed", "nick"]),
         ),
         ("profileUrl sw \"https://\"".into(), set(&["nick"])),
         ("preferredLanguage eq \"EN\"".into(), set(&["locale1"])),
@@ -396,7 +397,7 @@ fn filters_return_exact_result_sets() {
         ),
         ("hiredAt gt \"2021-06-15T12:00:00+02:00\"".into(), set(&[])),
         ("vip eq false".into(), set(&["jsmith"])),
-        ("vip ne true".into(), all_but(&f, &["bjensen"])),
+        ("vip ne true".into(), all_but(f, &["bjensen"])),
         ("tags eq \"beta\"".into(), set(&["bjensen", "jsmith"])),
         ("badge eq \"Gold\"".into(), set(&["bjensen"])),
         ("badge eq \"gold\"".into(), set(&["jsmith"])),
@@ -418,14 +419,14 @@ fn filters_return_exact_result_sets() {
             "meta.lastModified ge \"2026-01-01T19:00:00Z\"".into(),
             set(&["abcxyz"]),
         ),
-        ("meta.resourceType eq \"User\"".into(), all_but(&f, &[])),
+        ("meta.resourceType eq \"User\"".into(), all_but(f, &[])),
         (format!("id eq \"{bjensen}\""), set(&["bjensen"])),
         (
             format!("id eq \"{}\"", bjensen.to_string().to_uppercase()),
             set(&["bjensen"]),
         ),
         ("id eq \"bjensen\"".into(), set(&[])),
-        ("id ne \"bjensen\"".into(), all_but(&f, &[])),
+        ("id ne \"bjensen\"".into(), all_but(f, &[])),
         // Precedence: and binds tighter than or; not, parentheses.
         (
             "userName eq \"bjensen\" or userName eq \"jsmith\" and active eq true".into(),
@@ -446,7 +447,13 @@ fn filters_return_exact_result_sets() {
                 "mgr",
             ]),
         ),
-    ];
+    ]
+}
+
+#[test]
+fn filters_return_exact_result_sets() {
+    let f = Fixture::new();
+    let cases = corpus(&f);
     assert!(cases.len() >= 40);
     for (filter, expected) in cases {
         assert_eq!(f.matching(&filter), expected, "filter: {filter}");
@@ -803,9 +810,10 @@ fn organizations_never_see_each_other() {
     );
 }
 
-#[test]
-fn group_filters_use_membership_rows() {
-    let f = Fixture::new();
+/// Three groups over the fixture's users: Admins (bjensen, jsmith),
+/// Engineering (ajones and the group Admins), and Empty (externalId G-3).
+/// Returns the id of Admins.
+pub(crate) fn add_groups(f: &Fixture) -> Uuid {
     let mut conn = f.db.conn();
     let reg = &f.reg;
     let rt = reg.resource_type("Group").unwrap();
@@ -823,6 +831,37 @@ fn group_filters_use_membership_rows() {
     let admins = group("Admins", None, &[f.id_of("bjensen"), f.id_of("jsmith")]);
     let _eng = group("Engineering", None, &[f.id_of("ajones"), admins]);
     let _empty = group("Empty", Some("G-3"), &[]);
+    admins
+}
+
+/// Group filters with the displayNames they must match after [`add_groups`].
+pub(crate) fn group_corpus(f: &Fixture, admins: Uuid) -> Vec<(String, BTreeSet<String>)> {
+    let bjensen = f.id_of("bjensen");
+    vec![
+        ("displayName eq \"admins\"".into(), set(&["Admins"])),
+        (format!("members eq \"{bjensen}\""), set(&["Admins"])),
+        (
+            format!("members.value eq \"{admins}\""),
+            set(&["Engineering"]),
+        ),
+        ("members[type eq \"group\"]".into(), set(&["Engineering"])),
+        ("members pr".into(), set(&["Admins", "Engineering"])),
+        ("not (members pr)".into(), set(&["Empty"])),
+        ("externalId eq \"G-3\"".into(), set(&["Empty"])),
+        ("members.value eq \"not-a-uuid\"".into(), set(&[])),
+        (
+            format!("members[value eq \"{bjensen}\" and type eq \"User\"]"),
+            set(&["Admins"]),
+        ),
+    ]
+}
+
+#[test]
+fn group_filters_use_membership_rows() {
+    let f = Fixture::new();
+    let admins = add_groups(&f);
+    let mut conn = f.db.conn();
+    let reg = &f.reg;
     let matching = |filter: &str| -> BTreeSet<String> {
         let q = ListQuery {
             filter: Some(Filter::parse(filter).unwrap()),
@@ -834,30 +873,9 @@ fn group_filters_use_membership_rows() {
             .map(|g| g.doc["displayName"].as_str().unwrap().to_string())
             .collect()
     };
-    let bjensen = f.id_of("bjensen");
-    assert_eq!(matching("displayName eq \"admins\""), set(&["Admins"]));
-    assert_eq!(
-        matching(&format!("members eq \"{bjensen}\"")),
-        set(&["Admins"])
-    );
-    assert_eq!(
-        matching(&format!("members.value eq \"{admins}\"")),
-        set(&["Engineering"])
-    );
-    assert_eq!(
-        matching("members[type eq \"group\"]"),
-        set(&["Engineering"])
-    );
-    assert_eq!(matching("members pr"), set(&["Admins", "Engineering"]));
-    assert_eq!(matching("not (members pr)"), set(&["Empty"]));
-    assert_eq!(matching("externalId eq \"G-3\""), set(&["Empty"]));
-    assert_eq!(matching("members.value eq \"not-a-uuid\""), set(&[]));
-    assert_eq!(
-        matching(&format!(
-            "members[value eq \"{bjensen}\" and type eq \"User\"]"
-        )),
-        set(&["Admins"])
-    );
+    for (filter, expected) in group_corpus(&f, admins) {
+        assert_eq!(matching(&filter), expected, "filter: {filter}");
+    }
     let q = ListQuery {
         sort_by: Some(AttrPath::parse("displayName").unwrap()),
         sort_order: SortOrder::Descending,

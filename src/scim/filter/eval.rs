@@ -75,7 +75,8 @@ pub(super) fn qualify(outer: &AttrPath, inner: &AttrPath) -> AttrPath {
 /// Object keys are matched case-insensitively; extension attributes are
 /// looked up under their schema URN key. A URN that is not a key of the
 /// document is taken to be the resource's core schema, whose attributes live
-/// at the top level.
+/// at the top level. Paths must be qualified for unqualified extension
+/// attributes to be found: [`super::matches_resource`] does that.
 pub fn matches(
     filter: &Filter,
     doc: &Value,

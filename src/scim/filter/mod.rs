@@ -7,6 +7,8 @@
 //! - `patch_path`: the `PATH` grammar of PATCH operations;
 //! - `check`: type checking of a filter against the schema (via a callback);
 //! - `eval`: evaluating a filter against a SCIM JSON document;
+//! - `vocabulary`: attribute kinds from the schema registry, shared by every
+//!   engine;
 //! - `restrict`: a filter as one resource type sees it, with the attributes
 //!   it does not define taken as absent (for `/.search` at the root).
 //!
@@ -20,6 +22,7 @@ mod literal;
 mod parse;
 mod patch_path;
 mod restrict;
+mod vocabulary;
 
 #[cfg(test)]
 mod eval_tests;
@@ -37,6 +40,7 @@ pub use check::check;
 pub use eval::{matches, matches_element, AttrKind};
 pub use patch_path::{parse_patch_path, PatchPath};
 pub use restrict::{check_defined, restrict, Restricted};
+pub use vocabulary::{is_schemas, kind_of, lookup, matches_resource, qualify, SCHEMAS_KIND};
 
 /// Longest filter (or PATCH path) text accepted, in bytes. Real clients send a
 /// few hundred bytes at most; the cap bounds the work a single request can ask

@@ -8,7 +8,7 @@
 use diesel::sql_types::Jsonb;
 
 use super::sql::Frag;
-use crate::scim::filter::AttrKind;
+use crate::scim::filter::{self, is_schemas, AttrKind, SCHEMAS_KIND};
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{
     AttrType, Column, Registry, ResolvedAttr, ResourceTypeDef, SCHEMAS_ATTR,
@@ -142,31 +142,10 @@ pub struct Ctx<'r> {
     pub table: &'static Table,
 }
 
-/// `schemas` is a common attribute kept structurally, outside the registry;
-/// it can still be filtered on (`schemas eq "urn:...:enterprise:2.0:User"`).
-fn is_schemas(path: &AttrPath) -> bool {
-    path.attr_is(SCHEMAS_ATTR) && path.urn.is_none() && path.sub.is_none()
-}
-
-const SCHEMAS_KIND: AttrKind = AttrKind {
-    ty: AttrType::Reference,
-    case_exact: false,
-    multi_valued: true,
-};
-
 impl<'r> Ctx<'r> {
     /// The schema callback `filter::check` takes.
     pub fn kind(&self, path: &AttrPath) -> Option<AttrKind> {
-        if is_schemas(path) {
-            return Some(SCHEMAS_KIND);
-        }
-        let r = self.reg.resolve(self.rt, path)?;
-        let leaf = r.leaf();
-        Some(AttrKind {
-            ty: leaf.attr_type,
-            case_exact: leaf.case_exact,
-            multi_valued: leaf.multi_valued,
-        })
+        filter::kind_of(self.reg, self.rt, path)
     }
 
     /// RFC 7644 §3.4.2.2: `emails co "x"` compares `emails.value`. Mirrors
