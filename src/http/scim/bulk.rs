@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use super::{method_not_allowed, scim_json, ScimBody};
+use super::{method_not_allowed, scim_json, Mounted, ScimBody};
 use crate::http::authed::{Authed, ScimWrite};
 use crate::http::error::{scim_error_body, server_fault_body, Flavor, ScimFailure};
 use crate::scim::bulk;
@@ -14,12 +14,13 @@ use crate::scim::etag::etag;
 use crate::service::bulk::OpResult;
 use crate::service::Ctx;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, mounted: &mut Mounted) {
     cfg.service(
         web::resource("/Bulk")
             .route(web::post().to(handle))
             .default_service(web::to(method_not_allowed)),
     );
+    mounted.bulk = true;
 }
 
 async fn handle(

@@ -3,13 +3,16 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
-use super::{method_not_allowed, scim_json, Ctx, Params, MAX_PAYLOAD_SIZE};
+use super::{method_not_allowed, scim_json, Ctx, Mounted, Params, MAX_PAYLOAD_SIZE};
 use crate::http::error::ScimFailure;
 use crate::scim::discovery::{
     list_response, service_provider_config, BulkLimits, Features, LIMITS_SCHEMA,
 };
 use crate::scim::error::ScimError;
-use crate::scim::schema::{resource_type_json, schema_json};
+use crate::scim::path::AttrPath;
+use crate::scim::resource::Kind;
+use crate::scim::resource::Projection;
+use crate::scim::schema::{resource_type_json, schema_json, Mutability, Registry};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
@@ -27,8 +30,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-/// What this build really supports; update it with each feature.
-pub fn features(reg: &crate::scim::schema::Registry) -> Features {
+/// What this server supports: each claim comes from the routes that are
+/// mounted or from the schema, never from a literal.
+pub fn features(reg: &Registry, mounted: &Mounted) -> Features {
     Features {
         limits: crate::scim::discovery::Limits {
             max_values_per_attribute: reg.max_values(),
@@ -37,41 +41,53 @@ pub fn features(reg: &crate::scim::schema::Registry) -> Features {
             max_filter_depth: crate::scim::filter::MAX_FILTER_DEPTH,
             max_string_bytes: crate::scim::schema::MAX_STRING_BYTES,
         },
-        patch: true,
-        bulk: Some(BulkLimits {
+        patch: mounted.patch,
+        bulk: mounted.bulk.then_some(BulkLimits {
             max_operations: crate::scim::bulk::MAX_OPERATIONS,
             max_payload_size: MAX_PAYLOAD_SIZE,
         }),
-        filter_max_results: Some(crate::scim::list::MAX_RESULTS),
-        sort: true,
-        change_password: true,
-        etag: true,
+        filter_max_results: mounted.list.then_some(crate::scim::list::MAX_RESULTS),
+        sort: mounted.list,
+        // RFC 7643 §5: changing the password through PUT or PATCH, which
+        // needs a User `password` a client may write.
+        change_password: mounted.patch && password_writable(reg),
+        etag: mounted.conditional,
         max_payload_size: MAX_PAYLOAD_SIZE,
-        pagination: Some(crate::scim::cursor::pagination_config()),
+        pagination: mounted.list.then(crate::scim::cursor::pagination_config),
     }
 }
 
-async fn spc(ctx: Ctx, params: Params) -> HttpResponse {
+fn password_writable(reg: &Registry) -> bool {
+    reg.resource_type(Kind::User.name())
+        .and_then(|rt| reg.resolve(rt, &AttrPath::new("password")))
+        .is_some_and(|r| r.attr.mutability != Mutability::ReadOnly)
+}
+
+async fn spc(
+    ctx: Ctx,
+    mounted: web::Data<Mounted>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
     // The limits extension is returned on request only (see LIMITS_SCHEMA).
-    let with_limits = params.0.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("attributes")
-            && v.split(',')
-                .any(|a| a.trim().eq_ignore_ascii_case(LIMITS_SCHEMA))
+    let with_limits = p.attributes.iter().any(|a| {
+        a.sub.is_none()
+            && a.urn
+                .as_deref()
+                .is_some_and(|u| format!("{u}:{}", a.attr).eq_ignore_ascii_case(LIMITS_SCHEMA))
     });
-    scim_json(
-        StatusCode::OK,
-        &service_provider_config(&features(&ctx.state.registry), &ctx.base, with_limits),
-    )
+    let features = features(&ctx.state.registry, &mounted);
+    let doc = service_provider_config(&features, &ctx.base, with_limits);
+    Ok(scim_json(StatusCode::OK, &project(&p, &doc)))
 }
 
 async fn schemas(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
-    params.projection_only()?;
-    let all: Vec<_> = ctx
-        .state
-        .registry
+    let p = params.projection_only()?;
+    let reg = &ctx.state.registry;
+    let all: Vec<_> = reg
         .schemas()
         .iter()
-        .map(|s| schema_json(s, &ctx.base))
+        .map(|s| project(&p, &schema_json(s, &ctx.base)))
         .collect();
     Ok(scim_json(
         StatusCode::OK,
@@ -79,23 +95,30 @@ async fn schemas(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> 
     ))
 }
 
-async fn schema(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ScimFailure> {
+async fn schema(
+    ctx: Ctx,
+    id: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
     let s = ctx
         .state
         .registry
         .schema(&id)
         .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))?;
-    Ok(scim_json(StatusCode::OK, &schema_json(s, &ctx.base)))
+    Ok(scim_json(
+        StatusCode::OK,
+        &project(&p, &schema_json(s, &ctx.base)),
+    ))
 }
 
 async fn resource_types(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
-    params.projection_only()?;
-    let all: Vec<_> = ctx
-        .state
-        .registry
+    let p = params.projection_only()?;
+    let reg = &ctx.state.registry;
+    let all: Vec<_> = reg
         .resource_types()
         .iter()
-        .map(|rt| resource_type_json(rt, &ctx.base))
+        .map(|rt| project(&p, &resource_type_json(rt, &ctx.base)))
         .collect();
     Ok(scim_json(
         StatusCode::OK,
@@ -103,7 +126,12 @@ async fn resource_types(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFa
     ))
 }
 
-async fn resource_type(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, ScimFailure> {
+async fn resource_type(
+    ctx: Ctx,
+    id: web::Path<String>,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
+    let p = params.projection_only()?;
     let rt = ctx
         .state
         .registry
@@ -113,6 +141,67 @@ async fn resource_type(ctx: Ctx, id: web::Path<String>) -> Result<HttpResponse, 
         .ok_or_else(|| ScimError::not_found(format!("no resource type {id}")))?;
     Ok(scim_json(
         StatusCode::OK,
-        &resource_type_json(rt, &ctx.base),
+        &project(&p, &resource_type_json(rt, &ctx.base)),
     ))
+}
+
+fn project(p: &Projection, doc: &serde_json::Value) -> serde_json::Value {
+    crate::scim::discovery::project(doc, &p.attributes, &p.excluded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::{AttrType, AttributeDef, SchemaDef, USER_SCHEMA};
+
+    #[test]
+    fn nothing_mounted_claims_nothing() {
+        let f = features(&Registry::new(), &Mounted::default());
+        assert!(!f.patch && !f.sort && !f.etag && !f.change_password);
+        assert!(f.bulk.is_none() && f.filter_max_results.is_none() && f.pagination.is_none());
+    }
+
+    #[test]
+    fn each_claim_follows_what_is_mounted() {
+        let reg = Registry::new();
+        let all = Mounted {
+            patch: true,
+            bulk: true,
+            list: true,
+            conditional: true,
+        };
+        let f = features(&reg, &all);
+        assert!(f.patch && f.sort && f.etag && f.change_password);
+        assert!(f.bulk.is_some() && f.filter_max_results.is_some() && f.pagination.is_some());
+        let no_bulk = features(&reg, &Mounted { bulk: false, ..all });
+        assert!(no_bulk.bulk.is_none() && no_bulk.patch);
+        let no_list = features(&reg, &Mounted { list: false, ..all });
+        assert!(!no_list.sort && no_list.filter_max_results.is_none() && no_list.etag);
+    }
+
+    #[test]
+    fn change_password_needs_a_writable_password() {
+        let base = Registry::new();
+        let schemas: Vec<SchemaDef> = base
+            .schemas()
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                if s.id == USER_SCHEMA {
+                    s.attributes.retain(|a| a.name != "password");
+                    s.attributes
+                        .push(AttributeDef::new("nickName2", AttrType::String, "x"));
+                }
+                s
+            })
+            .collect();
+        let reg = Registry::with_definitions(schemas, base.resource_types().to_vec());
+        let all = Mounted {
+            patch: true,
+            bulk: true,
+            list: true,
+            conditional: true,
+        };
+        assert!(!features(&reg, &all).change_password);
+    }
 }

@@ -35,16 +35,36 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
             .app_data(web::PayloadConfig::new(MAX_PAYLOAD_SIZE))
-            .configure(discovery::configure)
-            // Before the resources: `/Users/.search` must not match `/Users/{id}`.
-            .configure(search::configure)
-            .configure(resources::configure)
-            .configure(bulk::configure)
-            .configure(me::configure)
+            .configure(|cfg| {
+                let mut mounted = Mounted::default();
+                discovery::configure(cfg);
+                // Before the resources: `/Users/.search` must not match `/Users/{id}`.
+                search::configure(cfg);
+                resources::configure(cfg, &mut mounted);
+                bulk::configure(cfg, &mut mounted);
+                me::configure(cfg);
+                cfg.app_data(web::Data::new(mounted));
+            })
             .default_service(web::to(|req: HttpRequest| async move {
                 super::error::not_found(&req)
             })),
     );
+}
+
+/// What the router really serves, recorded by the code that mounts each
+/// route, so that `/ServiceProviderConfig` (`discovery::features`) claims a
+/// feature only when its routes are there.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mounted {
+    /// `PATCH /Users/{id}` and `/Groups/{id}`.
+    pub patch: bool,
+    /// `POST /Bulk`.
+    pub bulk: bool,
+    /// `GET /Users` and `/Groups` with filter, sortBy and both kinds of paging.
+    pub list: bool,
+    /// Resource reads and writes that send `ETag` and honour `If-Match` and
+    /// `If-None-Match`.
+    pub conditional: bool,
 }
 
 pub async fn method_not_allowed(req: HttpRequest) -> HttpResponse {

@@ -5,7 +5,9 @@
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::{condition, method_not_allowed, resource_response, scim_json, Params, ScimBody};
+use super::{
+    condition, method_not_allowed, resource_response, scim_json, Mounted, Params, ScimBody,
+};
 use crate::http::authed::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
 use crate::scim::etag::etag;
@@ -31,9 +33,14 @@ impl Endpoint for Groups {
     const KIND: Kind = Kind::Group;
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, mounted: &mut Mounted) {
     routes::<Users>(cfg);
     routes::<Groups>(cfg);
+    // What `routes` mounts: list (filter, sort, paging), PATCH, and handlers
+    // that take `condition` and answer with `etag`.
+    mounted.list = true;
+    mounted.patch = true;
+    mounted.conditional = true;
 }
 
 fn routes<E: Endpoint>(cfg: &mut web::ServiceConfig) {

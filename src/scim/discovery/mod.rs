@@ -2,7 +2,11 @@
 //! built from [`Features`], which the HTTP layer fills from what is really
 //! wired up, so the document cannot claim more than the server does.
 
+mod project;
+
 use serde_json::{json, Value};
+
+pub use project::project;
 
 pub const SPC_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
