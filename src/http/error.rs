@@ -148,6 +148,7 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             "precondition_failed",
             e.to_string(),
         ),
+        StoreError::Revoked => (StatusCode::CONFLICT, "conflict", e.to_string()),
         StoreError::Conflict(c) => (
             StatusCode::CONFLICT,
             "conflict",
@@ -371,6 +372,7 @@ mod tests {
                 Some(ScimType::Uniqueness),
                 StatusCode::CONFLICT,
             ),
+            (StoreError::Revoked, 409, None, StatusCode::CONFLICT),
             (
                 StoreError::Rejected(ScimError::invalid_value("bad")),
                 400,
@@ -409,6 +411,7 @@ mod tests {
             StoreError::NotFound => StoreError::NotFound,
             StoreError::PreconditionFailed => StoreError::PreconditionFailed,
             StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
+            StoreError::Revoked => StoreError::Revoked,
             StoreError::Rejected(s) => StoreError::Rejected(s.clone()),
             StoreError::Transient { reason, cause } => StoreError::Transient {
                 reason: *reason,

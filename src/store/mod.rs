@@ -69,6 +69,10 @@ pub enum StoreError {
     /// §3.14): nothing was changed.
     #[error("the resource has changed (If-Match does not match its version)")]
     PreconditionFailed,
+    /// The token is revoked or expired, so it cannot change any more (be
+    /// rotated); it still exists, which is why this is not `NotFound`.
+    #[error("the token is revoked or expired")]
+    Revoked,
     /// A uniqueness constraint was violated; the string names the constraint.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -101,7 +105,6 @@ impl From<DieselError> for StoreError {
             };
         }
         match e {
-            DieselError::NotFound => StoreError::NotFound,
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_string())
             }

@@ -48,11 +48,13 @@ pub fn list(conn: &mut PgConnection, org: Uuid) -> Result<Vec<TokenRow>, StoreEr
 }
 
 pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<TokenRow, StoreError> {
-    Ok(api_tokens::table
+    api_tokens::table
         .filter(api_tokens::org_id.eq(org))
         .filter(api_tokens::id.eq(id))
         .select(TokenRow::as_select())
-        .first(conn)?)
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
 }
 
 /// The row authentication needs, by primary key, whatever its organization.
@@ -72,7 +74,7 @@ pub fn revoke(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<TokenRow, StoreError> {
-    Ok(diesel::update(
+    diesel::update(
         api_tokens::table
             .filter(api_tokens::org_id.eq(org))
             .filter(api_tokens::id.eq(id))
@@ -80,7 +82,9 @@ pub fn revoke(
     )
     .set(api_tokens::revoked_at.eq(now))
     .returning(TokenRow::as_returning())
-    .get_result(conn)?)
+    .get_result(conn)
+    .optional()?
+    .ok_or(StoreError::NotFound)
 }
 
 /// Records a use, unless one was recorded within the granularity; the
@@ -121,9 +125,11 @@ pub fn rotate(
         .filter(api_tokens::id.eq(id))
         .select(TokenRow::as_select())
         .for_update()
-        .first(conn)?;
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     if current.revoked_at.is_some() || current.expires_at.is_some_and(|e| e <= now) {
-        return Err(StoreError::Conflict("token is revoked or expired".into()));
+        return Err(StoreError::Revoked);
     }
     let keep_old = grace_until > now;
     Ok(
@@ -152,7 +158,9 @@ pub fn count_active_locked(
         .find(org)
         .select(organizations::id)
         .for_update()
-        .first::<Uuid>(conn)?;
+        .first::<Uuid>(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
     Ok(api_tokens::table
         .filter(api_tokens::org_id.eq(org))
         .filter(api_tokens::revoked_at.is_null())

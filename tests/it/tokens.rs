@@ -265,6 +265,7 @@ fn organizations_are_isolated() {
             delete(&app.url(&format!("/api/v1/tokens/{id}")), Some(&acme)).status,
             404
         );
+        assert_eq!(rotate(&app, &acme, &id, None).status, 404);
     }
     let dup = scimd(&db, &["org", "create", "ACME"]);
     assert!(!dup.status.success());

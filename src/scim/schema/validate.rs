@@ -24,9 +24,10 @@
 //!   value, and an omitted one keeps its stored value. Inside multi-valued
 //!   attributes it is not enforced: elements have no identity to compare
 //!   (adding `members` must work though `members.value` is immutable).
-//! - `password` (writeOnly) stays in the output: the store hashes it and
-//!   strips it. A Replace without it therefore carries no password, which the
-//!   store must read as "unchanged", since clients can never read it back.
+//! - `password` (writeOnly) stays in the output: the service layer
+//!   (`service::password`) takes it out and hashes it before anything is
+//!   stored. A Replace without it therefore carries no password, which must
+//!   be read as "unchanged", since clients can never read it back.
 
 use serde_json::{Map, Value};
 

@@ -181,7 +181,7 @@ pub async fn rotate(
     })
     .await
     .map_err(|e| match e {
-        StoreError::Conflict(_) => TokenError::NotRotatable,
+        StoreError::Revoked => TokenError::NotRotatable,
         other => not_found(other),
     })?;
     Ok(CreatedToken {
