@@ -211,15 +211,6 @@ fn a_hundred_concurrent_member_adds_to_one_group_lose_none() {
     assert_eq!(group["meta"]["version"], "W/\"101\"");
 }
 
-fn metric(app: &TestApp, line_prefix: &str) -> f64 {
-    let body = crate::harness::get(&app.url("/metrics"), None).body;
-    body.lines()
-        .find_map(|l| l.strip_prefix(line_prefix)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{line_prefix} missing in\n{body}"))
-        .parse()
-        .unwrap()
-}
-
 /// 20 users and 5 groups, every user in every group and the groups nested
 /// in a ring, all deleted at once: every delete succeeds and none needed a
 /// deadlock retry (they take their locks in one order).
@@ -290,10 +281,7 @@ fn concurrent_deletes_over_shared_memberships_do_not_deadlock() {
         assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
     }
     assert_eq!(
-        metric(
-            &app,
-            "scimd_db_transaction_retries_total{reason=\"deadlock\"}"
-        ),
+        app.metric("scimd_db_transaction_retries_total{reason=\"deadlock\"}"),
         0.0
     );
     let r = crate::harness::get(&app.url("/scim/v2/Groups"), Some(&token));

@@ -41,15 +41,6 @@ fn forge(id: Uuid) -> String {
         .to_string()
 }
 
-fn metric(app: &TestApp, name: &str) -> f64 {
-    let body = get(&app.url("/metrics"), None).body;
-    body.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} missing in\n{body}"))
-        .parse()
-        .unwrap()
-}
-
 fn id_of(token: &str) -> Uuid {
     scimd::auth::token::parse(token).unwrap().0
 }
@@ -80,13 +71,10 @@ fn new_tokens_are_stored_as_sha256_digests_and_forgeries_never_run_argon2() {
         );
     }
     assert_eq!(
-        metric(
-            &app,
-            "scimd_authentication_failures_total{reason=\"bad_secret\"}"
-        ),
+        app.metric("scimd_authentication_failures_total{reason=\"bad_secret\"}"),
         70.0
     );
-    assert_eq!(metric(&app, "scimd_token_argon2_verifications_total"), 0.0);
+    assert_eq!(app.metric("scimd_token_argon2_verifications_total"), 0.0);
     assert_eq!(get(&app.url("/scim/v2/Users"), Some(&value)).status, 200);
 
     // Rotation stores the new value's digest too, and both work in grace.
@@ -103,7 +91,7 @@ fn new_tokens_are_stored_as_sha256_digests_and_forgeries_never_run_argon2() {
     );
     assert_eq!(get(&app.url("/scim/v2/Users"), Some(&value)).status, 200);
     assert_eq!(get(&app.url("/scim/v2/Users"), Some(&rotated)).status, 200);
-    assert_eq!(metric(&app, "scimd_token_argon2_verifications_total"), 0.0);
+    assert_eq!(app.metric("scimd_token_argon2_verifications_total"), 0.0);
 }
 
 #[test]
@@ -120,12 +108,12 @@ fn legacy_argon2_tokens_work_and_are_upgraded_on_first_use() {
     for _ in 0..10 {
         assert_eq!(get(&app.url("/scim/v2/Users"), Some(&forged)).status, 401);
     }
-    assert_eq!(metric(&app, "scimd_token_argon2_verifications_total"), 1.0);
+    assert_eq!(app.metric("scimd_token_argon2_verifications_total"), 1.0);
     assert!(stored_secret(&db, id).starts_with("$argon2id$"));
 
     // The real value works, and the row then holds its digest.
     assert_eq!(get(&app.url("/scim/v2/Users"), Some(&value)).status, 200);
-    assert_eq!(metric(&app, "scimd_token_argon2_verifications_total"), 2.0);
+    assert_eq!(app.metric("scimd_token_argon2_verifications_total"), 2.0);
     assert_eq!(
         stored_secret(&db, id),
         scimd::auth::secret::stored_form(&value)
@@ -134,10 +122,7 @@ fn legacy_argon2_tokens_work_and_are_upgraded_on_first_use() {
     let other = TestApp::new(&db);
     assert_eq!(get(&other.url("/scim/v2/Users"), Some(&value)).status, 200);
     assert_eq!(get(&other.url("/scim/v2/Users"), Some(&forged)).status, 401);
-    assert_eq!(
-        metric(&other, "scimd_token_argon2_verifications_total"),
-        0.0
-    );
+    assert_eq!(other.metric("scimd_token_argon2_verifications_total"), 0.0);
 }
 
 #[test]
@@ -157,7 +142,7 @@ fn concurrent_first_uses_of_a_legacy_token_run_argon2_once() {
     for t in threads {
         assert_eq!(t.join().unwrap(), 200);
     }
-    assert_eq!(metric(&app, "scimd_token_argon2_verifications_total"), 1.0);
+    assert_eq!(app.metric("scimd_token_argon2_verifications_total"), 1.0);
 }
 
 #[test]

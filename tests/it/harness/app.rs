@@ -116,3 +116,16 @@ impl Drop for TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// The value of one series of `/metrics`: the line that starts with
+    /// `series` (a metric name, with its labels when it has any).
+    pub fn metric(&self, series: &str) -> f64 {
+        let body = super::client::get(&self.url("/metrics"), None).body;
+        body.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("{series} missing in\n{body}"))
+            .parse()
+            .unwrap()
+    }
+}
