@@ -83,6 +83,26 @@ pub struct Meta {
     pub version: i64,
 }
 
+impl Meta {
+    /// A resource created at `now`: version 1.
+    pub fn created_at(now: DateTime<Utc>) -> Meta {
+        Meta {
+            created: now,
+            last_modified: now,
+            version: 1,
+        }
+    }
+
+    /// This resource changed at `now`: the next version.
+    pub fn changed_at(&self, now: DateTime<Utc>) -> Meta {
+        Meta {
+            created: self.created,
+            last_modified: now,
+            version: self.version + 1,
+        }
+    }
+}
+
 /// `attributes` / `excludedAttributes` (RFC 7644 §3.9).
 #[derive(Debug, Default, Clone)]
 pub struct Projection {

@@ -144,11 +144,7 @@ pub fn create(
     Ok(StoredGroup {
         id,
         doc,
-        meta: Meta {
-            created: now,
-            last_modified: now,
-            version: 1,
-        },
+        meta: Meta::created_at(now),
         members: None,
         member_count: added,
     })
@@ -238,7 +234,8 @@ pub fn update_with(
         return Ok(current);
     }
     let cols = columns(&write.doc)?;
-    let version = current.meta.version + 1;
+    let meta = current.meta.changed_at(now);
+    let version = meta.version;
     let member_count = current.member_count + count_delta;
     diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
         .set((
@@ -252,11 +249,7 @@ pub fn update_with(
     Ok(StoredGroup {
         id,
         doc: write.doc,
-        meta: Meta {
-            created: current.meta.created,
-            last_modified: now,
-            version,
-        },
+        meta,
         members: None,
         member_count,
     })

@@ -129,11 +129,7 @@ pub fn create(
     Ok(StoredUser {
         id,
         doc: write.doc,
-        meta: Meta {
-            created: now,
-            last_modified: now,
-            version: 1,
-        },
+        meta: Meta::created_at(now),
     })
 }
 
@@ -173,7 +169,8 @@ pub fn update_with(
         return Ok(current);
     }
     let cols = columns(&write.doc)?;
-    let version = current.meta.version + 1;
+    let meta = current.meta.changed_at(now);
+    let version = meta.version;
     let target = scim_users::table.filter(scim_users::id.eq(id));
     let changes = (
         &cols,
@@ -193,11 +190,7 @@ pub fn update_with(
     Ok(StoredUser {
         id,
         doc: write.doc,
-        meta: Meta {
-            created: current.meta.created,
-            last_modified: now,
-            version,
-        },
+        meta,
     })
 }
 
