@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::resources::{self, render, wants_related, Change, Read, Update, Written};
+use super::resources::{self, wants_related, Change, Read, Update, Written};
 use super::{Ctx, Result};
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
@@ -98,22 +98,19 @@ pub async fn get(
     if_none_match: Option<EtagCondition>,
 ) -> Result<Read> {
     let user = resolve(ctx, actor, email).await?;
-    if if_none_match.is_some_and(|c| c.matches(user.meta.version)) {
-        return Ok(Read::NotModified(user.meta.version));
-    }
     let (org, id) = (actor.org_id, user.id);
     let mut stored = Stored::from(user);
-    if wants_related(&ctx.state.registry, Kind::User, p)? {
+    let not_modified = if_none_match
+        .as_ref()
+        .is_some_and(|c| c.matches(stored.meta.version));
+    if !not_modified && wants_related(&ctx.state.registry, Kind::User, p)? {
         let mut groups = store::run(&ctx.state.pool, move |conn| {
             store_resources::related(conn, Kind::User, org, &[id])
         })
         .await?;
         stored.related = Some(groups.remove(&id).unwrap_or_default());
     }
-    Ok(Read::Found {
-        json: render(ctx, &stored, p)?,
-        version: stored.meta.version,
-    })
+    resources::answer(ctx, &stored, p, if_none_match)
 }
 
 /// PUT or PATCH /Me: the person's own record, within [`SELF_SERVICE`].

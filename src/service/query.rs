@@ -45,6 +45,19 @@ impl ResolvedQuery {
         })
     }
 
+    /// This query with the index page `start_index`/`count` instead of its
+    /// own, not resolved again.
+    pub(super) fn index_page(&self, start_index: i64, count: i64) -> ResolvedQuery {
+        ResolvedQuery {
+            org: self.org,
+            prepared: self.prepared.index_page(start_index - 1, count),
+            projection: self.projection.clone(),
+            with_related: self.with_related,
+            cursor_mode: false,
+            start_index,
+        }
+    }
+
     /// Reads this query's page; call inside the snapshot the answer is
     /// read in.
     pub(super) fn read(

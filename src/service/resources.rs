@@ -374,11 +374,22 @@ pub async fn get(
         resources::get(conn, kind, org, id, with_related)
     })
     .await?;
+    answer(ctx, &stored, p, if_none_match)
+}
+
+/// A read's answer: 304 when `If-None-Match` names the stored version
+/// (RFC 7232 §3.2), else the representation. `/Me` answers through here too.
+pub fn answer(
+    ctx: &Ctx,
+    stored: &Stored,
+    p: &Projection,
+    if_none_match: Option<EtagCondition>,
+) -> Result<Read> {
     if if_none_match.is_some_and(|c| c.matches(stored.meta.version)) {
         return Ok(Read::NotModified(stored.meta.version));
     }
     Ok(Read::Found {
-        json: render(ctx, &stored, p)?,
+        json: render(ctx, stored, p)?,
         version: stored.meta.version,
     })
 }

@@ -45,52 +45,28 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
         }
     }
     let (offset, count) = (q.offset(), q.page_size());
-    // Each type's query resolved twice before any connection is taken: for
-    // its total (count 0 reads no rows), and for the widest page it can
-    // contribute. Which rows the page needs is known only once both totals
-    // are, inside the snapshot; the per-type page is then cut from there.
-    let resolve = |kind: Kind,
-                   defined: &dyn Fn(&AttrPath) -> bool|
-     -> Result<Option<(ResolvedQuery, ListQuery)>> {
-        let Some(tq) = restricted(&q, defined) else {
-            return Ok(None);
-        };
-        let totals = ListQuery {
-            count: Some(0),
-            start_index: 1,
-            ..tq.clone()
-        };
-        Ok(Some((ResolvedQuery::new(ctx, org, kind, &totals)?, tq)))
+    // Each type's query is resolved before any connection is taken. Which
+    // rows of each the page needs is known only once both totals are, inside
+    // the snapshot; the per-type page is then cut from the resolved query.
+    let resolve = |kind: Kind, defined: &dyn Fn(&AttrPath) -> bool| -> Result<_> {
+        restricted(&q, defined)
+            .map(|tq| ResolvedQuery::new(ctx, org, kind, &tq))
+            .transpose()
     };
     let users = resolve(Kind::User, &|p| reg.defines(user_rt, p))?;
     let groups = resolve(Kind::Group, &|p| reg.defines(group_rt, p))?;
-    // Pages are resolved inside the snapshot from these, so ctx goes in.
-    let inner = ctx.clone();
     let (user_total, group_total, user_page, group_page) =
         store::read_snapshot(&ctx.state.pool, move |conn| {
-            let total = |t: &Option<(ResolvedQuery, ListQuery)>,
-                         conn: &mut store::Conn|
-             -> std::result::Result<i64, store::StoreError> {
-                match t {
-                    Some((rq, _)) => Ok(rq.read(conn)?.total),
-                    None => Ok(0),
-                }
+            let mut total = |t: &Option<ResolvedQuery>| match t {
+                Some(rq) => rq.index_page(1, 0).read(conn).map(|p| p.total),
+                None => Ok(0),
             };
-            let user_total = total(&users, conn)?;
-            let group_total = total(&groups, conn)?;
+            let user_total = total(&users)?;
+            let group_total = total(&groups)?;
             let mut user_page = None;
             let mut taken = 0;
-            if let Some((_, uq)) = users.filter(|_| offset < user_total && count > 0) {
-                let rq = resolved(
-                    &inner,
-                    org,
-                    Kind::User,
-                    ListQuery {
-                        start_index: offset + 1,
-                        count: Some(count),
-                        ..uq
-                    },
-                )?;
+            if let Some(uq) = users.filter(|_| offset < user_total && count > 0) {
+                let rq = uq.index_page(offset + 1, count);
                 let read = rq.read(conn)?;
                 taken = read.items.len() as i64;
                 user_page = Some((rq, read));
@@ -98,17 +74,8 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
             let remaining = count - taken;
             let groups_left = offset + taken < user_total + group_total;
             let mut group_page = None;
-            if let Some((_, gq)) = groups.filter(|_| remaining > 0 && groups_left) {
-                let rq = resolved(
-                    &inner,
-                    org,
-                    Kind::Group,
-                    ListQuery {
-                        start_index: (offset - user_total).max(0) + 1,
-                        count: Some(remaining),
-                        ..gq
-                    },
-                )?;
+            if let Some(gq) = groups.filter(|_| remaining > 0 && groups_left) {
+                let rq = gq.index_page((offset - user_total).max(0) + 1, remaining);
                 let read = rq.read(conn)?;
                 group_page = Some((rq, read));
             }
@@ -126,20 +93,6 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
         cursor_mode: false,
         next_cursor: None,
         previous_cursor: None,
-    })
-}
-
-/// A query already resolved once with the same filter and sort cannot fail
-/// again; if it did, that is the store's error to report.
-fn resolved(
-    ctx: &Ctx,
-    org: Uuid,
-    kind: Kind,
-    q: ListQuery,
-) -> std::result::Result<ResolvedQuery, store::StoreError> {
-    ResolvedQuery::new(ctx, org, kind, &q).map_err(|e| match e {
-        super::Error::Store(s) => s,
-        super::Error::Refused(r) => store::StoreError::Rejected(r),
     })
 }
 

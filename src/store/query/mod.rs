@@ -117,6 +117,7 @@ pub struct Page<T> {
 /// predicate and the reading plan. Preparing needs no connection, so every
 /// client error (an unknown attribute, a malformed cursor) is found before a
 /// connection is taken or a transaction begun.
+#[derive(Debug, Clone)]
 pub struct Prepared {
     kind: Kind,
     org: Uuid,
@@ -128,6 +129,16 @@ pub struct Prepared {
 impl Prepared {
     pub fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// This query with another index page (`limit` rows after `offset`),
+    /// without resolving it again: `/.search` at the root knows which rows of
+    /// each type it needs only once it has read both totals.
+    pub fn index_page(&self, offset: i64, limit: i64) -> Prepared {
+        Prepared {
+            plan: self.plan.index_page(offset, limit),
+            ..self.clone()
+        }
     }
 }
 

@@ -80,6 +80,19 @@ impl Plan {
         })
     }
 
+    /// The same query, paged by index: `limit` rows after `offset` (none,
+    /// only the total, when `limit` is 0).
+    pub fn index_page(&self, offset: i64, limit: i64) -> Plan {
+        Plan {
+            mode: if limit == 0 {
+                Mode::CountOnly
+            } else {
+                Mode::Index { offset, limit }
+            },
+            ..self.clone()
+        }
+    }
+
     /// Whether rows are read at all.
     pub fn reads_rows(&self) -> bool {
         !matches!(self.mode, Mode::CountOnly)
