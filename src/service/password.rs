@@ -15,24 +15,24 @@ pub struct Prehashed {
     hash: String,
 }
 
-/// The password a PUT or POST body carries, or the last one a PATCH writes.
-pub fn carried(body: &Value, ops: Option<&[PatchOp]>) -> Option<String> {
-    let password_in = |v: &Value| -> Option<String> {
-        let m = v.as_object()?;
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("password"))
-            .and_then(|(_, v)| v.as_str().map(str::to_string))
-    };
-    match ops {
-        Some(ops) => ops.iter().rev().find_map(|op| match &op.path {
-            Some(p) if p.attr().attr_is("password") && p.attr().sub.is_none() => {
-                op.value.as_ref()?.as_str().map(str::to_string)
-            }
-            Some(_) => None,
-            None => password_in(op.value.as_ref()?),
-        }),
-        None => password_in(body),
-    }
+/// The password a PUT or POST body carries.
+pub fn in_body(body: &Value) -> Option<String> {
+    let m = body.as_object()?;
+    m.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("password"))
+        .and_then(|(_, v)| v.as_str().map(str::to_string))
+}
+
+/// The last password a PATCH writes, by path (`"path": "password"`) or in
+/// a path-less operation's value.
+pub fn in_patch(ops: &[PatchOp]) -> Option<String> {
+    ops.iter().rev().find_map(|op| match &op.path {
+        Some(p) if p.attr().attr_is("password") && p.attr().sub.is_none() => {
+            op.value.as_ref()?.as_str().map(str::to_string)
+        }
+        Some(_) => None,
+        None => in_body(op.value.as_ref()?),
+    })
 }
 
 /// Hashes `plain` on the blocking pool, before the transaction: argon2

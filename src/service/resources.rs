@@ -273,12 +273,8 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
         Input::Replace(body) => limits::check_resource(rt, body, reg.max_values())?,
     }
     let pre = match (kind, &input) {
-        (Kind::User, Input::Patch(ops)) => {
-            password::prehash(password::carried(&Value::Null, Some(ops))).await?
-        }
-        (Kind::User, Input::Replace(body)) => {
-            password::prehash(password::carried(body, None)).await?
-        }
+        (Kind::User, Input::Patch(ops)) => password::prehash(password::in_patch(ops)).await?,
+        (Kind::User, Input::Replace(body)) => password::prehash(password::in_body(body)).await?,
         (Kind::Group, _) => None,
     };
     let with_related = wants_related(&reg, kind, p)?;
