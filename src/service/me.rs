@@ -16,8 +16,8 @@ use crate::scim::resource::{Kind, Projection};
 use crate::scim::schema::USER_SCHEMA;
 use crate::store;
 use crate::store::audit::Actor;
-use crate::store::resources::{self as store_resources, Stored};
-use crate::store::users::{self as user_rows, StoredUser};
+use crate::store::resources::Stored;
+use crate::store::users::StoredUser;
 
 /// What a person may change about themselves; everything else belongs to
 /// the identity provider.
@@ -56,7 +56,7 @@ pub async fn resolve(ctx: &Ctx, actor: &Actor, email: Option<&str>) -> Result<St
         .to_string();
     let org = actor.org_id;
     let mut found = store::run(&ctx.state.pool, move |conn| {
-        user_rows::by_email(conn, org, &email)
+        store::users::by_email(conn, org, &email)
     })
     .await?;
     let user = match found.len() {
@@ -105,7 +105,7 @@ pub async fn get(
         .is_some_and(|c| c.matches(stored.meta.version));
     if !not_modified && wants_related(&ctx.state.registry, Kind::User, p)? {
         let mut groups = store::run(&ctx.state.pool, move |conn| {
-            store_resources::related(conn, Kind::User, org, &[id])
+            store::resources::related(conn, Kind::User, org, &[id])
         })
         .await?;
         stored.related = Some(groups.remove(&id).unwrap_or_default());
