@@ -24,5 +24,6 @@ mod openapi;
 mod outage;
 mod query;
 mod resources;
+mod round_trips;
 mod token_secrets;
 mod tokens;
