@@ -184,8 +184,8 @@ pub fn cost(sent: &[Sent]) -> Cost {
 
 fn short(sql: &str) -> String {
     let one: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.len() > 160 {
-        format!("{}…", &one[..one.floor_char_boundary(160)])
+    if one.chars().count() > 160 {
+        format!("{}…", one.chars().take(160).collect::<String>())
     } else {
         one
     }
