@@ -178,7 +178,7 @@ impl Authenticator {
         // One primary-key read, the digest comparison, and (at most once a
         // minute) the last-use write, on one connection.
         let from = client.clone();
-        let step = store::run(pool, move |conn| {
+        let step = store::read(pool, move |conn| {
             let Some(row) = store::tokens::for_auth(conn, id)? else {
                 return Ok(Step::Refused(Failure::Unknown));
             };
@@ -227,7 +227,7 @@ impl Authenticator {
         let (principal, _) = live(row, now).map_err(AuthError::Unauthorized)?;
         let new = secret::stored_form(value.expose());
         let id = principal.token_id;
-        store::run(pool, move |conn| {
+        store::read(pool, move |conn| {
             if let Some(id) = id {
                 store::tokens::upgrade_secret(conn, id, which, &old, &new)?;
                 store::tokens::touch(conn, id, client.as_deref(), now)?;

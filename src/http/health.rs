@@ -11,7 +11,7 @@ pub async fn health() -> HttpResponse {
 }
 
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    match store::run(&state.pool, store::ping).await {
+    match store::read(&state.pool, store::ping).await {
         Ok(()) => HttpResponse::Ok().json(json!({ "status": "ready" })),
         Err(e) => {
             log::warn!("not ready: {e}");

@@ -28,7 +28,7 @@ pub async fn list(
     let limit = query.limit;
     // One more than asked says whether there is a next page.
     query.limit += 1;
-    let mut entries = store::run(pool, move |conn| audit::list(conn, org, &query)).await?;
+    let mut entries = store::read(pool, move |conn| audit::list(conn, org, &query)).await?;
     let more = entries.len() as i64 > limit;
     if more {
         entries.truncate(limit as usize);
@@ -53,7 +53,7 @@ pub struct TokenActivity {
 }
 
 pub async fn overview(pool: &PgPool, org: Uuid) -> Result<Overview, StoreError> {
-    let (o, tokens) = store::run(pool, move |conn| {
+    let (o, tokens) = store::read(pool, move |conn| {
         Ok((audit::overview(conn, org)?, store::tokens::list(conn, org)?))
     })
     .await?;
@@ -85,13 +85,10 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 pub fn spawn_retention(pool: PgPool, clock: Clock, keep: chrono::Duration) {
     std::thread::spawn(move || loop {
         let before = clock.now() - keep;
-        match pool.get() {
-            Ok(mut conn) => match audit::purge(&mut conn, before) {
-                Ok(0) => {}
-                Ok(n) => log::info!("audit retention: deleted {n} entries older than {before}"),
-                Err(e) => log::warn!("audit retention failed: {e}"),
-            },
-            Err(e) => log::warn!("audit retention: no database connection: {e}"),
+        match store::run_here(&pool, |conn| audit::purge(conn, before)) {
+            Ok(0) => {}
+            Ok(n) => log::info!("audit retention: deleted {n} entries older than {before}"),
+            Err(e) => log::warn!("audit retention failed: {e}"),
         }
         std::thread::sleep(RETENTION_EVERY);
     });

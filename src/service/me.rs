@@ -55,7 +55,7 @@ pub async fn resolve(ctx: &Ctx, actor: &Actor, email: Option<&str>) -> Result<St
         .ok_or_else(|| ScimError::invalid_value("the x-user-email header names the user this request acts for; it is missing or empty"))?
         .to_string();
     let org = actor.org_id;
-    let mut found = store::run(&ctx.state.pool, move |conn| {
+    let mut found = store::read(&ctx.state.pool, move |conn| {
         store::users::by_email(conn, org, &email)
     })
     .await?;
@@ -104,7 +104,7 @@ pub async fn get(
         .as_ref()
         .is_some_and(|c| c.matches(stored.meta.version));
     if !not_modified && wants_related(&ctx.state.registry, Kind::User, p)? {
-        let mut groups = store::run(&ctx.state.pool, move |conn| {
+        let mut groups = store::read(&ctx.state.pool, move |conn| {
             store::resources::related(conn, Kind::User, org, &[id])
         })
         .await?;

@@ -44,13 +44,13 @@ pub async fn create(
 
 /// Every organization, oldest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<Organization>, StoreError> {
-    store::run(pool, store::orgs::list).await
+    store::read(pool, store::orgs::list).await
 }
 
 /// The organization named `name`, compared case-insensitively.
 pub async fn by_name(pool: &PgPool, name: &str) -> Result<Organization, OrgError> {
     let wanted = name.to_string();
-    store::run(pool, move |conn| store::orgs::by_name(conn, &wanted))
+    store::read(pool, move |conn| store::orgs::by_name(conn, &wanted))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => OrgError::NotFound(name.to_string()),

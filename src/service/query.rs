@@ -124,10 +124,8 @@ pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<L
 /// page, and the related resources of all its items in one query set when
 /// they are shown.
 pub async fn list(ctx: &Ctx, q: ResolvedQuery) -> Result<ListPage> {
-    let (q, read) = store::read_snapshot(&ctx.state.pool, move |conn| {
-        let read = q.read(conn)?;
-        Ok((q, read))
-    })
-    .await?;
+    let q = std::sync::Arc::new(q);
+    let reader = q.clone();
+    let read = store::read_snapshot(&ctx.state.pool, move |conn| reader.read(conn)).await?;
     page(ctx, &q, read)
 }

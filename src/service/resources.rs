@@ -366,7 +366,7 @@ pub async fn get(
     if_none_match: Option<EtagCondition>,
 ) -> Result<Read> {
     let with_related = wants_related(&ctx.state.registry, kind, p)?;
-    let stored = store::run(&ctx.state.pool, move |conn| {
+    let stored = store::read(&ctx.state.pool, move |conn| {
         resources::get(conn, kind, org, id, with_related)
     })
     .await?;

@@ -65,7 +65,7 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
             let group_total = total(&groups)?;
             let mut user_page = None;
             let mut taken = 0;
-            if let Some(uq) = users.filter(|_| offset < user_total && count > 0) {
+            if let Some(uq) = users.as_ref().filter(|_| offset < user_total && count > 0) {
                 let rq = uq.index_page(offset + 1, count);
                 let read = rq.read(conn)?;
                 taken = read.items.len() as i64;
@@ -74,7 +74,7 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
             let remaining = count - taken;
             let groups_left = offset + taken < user_total + group_total;
             let mut group_page = None;
-            if let Some(gq) = groups.filter(|_| remaining > 0 && groups_left) {
+            if let Some(gq) = groups.as_ref().filter(|_| remaining > 0 && groups_left) {
                 let rq = gq.index_page((offset - user_total).max(0) + 1, remaining);
                 let read = rq.read(conn)?;
                 group_page = Some((rq, read));

@@ -25,6 +25,7 @@ pub mod groups;
 pub mod members;
 pub mod migrate;
 pub mod orgs;
+mod pool;
 pub mod query;
 pub mod resources;
 pub mod schema;
@@ -32,11 +33,8 @@ pub mod tokens;
 pub mod users;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::Connection;
 
@@ -46,8 +44,10 @@ use crate::scim::error::ScimError;
 /// passed along, never queried.
 pub use diesel::pg::PgConnection;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub type PgConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub use pool::{
+    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, PgPool,
+    PoolSettings,
+};
 /// The connection the store's functions take, as the application layer
 /// names it when it composes them inside one transaction: an opaque handle
 /// it passes on, never a query interface.
@@ -59,6 +59,12 @@ pub enum StoreError {
     /// request may succeed if retried later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The connection a statement ran on turned out dead (closed by the
+    /// server or the network). The pool helpers discard the connection and,
+    /// where that is safe, run the work again on another; what reaches a
+    /// caller is answered like `Unavailable`.
+    #[error("database connection lost: {0}")]
+    ConnectionLost(String),
     /// The row the caller asked for does not exist (in this organization).
     /// Decided by the caller (`.optional()`), never by mapping diesel's
     /// `NotFound`, which a query that was expected to return a row (a
@@ -109,12 +115,10 @@ impl From<DieselError> for StoreError {
                 StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_string())
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                StoreError::Unavailable(info.message().to_string())
+                StoreError::ConnectionLost(info.message().to_string())
             }
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info)
-                if is_connection_failure(info.message()) =>
-            {
-                StoreError::Unavailable(info.message().to_string())
+            DieselError::DatabaseError(_, ref info) if is_connection_failure(info.message()) => {
+                StoreError::ConnectionLost(info.message().to_string())
             }
             DieselError::DatabaseError(_, ref info) if is_nul_refusal(info.message()) => {
                 // Every client string is checked for NUL before it is bound;
@@ -154,139 +158,16 @@ fn is_connection_failure(message: &str) -> bool {
         || m.contains("no connection to the server")
         || m.contains("terminating connection")
         || m.contains("could not connect")
+        || m.contains("could not send data")
+        || m.contains("could not receive data")
+        || m.contains("connection reset")
+        || m.contains("broken pipe")
 }
 
 impl From<r2d2::Error> for StoreError {
     fn from(e: r2d2::Error) -> Self {
         StoreError::Unavailable(e.to_string())
     }
-}
-
-/// Settings applied to every new connection: a statement timeout, so no
-/// request can hold a worker longer than that.
-#[derive(Debug)]
-struct SessionSettings {
-    statement_timeout: Duration,
-}
-
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET lock_timeout = {}",
-            self.statement_timeout.as_millis(),
-            self.statement_timeout.as_millis()
-        ))
-        .map_err(diesel::r2d2::Error::QueryError)
-    }
-}
-
-pub struct PoolSettings {
-    pub size: u32,
-    pub acquire_timeout: Duration,
-    pub statement_timeout: Duration,
-}
-
-/// Builds the pool without waiting for a first connection, so a database
-/// that is down at start-up is reported by the first query, not by a hang.
-///
-/// r2d2 tests each connection at check-out (one `SELECT 1`, about 0.1 ms on
-/// a local socket). That is what lets the very first request after a
-/// database restart succeed instead of failing on a dead pooled connection;
-/// dropping it needs a retry-on-failed-BEGIN first (see BENCHMARKS.md).
-pub fn build_pool(url: &str, s: &PoolSettings) -> PgPool {
-    build_pool_observed(url, s, None)
-}
-
-/// [`build_pool`] reporting check-out waits and timeouts to `events` (the
-/// server passes its metrics; storage does not know about them).
-pub fn build_pool_observed(
-    url: &str,
-    s: &PoolSettings,
-    events: Option<Box<dyn r2d2::HandleEvent>>,
-) -> PgPool {
-    let builder = Pool::builder();
-    let builder = match events {
-        Some(e) => builder.event_handler(e),
-        None => builder,
-    };
-    builder
-        .max_size(s.size)
-        .min_idle(Some(1.min(s.size)))
-        .connection_timeout(s.acquire_timeout)
-        .connection_customizer(Box::new(SessionSettings {
-            statement_timeout: s.statement_timeout,
-        }))
-        .build_unchecked(ConnectionManager::new(url))
-}
-
-/// Runs `f` on a pooled connection on the blocking thread pool, so diesel's
-/// synchronous calls never stall the async workers.
-pub async fn run<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
-where
-    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    let pool = pool.clone();
-    // The runtime's blocking pool (actix's `web::block` is this call).
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| StoreError::Unavailable(format!("blocking pool: {e}")))?
-}
-
-/// Like [`run`], with every read `f` makes in one snapshot (a read-only
-/// REPEATABLE READ transaction): a list's `totalResults` and its page, or a
-/// resource and its groups, then describe the same moment even while other
-/// requests write.
-pub async fn read_snapshot<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
-where
-    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    run(pool, move |conn| {
-        conn.build_transaction()
-            .repeatable_read()
-            .read_only()
-            .run(f)
-    })
-    .await
-}
-
-/// How often a transaction that lost a serialization conflict or a deadlock
-/// is tried in all, before the client is told to retry (503).
-const TX_ATTEMPTS: usize = 3;
-
-/// Like [`run`], inside one transaction: everything `f` writes commits
-/// together or not at all. A transaction that PostgreSQL aborts for a
-/// serialization failure or a deadlock rolled back completely, so it is
-/// simply run again, a bounded number of times.
-pub async fn in_tx<T, F>(pool: &PgPool, retries: &Arc<TxRetries>, mut f: F) -> Result<T, StoreError>
-where
-    F: FnMut(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
-    T: Send + 'static,
-{
-    let retries = Arc::clone(retries);
-    run(pool, move |conn| {
-        let mut attempt = 1;
-        loop {
-            match conn.transaction(&mut f) {
-                Err(StoreError::Transient { reason, cause }) => {
-                    if attempt >= TX_ATTEMPTS {
-                        return Err(StoreError::Unavailable(format!(
-                            "transaction aborted {attempt} times: {cause}"
-                        )));
-                    }
-                    retries.count(reason);
-                    log::info!("retrying a transaction after: {cause}");
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
-    })
-    .await
 }
 
 /// Why PostgreSQL rolled a transaction back such that running it again may

@@ -174,3 +174,50 @@ fn a_bad_filter_is_a_400_even_while_the_database_is_unreachable() {
     assert_eq!(r.status, 503, "{}", r.body);
     proxy.restore();
 }
+
+/// Every pooled connection killed by the server at once (as a database
+/// restart does): connections are not tested at check-out any more, so each
+/// dead one is found on use, dropped, and the request runs on a new one.
+/// No request fails.
+#[test]
+fn requests_right_after_every_pooled_connection_died_succeed() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let users = app.url("/scim/v2/Users");
+    // Fill the pool: concurrent requests each hold a connection.
+    let warm: Vec<_> = (0..8)
+        .map(|i| {
+            let (users, token) = (users.clone(), token.clone());
+            std::thread::spawn(move || {
+                post(
+                    &users,
+                    Some(&token),
+                    &json!({"schemas": [USER], "userName": format!("warm{i}")}),
+                )
+                .status
+            })
+        })
+        .collect();
+    for w in warm {
+        assert_eq!(w.join().unwrap(), 201);
+    }
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        db.name
+    ))
+    .execute(&mut db.conn())
+    .unwrap();
+    for i in 0..6 {
+        let r = get(&users, Some(&token));
+        assert_eq!(r.status, 200, "read {i}: {}", r.body);
+        let w = post(
+            &users,
+            Some(&token),
+            &json!({"schemas": [USER], "userName": format!("after{i}")}),
+        );
+        assert_eq!(w.status, 201, "write {i}: {}", w.body);
+    }
+    assert_eq!(get(&app.url("/ready"), None).status, 200);
+}

@@ -137,7 +137,7 @@ pub fn json_error_response(
 /// message is the cause, which the responses keep off their bodies.
 fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
     match e {
-        StoreError::Unavailable(cause) => (
+        StoreError::Unavailable(cause) | StoreError::ConnectionLost(cause) => (
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
             format!("database unavailable: {cause}"),

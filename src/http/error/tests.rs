@@ -29,6 +29,12 @@ fn every_store_error_has_one_pinned_answer() {
             None,
             StatusCode::SERVICE_UNAVAILABLE,
         ),
+        (
+            StoreError::ConnectionLost("closed".into()),
+            503,
+            None,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
         (StoreError::NotFound, 404, None, StatusCode::NOT_FOUND),
         (
             StoreError::PreconditionFailed,
@@ -78,6 +84,7 @@ fn every_store_error_has_one_pinned_answer() {
 fn clone_store_error(e: &StoreError) -> StoreError {
     match e {
         StoreError::Unavailable(c) => StoreError::Unavailable(c.clone()),
+        StoreError::ConnectionLost(c) => StoreError::ConnectionLost(c.clone()),
         StoreError::NotFound => StoreError::NotFound,
         StoreError::PreconditionFailed => StoreError::PreconditionFailed,
         StoreError::Conflict(c) => StoreError::Conflict(c.clone()),

@@ -133,7 +133,7 @@ pub async fn list(
     org: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<TokenView>, StoreError> {
-    let rows = store::run(pool, move |conn| store::tokens::list(conn, org)).await?;
+    let rows = store::read(pool, move |conn| store::tokens::list(conn, org)).await?;
     Ok(rows.into_iter().map(|r| TokenView::new(r, now)).collect())
 }
 
@@ -143,7 +143,7 @@ pub async fn get(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<TokenView, TokenError> {
-    let row = store::run(pool, move |conn| store::tokens::get(conn, org, id))
+    let row = store::read(pool, move |conn| store::tokens::get(conn, org, id))
         .await
         .map_err(not_found)?;
     Ok(TokenView::new(row, now))

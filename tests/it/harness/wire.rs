@@ -121,7 +121,11 @@ fn upstream(mut from: TcpStream, mut to: UnixStream, log: Log) {
 
 fn cstr(b: &[u8]) -> (String, &[u8]) {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    let rest = if end < b.len() { &b[end + 1..] } else { &[][..] };
+    let rest = if end < b.len() {
+        &b[end + 1..]
+    } else {
+        &[][..]
+    };
     (String::from_utf8_lossy(&b[..end]).into_owned(), rest)
 }
 
