@@ -119,13 +119,12 @@ pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<L
     })
 }
 
-/// A list of one resource type, read in one snapshot (a read-only
-/// REPEATABLE READ transaction, so `totalResults` and the page agree): the
-/// page, and the related resources of all its items in one query set when
-/// they are shown.
+/// A list of one resource type: the page with its `totalResults` in one
+/// statement (so they agree without a transaction), then the related
+/// resources of all its items when they are shown.
 pub async fn list(ctx: &Ctx, q: ResolvedQuery) -> Result<ListPage> {
     let q = std::sync::Arc::new(q);
     let reader = q.clone();
-    let read = store::read_snapshot(&ctx.state.pool, move |conn| reader.read(conn)).await?;
+    let read = store::read(&ctx.state.pool, move |conn| reader.read(conn)).await?;
     page(ctx, &q, read)
 }

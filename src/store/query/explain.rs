@@ -59,10 +59,12 @@ pub fn explain_users(
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Explained, StoreError> {
+    let prepared = prepare(reg, crate::scim::resource::Kind::User, org, q, now)?;
+    let total = total_expr!(scim_users, &prepared);
     let Prepared {
         predicate, plan, ..
-    } = prepare(reg, crate::scim::resource::Kind::User, org, q, now)?;
-    let query = page_query!(scim_users, UserRow, org, predicate, plan);
+    } = prepared;
+    let query = page_query!(scim_users, UserRow, org, predicate, plan, total);
     let shown = debug_query::<Pg, _>(&query).to_string();
     let (sql, binds) = shown
         .split_once(" -- binds: ")

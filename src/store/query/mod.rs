@@ -11,18 +11,18 @@
 //! - `sql`: the fragment type all SQL is built from, which only accepts
 //!   crate-written text and bound parameters.
 //!
-//! Every page costs a bounded number of statements, read in one snapshot
-//! (a read-only REPEATABLE READ transaction, so `totalResults` and the page
-//! agree): the total (the sum of the organization's `resource_counts` slots
-//! without a filter, a `count(*)` with one), the page itself, and for groups
-//! one query for all the page's members.
+//! Every page is one statement: the rows with `totalResults` beside each
+//! (the sum of the organization's `resource_counts` slots without a filter,
+//! a `count(*)` subquery with one), so both come from one snapshot without a
+//! transaction; groups add one query for all the page's members. Statements
+//! whose filter is a single comparison stay prepared on the connection.
 
 /// The page query for `$table` (a `schema` module), selecting `$row` and
 /// each row's sort key. A macro rather than a function: the diesel types
 /// differ per table, and `explain` must run exactly what `list_*` runs.
 /// (Defined before the `mod` items so `explain` sees it.)
 macro_rules! page_query {
-    ($table:ident, $row:ty, $org:expr, $predicate:expr, $plan:expr) => {
+    ($table:ident, $row:ty, $org:expr, $predicate:expr, $plan:expr, $total:expr) => {
         $table::table
             .filter($table::org_id.eq($org))
             .filter($predicate)
@@ -30,34 +30,66 @@ macro_rules! page_query {
             .order_by($plan.order_by())
             .offset($plan.offset())
             .limit($plan.limit())
-            .select((<$row>::as_select(), $plan.sort.key_text()))
+            .select((<$row>::as_select(), $plan.sort.key_text(), $total))
     };
 }
 
+/// `totalResults` as an expression: the organization's counters without a
+/// filter, a `count(*)` of the matches with one. Selected with every page
+/// row, it is computed once (an uncorrelated subquery) and read in the same
+/// statement, and so the same snapshot, as the page: no transaction is
+/// needed for them to agree.
+macro_rules! total_expr {
+    ($table:ident, $p:expr) => {{
+        let p: &Prepared = $p;
+        if p.filtered {
+            $crate::store::query::sql::Frag::<diesel::sql_types::BigInt>::sql(concat!(
+                "(SELECT count(*) FROM ",
+                stringify!($table),
+                " WHERE ",
+                stringify!($table),
+                ".org_id = "
+            ))
+            .bind($crate::store::query::sql::Bind::Uuid(p.org))
+            .push(" AND ")
+            .append(&p.predicate)
+            .push(")")
+            .shared_if(p.predicate.is_shared())
+        } else {
+            $crate::store::query::sql::Frag::<diesel::sql_types::BigInt>::sql(
+                "(SELECT COALESCE(sum(n), 0)::bigint FROM resource_counts WHERE org_id = ",
+            )
+            .bind($crate::store::query::sql::Bind::Uuid(p.org))
+            .push(" AND resource_type = ")
+            .text(p.kind.name())
+            .push(")")
+            .shared()
+        }
+    }};
+}
+
 /// The total and the page of rows (`$row` from `$table`) a [`Prepared`]
-/// query selects: the total from the organization's counters without a
-/// filter, a `count(*)` with one; rows only when the page reads any.
+/// query selects, in one statement. Only when that statement returns no row
+/// and the page did not start at the first match (an offset or a cursor past
+/// the end) is the total read on its own.
 macro_rules! read_page {
     ($conn:expr, $table:ident, $row:ty, $p:expr) => {{
         let p: &Prepared = $p;
         let (org, predicate, plan) = (p.org, &p.predicate, &p.plan);
-        let total = if p.filtered {
-            $table::table
-                .filter($table::org_id.eq(org))
-                .filter(predicate.clone())
-                .count()
-                .get_result($conn)?
-        } else {
-            counts::stored($conn, org, p.kind.name())?
-        };
-        let rows: Vec<($row, Option<String>)> = if plan.reads_rows() {
-            page_query!($table, $row, org, predicate.clone(), plan).load($conn)?
+        let total_of = total_expr!($table, p);
+        let rows: Vec<($row, Option<String>, i64)> = if plan.reads_rows() {
+            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone()).load($conn)?
         } else {
             Vec::new()
         };
+        let total = match rows.first() {
+            Some((_, _, total)) => *total,
+            None if plan.starts_at_first() => 0,
+            None => diesel::select(total_of).get_result::<i64>($conn)?,
+        };
         let (items, next_cursor, previous_cursor) = plan.finish(
             rows.into_iter()
-                .map(|(r, key)| {
+                .map(|(r, key, _)| {
                     let id = r.id;
                     (r, id, key)
                 })
@@ -89,7 +121,6 @@ use self::page::Plan;
 use self::sort::Sort;
 use self::sql::Frag;
 use self::target::{Ctx, GROUPS, USERS};
-use super::counts;
 use super::groups::Row as GroupRow;
 use super::groups::StoredGroup;
 use super::members;
@@ -170,9 +201,9 @@ pub fn prepare(
     let predicate = match &q.filter {
         Some(f) => {
             crate::scim::filter::check(f, &|p| ctx.kind(p))?;
-            filter::compile(&ctx, f)?
+            filter::compile(&ctx, f)?.shared_if(one_comparison(f))
         }
-        None => Frag::truth(true),
+        None => Frag::truth(true).shared(),
     };
     let mut sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
     if kind == Kind::User && q.filter.as_ref().is_some_and(requires_email) {
@@ -191,6 +222,15 @@ pub fn prepare(
         predicate,
         plan,
     })
+}
+
+/// Whether `f` is a single comparison or presence test: what identity
+/// providers send (`userName eq "…"`, `externalId eq "…"`, `displayName eq
+/// "…"`) and a bounded set of statement shapes (one per attribute, operator
+/// and value type), so its statements may stay prepared.
+fn one_comparison(f: &crate::scim::filter::Filter) -> bool {
+    use crate::scim::filter::Filter;
+    matches!(f, Filter::Compare(..) | Filter::Present(_))
 }
 
 /// Whether every match must have a given email (`emails eq "x"` or

@@ -93,6 +93,16 @@ impl Plan {
         }
     }
 
+    /// Whether the page starts at the first matching row (offset 0, or a
+    /// first cursor page): then an empty page means no row matches.
+    pub fn starts_at_first(&self) -> bool {
+        match &self.mode {
+            Mode::CountOnly => false,
+            Mode::Index { offset, .. } => *offset == 0,
+            Mode::Cursor { from, .. } => from.is_none(),
+        }
+    }
+
     /// Whether rows are read at all.
     pub fn reads_rows(&self) -> bool {
         !matches!(self.mode, Mode::CountOnly)
@@ -109,7 +119,7 @@ impl Plan {
     pub fn position(&self) -> ScimResult<Frag> {
         match &self.mode {
             Mode::Cursor { from: Some(c), .. } => self.sort.keyset(c, self.backward()),
-            _ => Ok(Frag::truth(true)),
+            _ => Ok(Frag::truth(true).shared()),
         }
     }
 

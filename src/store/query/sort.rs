@@ -149,7 +149,8 @@ impl Sort {
         } else {
             f.push(self.id)
         };
-        f.push(dir)
+        // By id alone the text is one of four: a fixed shape.
+        f.push(dir).shared_if(self.key.is_none())
     }
 
     /// For a filter that an index answers with few rows but whose selectivity
@@ -165,7 +166,7 @@ impl Sort {
     /// The key of each row, selected as text so it can go into a cursor.
     pub fn key_text(&self) -> Frag<diesel::sql_types::Nullable<Text>> {
         let Some(k) = &self.key else {
-            return Frag::sql("NULL::text");
+            return Frag::sql("NULL::text").shared();
         };
         match k.kind {
             KeyKind::Text => Frag::sql("").append(&k.expr),
@@ -190,7 +191,7 @@ impl Sort {
             .bind(Bind::Uuid(pos.id))
             .push(")");
         let Some(k) = &self.key else {
-            return Ok(id_after);
+            return Ok(id_after.shared());
         };
         let key = &k.expr;
         let Some(text) = &pos.key else {

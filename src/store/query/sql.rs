@@ -27,6 +27,7 @@ pub enum Bind {
     Text(String),
     TextArray(Vec<String>),
     Uuid(Uuid),
+    UuidArray(Vec<Uuid>),
     Bool(bool),
     Time(DateTime<Utc>),
 }
@@ -38,9 +39,17 @@ enum Piece {
 }
 
 /// SQL text and parameters, typed as `ST` for diesel.
+///
+/// A statement with a fragment in it is prepared afresh each time (diesel
+/// sends it unnamed) unless every fragment is [`Frag::shared`]: its text is
+/// one of a bounded set of shapes, so PostgreSQL may keep it as a named
+/// prepared statement on the connection. Filters come in unboundedly many
+/// shapes, and each cached one holds memory on both sides for the life of
+/// the connection, so sharing is decided by the caller who knows the shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frag<ST = Bool> {
     pieces: Vec<Piece>,
+    shared: bool,
     _type: PhantomData<ST>,
 }
 
@@ -48,8 +57,29 @@ impl<ST> Frag<ST> {
     pub fn sql(text: &'static str) -> Self {
         Frag {
             pieces: vec![Piece::Sql(text)],
+            shared: false,
             _type: PhantomData,
         }
+    }
+
+    /// Marks the fragment as one of a bounded set of shapes, so a statement
+    /// made only of shared fragments is kept prepared (see [`Frag`]).
+    pub fn shared(mut self) -> Self {
+        self.shared = true;
+        self
+    }
+
+    /// [`Frag::shared`] when `yes`.
+    pub fn shared_if(self, yes: bool) -> Self {
+        if yes {
+            self.shared()
+        } else {
+            self
+        }
+    }
+
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// Appends crate-written SQL text.
@@ -71,15 +101,8 @@ impl<ST> Frag<ST> {
     /// Appends another fragment, whatever its SQL type.
     pub fn append<T>(mut self, other: &Frag<T>) -> Self {
         self.pieces.extend(other.pieces.iter().cloned());
+        self.shared &= other.shared;
         self
-    }
-
-    /// The same text, typed differently (for a sort key read back as text).
-    pub fn retype<T>(self) -> Frag<T> {
-        Frag {
-            pieces: self.pieces,
-            _type: PhantomData,
-        }
     }
 
     /// How many parameters the fragment binds (tests use it).
@@ -133,13 +156,16 @@ impl<ST> QueryFragment<Pg> for Frag<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // The text varies with every filter's shape; caching each variant as
         // a prepared statement would grow the cache without bound.
-        out.unsafe_to_cache_prepared();
+        if !self.shared {
+            out.unsafe_to_cache_prepared();
+        }
         for piece in &self.pieces {
             match piece {
                 Piece::Sql(text) => out.push_sql(text),
                 Piece::Bind(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
                 Piece::Bind(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
                 Piece::Bind(Bind::Uuid(v)) => out.push_bind_param::<SqlUuid, _>(v)?,
+                Piece::Bind(Bind::UuidArray(v)) => out.push_bind_param::<Array<SqlUuid>, _>(v)?,
                 Piece::Bind(Bind::Bool(v)) => out.push_bind_param::<Bool, _>(v)?,
                 Piece::Bind(Bind::Time(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
             }
@@ -206,3 +232,27 @@ mod tests {
         assert_eq!(like_escape("plain"), "plain");
     }
 }
+
+/// A whole statement built from [`Frag`]s, run like `diesel::sql_query`
+/// (rows read by name, with `QueryableByName`), except that it stays
+/// prepared on the connection when its fragments are shared: for the fixed
+/// statements diesel's DSL cannot express (a recursive walk), on hot paths.
+#[derive(Debug, Clone)]
+pub struct Statement(pub Frag<diesel::sql_types::Untyped>);
+
+impl QueryFragment<Pg> for Statement {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
+
+impl QueryId for Statement {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for Statement {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> diesel::RunQueryDsl<Conn> for Statement {}
