@@ -20,6 +20,9 @@ pub struct Actor {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
 #[diesel(table_name = audit_log)]
+// NULL is bound rather than DEFAULT written for a missing actor token, so
+// the insert has one shape and stays a prepared statement.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Entry {
     pub id: Uuid,
     pub org_id: Uuid,

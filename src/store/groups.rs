@@ -10,6 +10,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::members::{self, MemberRef};
+use super::query::sql::{Bind, Frag, Statement};
 use super::schema::{scim_group_members, scim_groups};
 use super::StoreError;
 use crate::scim::error::ScimError;
@@ -237,15 +238,27 @@ pub fn update_with(
     let meta = current.meta.changed_at(now);
     let version = meta.version;
     let member_count = current.member_count + count_delta;
-    diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
-        .set((
-            &cols,
-            scim_groups::doc.eq(&write.doc),
-            scim_groups::last_modified.eq(now),
-            scim_groups::version.eq(version),
-            scim_groups::member_count.eq(member_count),
-        ))
-        .execute(conn)?;
+    // One fixed statement, so it stays prepared; diesel re-plans every UPDATE.
+    Statement(
+        Frag::sql("UPDATE scim_groups SET display_name = ")
+            .text(cols.display_name)
+            .push(", display_name_ci = ")
+            .text(cols.display_name_ci)
+            .push(", external_id = ")
+            .bind(Bind::OptText(cols.external_id))
+            .push(", doc = ")
+            .bind(Bind::Json(write.doc.clone()))
+            .push(", last_modified = ")
+            .bind(Bind::Time(now))
+            .push(", version = ")
+            .bind(Bind::Int(version))
+            .push(", member_count = ")
+            .bind(Bind::Int(member_count))
+            .push(" WHERE id = ")
+            .bind(Bind::Uuid(id))
+            .shared(),
+    )
+    .execute(conn)?;
     Ok(StoredGroup {
         id,
         doc: write.doc,

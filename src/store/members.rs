@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::query::sql::{Bind, Frag, Statement};
@@ -73,16 +73,19 @@ pub fn members_of(
     if groups.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<MemberRow> = diesel::sql_query(
-        "SELECT m.group_id, m.member_id, m.member_type,
-                COALESCE(u.display_name, u.user_name, g.display_name) AS display
-           FROM scim_group_members m
-           LEFT JOIN scim_users u ON m.member_type = 'User' AND u.id = m.member_id
-           LEFT JOIN scim_groups g ON m.member_type = 'Group' AND g.id = m.member_id
-          WHERE m.group_id = ANY($1)
-          ORDER BY m.group_id, m.member_id",
+    let rows: Vec<MemberRow> = Statement(
+        Frag::sql(
+            "SELECT m.group_id, m.member_id, m.member_type,
+                    COALESCE(u.display_name, u.user_name, g.display_name) AS display
+               FROM scim_group_members m
+               LEFT JOIN scim_users u ON m.member_type = 'User' AND u.id = m.member_id
+               LEFT JOIN scim_groups g ON m.member_type = 'Group' AND g.id = m.member_id
+              WHERE m.group_id = ANY(",
+        )
+        .bind(Bind::UuidArray(groups.to_vec()))
+        .push(") ORDER BY m.group_id, m.member_id")
+        .shared(),
     )
-    .bind::<Array<SqlUuid>, _>(groups)
     .load(conn)?;
     let mut out: HashMap<Uuid, Vec<MemberRef>> = HashMap::new();
     for r in rows {
@@ -239,21 +242,26 @@ pub fn add(
     members: &[(Uuid, MemberKind)],
 ) -> Result<usize, StoreError> {
     let mut added = 0;
+    // Two arrays unnested side by side: one statement shape whatever the
+    // count, so it stays prepared (a multi-row VALUES list has a new shape
+    // for every length).
     for chunk in members.chunks(INSERT_BATCH) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|(id, kind)| {
-                (
-                    scim_group_members::group_id.eq(group),
-                    scim_group_members::member_id.eq(*id),
-                    scim_group_members::member_type.eq(kind.as_str()),
-                )
-            })
-            .collect();
-        added += diesel::insert_into(scim_group_members::table)
-            .values(&rows)
-            .on_conflict_do_nothing()
-            .execute(conn)?;
+        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
+        let kinds: Vec<String> = chunk.iter().map(|(_, k)| k.as_str().to_string()).collect();
+        added += Statement(
+            Frag::sql(
+                "INSERT INTO scim_group_members (group_id, member_id, member_type) \
+                 SELECT ",
+            )
+            .bind(Bind::Uuid(group))
+            .push(", m.id, m.kind FROM unnest(")
+            .bind(Bind::UuidArray(ids))
+            .push(", ")
+            .bind(Bind::TextArray(kinds))
+            .push(") AS m(id, kind) ON CONFLICT DO NOTHING")
+            .shared(),
+        )
+        .execute(conn)?;
     }
     Ok(added)
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::members;
+use super::query::sql::{Bind, Frag, Statement};
 use super::schema::scim_users;
 use super::StoreError;
 use crate::scim::error::ScimError;
@@ -171,22 +172,36 @@ pub fn update_with(
     let cols = columns(&write.doc)?;
     let meta = current.meta.changed_at(now);
     let version = meta.version;
-    let target = scim_users::table.filter(scim_users::id.eq(id));
-    let changes = (
-        &cols,
-        scim_users::doc.eq(&write.doc),
-        scim_users::last_modified.eq(now),
-        scim_users::version.eq(version),
-    );
+    // Written as one fixed statement (two shapes: with and without a new
+    // password) so it stays prepared; diesel re-plans every UPDATE.
+    let mut sql = Frag::sql("UPDATE scim_users SET user_name = ")
+        .text(cols.user_name)
+        .push(", user_name_ci = ")
+        .text(cols.user_name_ci)
+        .push(", external_id = ")
+        .bind(Bind::OptText(cols.external_id))
+        .push(", display_name = ")
+        .bind(Bind::OptText(cols.display_name))
+        .push(", display_name_ci = ")
+        .bind(Bind::OptText(cols.display_name_ci))
+        .push(", active = ")
+        .bind(Bind::OptBool(cols.active))
+        .push(", emails_ci = ")
+        .bind(Bind::TextArray(cols.emails_ci))
+        .push(", doc = ")
+        .bind(Bind::Json(write.doc.clone()))
+        .push(", last_modified = ")
+        .bind(Bind::Time(now))
+        .push(", version = ")
+        .bind(Bind::Int(version));
     // A replace without a password keeps the stored one: clients can never
     // read it back, so they cannot be expected to resend it.
-    match &write.password_hash {
-        Some(h) => diesel::update(target)
-            .set((changes, scim_users::password_hash.eq(h)))
-            .execute(conn),
-        None => diesel::update(target).set(changes).execute(conn),
+    if let Some(h) = &write.password_hash {
+        sql = sql.push(", password_hash = ").text(h.clone());
     }
-    .map_err(|e| uniqueness(e.into(), &write.doc))?;
+    Statement(sql.push(" WHERE id = ").bind(Bind::Uuid(id)).shared())
+        .execute(conn)
+        .map_err(|e| uniqueness(e.into(), &write.doc))?;
     Ok(StoredUser {
         id,
         doc: write.doc,

@@ -17,7 +17,7 @@ use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExp
 use diesel::expression::{TypedExpressionType, ValidGrouping};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Bool, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryResult;
 use uuid::Uuid;
 
@@ -28,6 +28,10 @@ pub enum Bind {
     TextArray(Vec<String>),
     Uuid(Uuid),
     UuidArray(Vec<Uuid>),
+    OptText(Option<String>),
+    OptBool(Option<bool>),
+    Json(serde_json::Value),
+    Int(i64),
     Bool(bool),
     Time(DateTime<Utc>),
 }
@@ -166,6 +170,10 @@ impl<ST> QueryFragment<Pg> for Frag<ST> {
                 Piece::Bind(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
                 Piece::Bind(Bind::Uuid(v)) => out.push_bind_param::<SqlUuid, _>(v)?,
                 Piece::Bind(Bind::UuidArray(v)) => out.push_bind_param::<Array<SqlUuid>, _>(v)?,
+                Piece::Bind(Bind::OptText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Piece::Bind(Bind::OptBool(v)) => out.push_bind_param::<Nullable<Bool>, _>(v)?,
+                Piece::Bind(Bind::Json(v)) => out.push_bind_param::<Jsonb, _>(v)?,
+                Piece::Bind(Bind::Int(v)) => out.push_bind_param::<BigInt, _>(v)?,
                 Piece::Bind(Bind::Bool(v)) => out.push_bind_param::<Bool, _>(v)?,
                 Piece::Bind(Bind::Time(v)) => out.push_bind_param::<Timestamptz, _>(v)?,
             }
