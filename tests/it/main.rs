@@ -15,6 +15,7 @@ mod embedded;
 mod filter_agreement;
 mod fixtures;
 mod hostile;
+mod instances;
 mod limits;
 mod me;
 mod metrics;

@@ -1,0 +1,132 @@
+//! Two `scimd serve` processes on one database, as a load-balanced
+//! deployment runs them: a token revoked, or rotated without grace, through
+//! one instance fails on the very next request to the other. Nothing about
+//! a token's validity may live only in one process.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::client::{get, request};
+use crate::harness::{seed_token, TestDb};
+
+struct Instance {
+    base: String,
+    child: Child,
+}
+
+impl Instance {
+    fn start(db: &TestDb) -> Instance {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_scimd"))
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("SCIMD_LISTEN", format!("127.0.0.1:{port}"))
+            .env_remove("AUTH_SECRET")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start scimd serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        while !listening() || get(&format!("{base}/ready"), None).status != 200 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "instance did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Instance { base, child }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new scim token minted through `at`; returns (id, value).
+fn mint(at: &Instance, admin: &str) -> (String, String) {
+    let r = request(
+        "POST",
+        &at.url("/api/v1/tokens"),
+        Some(admin),
+        Some(&json!({"name": "connector", "scopes": ["admin:scim"]})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let j = r.json();
+    (
+        j["id"].as_str().unwrap().into(),
+        j["token"].as_str().unwrap().into(),
+    )
+}
+
+#[test]
+fn a_token_revoked_or_rotated_on_one_instance_fails_at_once_on_the_other() {
+    let db = TestDb::new();
+    let admin = seed_token(&db, &["all"]);
+    let (a, b) = (Instance::start(&db), Instance::start(&db));
+    let users = b.url("/scim/v2/Users?count=1");
+    let mut failures = Vec::new();
+    for i in 0..200 {
+        let (id, value) = mint(&a, &admin);
+        // B has seen the token work: whatever it keeps must not outlive it.
+        let before = get(&users, Some(&value)).status;
+        assert_eq!(before, 200, "round {i}: the new token does not work on B");
+        let revoked = request(
+            "DELETE",
+            &a.url(&format!("/api/v1/tokens/{id}")),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(revoked.status, 204, "{}", revoked.body);
+        let after = get(&users, Some(&value)).status;
+        if after != 401 {
+            failures.push(format!("round {i}: revoked on A, B answered {after}"));
+        }
+    }
+    for i in 0..50 {
+        let (id, old) = mint(&a, &admin);
+        assert_eq!(get(&users, Some(&old)).status, 200);
+        let r = request(
+            "POST",
+            &a.url(&format!("/api/v1/tokens/{id}/rotate")),
+            Some(&admin),
+            Some(&json!({"grace_seconds": 0})),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let new = r.json()["token"].as_str().unwrap().to_string();
+        let after = get(&users, Some(&old)).status;
+        if after != 401 {
+            failures.push(format!("rotation {i}: old value on B answered {after}"));
+        }
+        assert_eq!(
+            get(&users, Some(&new)).status,
+            200,
+            "rotation {i}: new value on B"
+        );
+        // Stay under the organization's token limit.
+        let r = request(
+            "DELETE",
+            &a.url(&format!("/api/v1/tokens/{id}")),
+            Some(&admin),
+            None,
+        );
+        assert_eq!(r.status, 204);
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
