@@ -110,15 +110,26 @@ pub fn groups_of(
     if users.is_empty() {
         return Ok(HashMap::new());
     }
+    // How the starting ids are written decides whether PostgreSQL keeps
+    // the statement's generic plan or plans it again on every execution: a
+    // custom plan is kept when it is estimated cheaper than the generic one.
+    // `= $1` estimates one row either way; `unnest($1)` estimates ten rows
+    // in the generic plan and the array's real length (a page: up to 1000)
+    // in a custom one, so the generic plan wins. `= ANY($1)` lost both ways.
+    let start: Frag = match users {
+        [one] => Frag::sql("m.member_id = ").bind(Bind::Uuid(*one)),
+        many => Frag::sql("m.member_id IN (SELECT unnest(")
+            .bind(Bind::UuidArray(many.to_vec()))
+            .push("))"),
+    };
     let edges: Vec<Edge> = Statement(
         Frag::sql(
             "WITH RECURSIVE up(member_id, group_id) AS ( \
-               SELECT m.member_id, m.group_id FROM scim_group_members m \
-                WHERE m.member_id = ANY(",
+               SELECT m.member_id, m.group_id FROM scim_group_members m WHERE ",
         )
-        .bind(Bind::UuidArray(users.to_vec()))
+        .append(&start.shared())
         .push(
-            ") UNION \
+            " UNION \
                SELECT m.member_id, m.group_id FROM scim_group_members m \
                  JOIN up ON m.member_id = up.group_id) \
              SELECT up.member_id, up.group_id, g.display_name \

@@ -14,6 +14,7 @@ mod discovery;
 mod embedded;
 mod filter_agreement;
 mod fixtures;
+mod generic_plans;
 mod hostile;
 mod instances;
 mod limits;

@@ -64,7 +64,20 @@ pub fn explain_users(
     let Prepared {
         predicate, plan, ..
     } = prepared;
+    let offset = plan.offset();
     let query = page_query!(scim_users, UserRow, org, predicate, plan, total);
+    // As `read_page!` runs it: an OFFSET only past the first row.
+    if offset > 0 {
+        explained(conn, query.offset(offset))
+    } else {
+        explained(conn, query)
+    }
+}
+
+fn explained<Q: QueryFragment<Pg> + QueryId>(
+    conn: &mut PgConnection,
+    query: Q,
+) -> Result<Explained, StoreError> {
     let shown = debug_query::<Pg, _>(&query).to_string();
     let (sql, binds) = shown
         .split_once(" -- binds: ")

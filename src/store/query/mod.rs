@@ -28,7 +28,6 @@ macro_rules! page_query {
             .filter($predicate)
             .filter($plan.position()?)
             .order_by($plan.order_by())
-            .offset($plan.offset())
             .limit($plan.limit())
             .select((<$row>::as_select(), $plan.sort.key_text(), $total))
     };
@@ -77,10 +76,17 @@ macro_rules! read_page {
         let p: &Prepared = $p;
         let (org, predicate, plan) = (p.org, &p.predicate, &p.plan);
         let total_of = total_expr!($table, p);
-        let rows: Vec<($row, Option<String>, i64)> = if plan.reads_rows() {
-            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone()).load($conn)?
-        } else {
+        let rows: Vec<($row, Option<String>, i64)> = if !plan.reads_rows() {
             Vec::new()
+        } else if plan.offset() > 0 {
+            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone())
+                .offset(plan.offset())
+                .load($conn)?
+        } else {
+            // Without an OFFSET: PostgreSQL keeps a generic plan for
+            // `LIMIT $n` but plans `OFFSET $n` again on every execution.
+            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone())
+                .load($conn)?
         };
         let total = match rows.first() {
             Some((_, _, total)) => *total,
