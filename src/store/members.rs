@@ -122,24 +122,70 @@ pub fn groups_of(
             .bind(Bind::UuidArray(many.to_vec()))
             .push("))"),
     };
-    let edges: Vec<Edge> = Statement(
-        Frag::sql(
-            "WITH RECURSIVE up(member_id, group_id) AS ( \
-               SELECT m.member_id, m.group_id FROM scim_group_members m WHERE ",
+    let edges: Vec<Edge> = Statement(walk(start, org).shared()).load(conn)?;
+    Ok(closure_of(users, edges))
+}
+
+/// Every membership edge above the members `start` selects (a condition
+/// on `m.member_id`), as rows `(member_id, group_id, display_name)`, the
+/// groups named and of `org`. `UNION` drops repeated edges, so a membership
+/// cycle ends the walk.
+fn walk<ST>(start: Frag, org: Uuid) -> Frag<ST> {
+    Frag::sql(
+        "WITH RECURSIVE up(member_id, group_id) AS ( \
+           SELECT m.member_id, m.group_id FROM scim_group_members m WHERE ",
+    )
+    .append(&start.shared())
+    .push(
+        " UNION \
+           SELECT m.member_id, m.group_id FROM scim_group_members m \
+             JOIN up ON m.member_id = up.group_id) \
+         SELECT up.member_id, up.group_id, g.display_name \
+           FROM up JOIN scim_groups g ON g.id = up.group_id \
+          WHERE g.org_id = ",
+    )
+    .bind(Bind::Uuid(org))
+}
+
+/// [`walk`] for one member, as one JSON array of `[member, group, name]`
+/// triples: a column to select beside the member's own row.
+pub(super) fn walk_json(member: Uuid, org: Uuid) -> Frag<diesel::sql_types::Json> {
+    Frag::sql(
+        "(SELECT COALESCE(json_agg(json_build_array(e.member_id, e.group_id, e.display_name)), \
+         '[]'::json) FROM (",
+    )
+    .append(
+        &walk::<diesel::sql_types::Untyped>(
+            Frag::sql("m.member_id = ").bind(Bind::Uuid(member)),
+            org,
         )
-        .append(&start.shared())
-        .push(
-            " UNION \
-               SELECT m.member_id, m.group_id FROM scim_group_members m \
-                 JOIN up ON m.member_id = up.group_id) \
-             SELECT up.member_id, up.group_id, g.display_name \
-               FROM up JOIN scim_groups g ON g.id = up.group_id \
-              WHERE g.org_id = ",
-        )
-        .bind(Bind::Uuid(org))
         .shared(),
     )
-    .load(conn)?;
+    .push(") e)")
+    .shared()
+}
+
+/// The groups of `member` from [`walk_json`]'s array.
+pub(super) fn groups_from_json(member: Uuid, edges: &serde_json::Value) -> Vec<GroupRef> {
+    let edges: Vec<Edge> = edges
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| {
+            Some(Edge {
+                member_id: e.get(0)?.as_str()?.parse().ok()?,
+                group_id: e.get(1)?.as_str()?.parse().ok()?,
+                display_name: e.get(2)?.as_str()?.to_string(),
+            })
+        })
+        .collect();
+    closure_of(&[member], edges)
+        .remove(&member)
+        .unwrap_or_default()
+}
+
+/// Each of `users`' groups from the edges [`walk`] found above them.
+fn closure_of(users: &[Uuid], edges: Vec<Edge>) -> HashMap<Uuid, Vec<GroupRef>> {
     let asked: HashSet<Uuid> = users.iter().copied().collect();
     let mut direct = Vec::new();
     let mut parents: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -152,7 +198,7 @@ pub fn groups_of(
         }
         names.insert(e.group_id, e.display_name);
     }
-    Ok(closure(&direct, &parents, &names))
+    closure(&direct, &parents, &names)
 }
 
 #[derive(QueryableByName)]

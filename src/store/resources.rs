@@ -170,17 +170,13 @@ pub fn get(
     with_related: bool,
 ) -> Result<Stored, StoreError> {
     match kind {
-        Kind::User => {
-            let mut user: Stored = users::get(conn, org, id)?.into();
-            if with_related {
-                user.related = Some(
-                    related(conn, kind, org, &[id])?
-                        .remove(&id)
-                        .unwrap_or_default(),
-                );
-            }
+        Kind::User if with_related => {
+            let (user, groups) = users::get_with_groups(conn, org, id)?;
+            let mut user: Stored = user.into();
+            user.related = Some(groups.into_iter().map(group_of).collect());
             Ok(user)
         }
+        Kind::User => Ok(users::get(conn, org, id)?.into()),
         Kind::Group => Ok(groups::get(conn, org, id, with_related)?.into()),
     }
 }

@@ -142,6 +142,24 @@ pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, S
         .ok_or(StoreError::NotFound)
 }
 
+/// A user and the groups it belongs to (directly or through nesting), in
+/// one statement: the walk up the membership rows is a column beside the
+/// row.
+pub fn get_with_groups(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+) -> Result<(StoredUser, Vec<members::GroupRef>), StoreError> {
+    let (row, edges): (Row, Value) = scim_users::table
+        .filter(scim_users::org_id.eq(org))
+        .filter(scim_users::id.eq(id))
+        .select((Row::as_select(), members::walk_json(id, org)))
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    Ok((row.into(), members::groups_from_json(id, &edges)))
+}
+
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {
     row_in_org!(scim_users, Row, org, id)
         .for_update()

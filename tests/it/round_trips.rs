@@ -97,13 +97,13 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
         (
             "GET /Users/{id}, in no group",
             b.measure(|_| ("GET", format!("/Users/{loner}"), None)),
-            3,
+            2,
             0,
         ),
         (
             "GET /Users/{id}, in a group",
             b.measure(|_| ("GET", format!("/Users/{member}"), None)),
-            3,
+            2,
             0,
         ),
         (

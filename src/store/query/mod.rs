@@ -85,8 +85,7 @@ macro_rules! read_page {
         } else {
             // Without an OFFSET: PostgreSQL keeps a generic plan for
             // `LIMIT $n` but plans `OFFSET $n` again on every execution.
-            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone())
-                .load($conn)?
+            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone()).load($conn)?
         };
         let total = match rows.first() {
             Some((_, _, total)) => *total,
