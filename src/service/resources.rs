@@ -181,6 +181,34 @@ pub async fn create(
     })
     .await?;
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    if kind == Kind::User {
+        // One statement writes the user and its audit entry: no BEGIN or
+        // COMMIT. The id is chosen here so a repeat after a lost connection
+        // writes the same one (see `store::single`).
+        let id = Uuid::now_v7();
+        let entry = audit::Entry::new(
+            &actor,
+            kind.action(Verb::Create),
+            kind.name(),
+            &id.to_string(),
+            201,
+            now,
+        );
+        let org = actor.org_id;
+        let mut stored = store::single(&ctx.state.pool, move |conn, again| {
+            resources::create_user_audited(conn, org, id, &write, &entry, again)
+        })
+        .await?;
+        // A new user is in no group yet.
+        if with_related {
+            stored.related = Some(Vec::new());
+        }
+        return Ok(Written {
+            id: stored.id,
+            json: Some(render(ctx, &stored, p)?),
+            version: stored.meta.version,
+        });
+    }
     let stored = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
         let mut created = resources::create(conn, kind, actor.org_id, write.clone(), now)?;
         let id = created.id.to_string();

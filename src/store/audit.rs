@@ -35,6 +35,30 @@ pub struct Entry {
     pub status: i16,
 }
 
+impl Entry {
+    /// The entry for one change `actor` made.
+    pub fn new(
+        actor: &Actor,
+        action: &str,
+        resource_type: &str,
+        resource_id: &str,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Entry {
+        Entry {
+            id: Uuid::now_v7(),
+            org_id: actor.org_id,
+            at: now,
+            actor_token_id: actor.token_id,
+            actor_name: actor.name.clone(),
+            action: action.to_string(),
+            resource_type: resource_type.to_string(),
+            resource_id: resource_id.to_string(),
+            status: i16::try_from(status).unwrap_or(i16::MAX),
+        }
+    }
+}
+
 /// Records one change. Call inside the transaction that makes it.
 pub fn record(
     conn: &mut PgConnection,
@@ -46,17 +70,14 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)
-        .values(&Entry {
-            id: Uuid::now_v7(),
-            org_id: actor.org_id,
-            at: now,
-            actor_token_id: actor.token_id,
-            actor_name: actor.name.clone(),
-            action: action.to_string(),
-            resource_type: resource_type.to_string(),
-            resource_id: resource_id.to_string(),
-            status: i16::try_from(status).unwrap_or(i16::MAX),
-        })
+        .values(&Entry::new(
+            actor,
+            action,
+            resource_type,
+            resource_id,
+            status,
+            now,
+        ))
         .execute(conn)?;
     Ok(())
 }

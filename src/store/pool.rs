@@ -141,6 +141,29 @@ where
     blocking(move || on_live_connection(&pool, |conn| (f(conn), true))).await
 }
 
+/// Runs `f`, a single statement outside any transaction (atomic on its
+/// own, so it needs no `BEGIN`/`COMMIT`), again on another connection when
+/// the first turns out dead. Whether the lost attempt was applied cannot be
+/// known, so `f` is told when it runs again (`true`) and must make that
+/// safe itself: a create writes the same client-chosen id both times and
+/// reads a primary-key conflict on the repeat as "already done".
+pub async fn single<T, F>(pool: &PgPool, mut f: F) -> Result<T, StoreError>
+where
+    F: FnMut(&mut PgConnection, bool) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    blocking(move || {
+        let mut again = false;
+        on_live_connection(&pool, |conn| {
+            let result = f(conn, again);
+            again = true;
+            (result, true)
+        })
+    })
+    .await
+}
+
 /// Like [`read`], with every read `f` makes in one snapshot (a read-only
 /// REPEATABLE READ transaction): a list's `totalResults` and its page, or a
 /// resource and its groups, then describe the same moment even while other

@@ -10,6 +10,7 @@ use diesel::pg::PgConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit;
 use super::groups::{self, GroupWrite, MembersChange, StoredGroup};
 use super::members::{GroupRef, MemberKind, MemberRef};
 use super::query::{self, Page, Prepared};
@@ -159,6 +160,20 @@ pub fn create(
             Ok(groups::create(conn, org, w.doc, &ids, now)?.into())
         }
     }
+}
+
+/// A user and its audit entry in one statement, outside any transaction
+/// (see `users::create_audited`, and `store::single` for `again`).
+pub fn create_user_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    write: &Write,
+    entry: &audit::Entry,
+    again: bool,
+) -> Result<Stored, StoreError> {
+    let w = user_write(write.clone())?;
+    Ok(users::create_audited(conn, org, id, &w, entry, again)?.into())
 }
 
 /// One resource, with its related resources when `with_related` is set.

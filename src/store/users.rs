@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::audit;
 use super::members;
 use super::query::sql::{Bind, Frag, Statement};
 use super::schema::scim_users;
@@ -130,6 +131,91 @@ pub fn create(
     Ok(StoredUser {
         id,
         doc: write.doc,
+        meta: Meta::created_at(now),
+    })
+}
+
+/// Creates user `id` and its audit entry in one statement (atomic without
+/// a transaction). `again` says this is a repeat after a connection was lost
+/// mid-call: then a primary-key conflict means the first attempt was
+/// applied, and the user is returned as created.
+pub fn create_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    write: &UserWrite,
+    entry: &audit::Entry,
+    again: bool,
+) -> Result<StoredUser, StoreError> {
+    let cols = columns(&write.doc)?;
+    let now = entry.at;
+    let inserted = Statement(
+        Frag::sql(
+            "WITH created AS (INSERT INTO scim_users (id, org_id, user_name, user_name_ci, \
+             external_id, display_name, display_name_ci, active, emails_ci, password_hash, doc, \
+             created_at, last_modified, version) VALUES (",
+        )
+        .bind(Bind::Uuid(id))
+        .push(", ")
+        .bind(Bind::Uuid(org))
+        .push(", ")
+        .text(cols.user_name)
+        .push(", ")
+        .text(cols.user_name_ci)
+        .push(", ")
+        .bind(Bind::OptText(cols.external_id))
+        .push(", ")
+        .bind(Bind::OptText(cols.display_name))
+        .push(", ")
+        .bind(Bind::OptText(cols.display_name_ci))
+        .push(", ")
+        .bind(Bind::OptBool(cols.active))
+        .push(", ")
+        .bind(Bind::TextArray(cols.emails_ci))
+        .push(", ")
+        .bind(Bind::OptText(write.password_hash.clone()))
+        .push(", ")
+        .bind(Bind::Json(write.doc.clone()))
+        .push(", ")
+        .bind(Bind::Time(now))
+        .push(", ")
+        .bind(Bind::Time(now))
+        .push(
+            ", 1) RETURNING id) \
+             INSERT INTO audit_log (id, org_id, at, actor_token_id, actor_name, action, \
+             resource_type, resource_id, status) SELECT ",
+        )
+        .bind(Bind::Uuid(entry.id))
+        .push(", ")
+        .bind(Bind::Uuid(entry.org_id))
+        .push(", ")
+        .bind(Bind::Time(entry.at))
+        .push(", ")
+        .bind(Bind::OptUuid(entry.actor_token_id))
+        .push(", ")
+        .text(entry.actor_name.clone())
+        .push(", ")
+        .text(entry.action.clone())
+        .push(", ")
+        .text(entry.resource_type.clone())
+        .push(", ")
+        .text(entry.resource_id.clone())
+        .push(", ")
+        .bind(Bind::Int(i64::from(entry.status)))
+        .push(" FROM created")
+        .shared(),
+    )
+    .execute(conn);
+    match inserted {
+        Ok(_) => {}
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict(c) if again && c == "scim_users_pkey" => {}
+            other => return Err(uniqueness(other, &write.doc)),
+        },
+    }
+    Ok(StoredUser {
+        id,
+        doc: write.doc.clone(),
         meta: Meta::created_at(now),
     })
 }

@@ -221,3 +221,42 @@ fn requests_right_after_every_pooled_connection_died_succeed() {
     }
     assert_eq!(get(&app.url("/ready"), None).status, 200);
 }
+
+/// A user create is one statement outside a transaction, repeated when its
+/// connection is lost, because whether the lost attempt was applied cannot
+/// be known. The repeat writes the same id, so it finds its own row: the
+/// user and its audit entry exist once, and the repeat reports success.
+#[test]
+fn a_user_create_repeated_after_a_lost_connection_is_stored_once() {
+    use scimd::store::audit::{Actor, Entry};
+    use scimd::store::schema::{audit_log, scim_users};
+    use scimd::store::users::{create_audited, UserWrite};
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let org = scimd::store::orgs::DEFAULT_ORG_ID;
+    let actor = Actor {
+        org_id: org,
+        token_id: None,
+        name: "test".into(),
+    };
+    let id = uuid::Uuid::now_v7();
+    let write = UserWrite {
+        doc: json!({"schemas": [USER], "userName": "once"}),
+        password_hash: None,
+    };
+    let now = scimd::clock::Clock::default().now();
+    let entry = Entry::new(&actor, "user.create", "User", &id.to_string(), 201, now);
+    create_audited(&mut conn, org, id, &write, &entry, false).unwrap();
+    // The first attempt was applied, but its caller never heard back.
+    let repeat = create_audited(&mut conn, org, id, &write, &entry, true).unwrap();
+    assert_eq!(repeat.id, id);
+    let users: i64 = scim_users::table.count().get_result(&mut conn).unwrap();
+    let entries: i64 = audit_log::table.count().get_result(&mut conn).unwrap();
+    assert_eq!((users, entries), (1, 1));
+    // Not a repeat: the same userName under a new id is a uniqueness error.
+    let other = Entry::new(&actor, "user.create", "User", "x", 201, now);
+    match create_audited(&mut conn, org, uuid::Uuid::now_v7(), &write, &other, false) {
+        Err(scimd::store::StoreError::Rejected(e)) => assert_eq!(e.status, 409),
+        r => panic!("expected a 409, got {r:?}"),
+    }
+}

@@ -133,7 +133,7 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
                     Some(json!({"schemas": [USER], "userName": format!("new{i}")})),
                 )
             }),
-            5,
+            2,
             0,
         ),
         (
