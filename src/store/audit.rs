@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::query::sql::{Bind, Frag};
 use super::schema::audit_log;
 use super::StoreError;
 
@@ -57,6 +58,44 @@ impl Entry {
             status: i16::try_from(status).unwrap_or(i16::MAX),
         }
     }
+}
+
+/// `INSERT INTO audit_log … SELECT … FROM changed`: `entry`, inserted only
+/// when the CTE `changed` (the write it records, in the same statement)
+/// returned a row, so a write and its entry are one atomic statement.
+pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
+    Frag::sql(
+        "INSERT INTO audit_log (id, org_id, at, actor_token_id, actor_name, action, \
+         resource_type, resource_id, status) SELECT ",
+    )
+    .bind(Bind::Uuid(entry.id))
+    .push(", ")
+    .bind(Bind::Uuid(entry.org_id))
+    .push(", ")
+    .bind(Bind::Time(entry.at))
+    .push(", ")
+    .bind(Bind::OptUuid(entry.actor_token_id))
+    .push(", ")
+    .text(entry.actor_name.clone())
+    .push(", ")
+    .text(entry.action.clone())
+    .push(", ")
+    .text(entry.resource_type.clone())
+    .push(", ")
+    .text(entry.resource_id.clone())
+    .push(", ")
+    .bind(Bind::Int(i64::from(entry.status)))
+    .push(" FROM changed")
+    .shared()
+}
+
+/// Records a prepared entry. Call inside the transaction that makes the
+/// change.
+pub fn insert(conn: &mut PgConnection, entry: &Entry) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values(entry)
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Records one change. Call inside the transaction that makes it.

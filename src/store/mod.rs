@@ -45,8 +45,8 @@ use crate::scim::error::ScimError;
 pub use diesel::pg::PgConnection;
 
 pub use pool::{
-    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, single, PgPool,
-    PoolSettings,
+    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, single,
+    transaction, PgPool, PoolSettings,
 };
 /// The connection the store's functions take, as the application layer
 /// names it when it composes them inside one transaction: an opaque handle

@@ -182,6 +182,15 @@ where
     .await
 }
 
+/// Runs `f` in a transaction on a connection the caller already holds
+/// (inside [`single`], say), for a fallback that must take row locks.
+pub fn transaction<T>(
+    conn: &mut PgConnection,
+    f: impl FnOnce(&mut PgConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.transaction(f)
+}
+
 /// How often a transaction that lost a serialization conflict or a deadlock
 /// is tried in all, before the client is told to retry (503).
 const TX_ATTEMPTS: usize = 3;

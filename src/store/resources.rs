@@ -176,6 +176,34 @@ pub fn create_user_audited(
     Ok(users::create_audited(conn, org, id, &w, entry, again)?.into())
 }
 
+/// A user write without a row lock or transaction (see
+/// `users::update_audited`): `Some` with the state now stored, keeping
+/// `current`'s related groups (a user write cannot change them), or `None`
+/// when the row changed since `current` was read.
+pub fn update_user_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    current: &Stored,
+    write: Write,
+    entry: &audit::Entry,
+    again: bool,
+) -> Result<Option<Stored>, StoreError> {
+    let user = StoredUser {
+        id: current.id,
+        doc: current.doc.clone(),
+        meta: current.meta.clone(),
+    };
+    Ok(
+        match users::update_audited(conn, org, &user, user_write(write)?, entry, again)? {
+            users::Written::Done(u) => Some(Stored {
+                related: current.related.clone(),
+                ..u.into()
+            }),
+            users::Written::Moved => None,
+        },
+    )
+}
+
 /// One resource, with its related resources when `with_related` is set.
 pub fn get(
     conn: &mut PgConnection,

@@ -151,7 +151,7 @@ pub fn create_audited(
     let now = entry.at;
     let inserted = Statement(
         Frag::sql(
-            "WITH created AS (INSERT INTO scim_users (id, org_id, user_name, user_name_ci, \
+            "WITH changed AS (INSERT INTO scim_users (id, org_id, user_name, user_name_ci, \
              external_id, display_name, display_name_ci, active, emails_ci, password_hash, doc, \
              created_at, last_modified, version) VALUES (",
         )
@@ -180,29 +180,10 @@ pub fn create_audited(
         .bind(Bind::Time(now))
         .push(", ")
         .bind(Bind::Time(now))
-        .push(
-            ", 1) RETURNING id) \
-             INSERT INTO audit_log (id, org_id, at, actor_token_id, actor_name, action, \
-             resource_type, resource_id, status) SELECT ",
-        )
-        .bind(Bind::Uuid(entry.id))
-        .push(", ")
-        .bind(Bind::Uuid(entry.org_id))
-        .push(", ")
-        .bind(Bind::Time(entry.at))
-        .push(", ")
-        .bind(Bind::OptUuid(entry.actor_token_id))
-        .push(", ")
-        .text(entry.actor_name.clone())
-        .push(", ")
-        .text(entry.action.clone())
-        .push(", ")
-        .text(entry.resource_type.clone())
-        .push(", ")
-        .text(entry.resource_id.clone())
-        .push(", ")
-        .bind(Bind::Int(i64::from(entry.status)))
-        .push(" FROM created")
+        .push(", 1) RETURNING 1) ")
+        .append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
+            entry,
+        ))
         .shared(),
     )
     .execute(conn);
@@ -273,11 +254,31 @@ pub fn update_with(
     if write.doc == current.doc && write.password_hash.is_none() {
         return Ok(current);
     }
-    let cols = columns(&write.doc)?;
     let meta = current.meta.changed_at(now);
-    let version = meta.version;
-    // Written as one fixed statement (two shapes: with and without a new
-    // password) so it stays prepared; diesel re-plans every UPDATE.
+    Statement(
+        set_row(&write, meta.version, now)?
+            .push(" WHERE id = ")
+            .bind(Bind::Uuid(id))
+            .shared(),
+    )
+    .execute(conn)
+    .map_err(|e| uniqueness(e.into(), &write.doc))?;
+    Ok(StoredUser {
+        id,
+        doc: write.doc,
+        meta,
+    })
+}
+
+/// `UPDATE scim_users SET …` for `write` at `version`, without its WHERE.
+/// One fixed text (two shapes: with and without a new password), so the
+/// statement stays prepared; diesel re-plans every UPDATE it builds.
+fn set_row<ST>(
+    write: &UserWrite,
+    version: i64,
+    now: DateTime<Utc>,
+) -> Result<Frag<ST>, StoreError> {
+    let cols = columns(&write.doc)?;
     let mut sql = Frag::sql("UPDATE scim_users SET user_name = ")
         .text(cols.user_name)
         .push(", user_name_ci = ")
@@ -303,14 +304,76 @@ pub fn update_with(
     if let Some(h) = &write.password_hash {
         sql = sql.push(", password_hash = ").text(h.clone());
     }
-    Statement(sql.push(" WHERE id = ").bind(Bind::Uuid(id)).shared())
-        .execute(conn)
-        .map_err(|e| uniqueness(e.into(), &write.doc))?;
-    Ok(StoredUser {
-        id,
-        doc: write.doc,
-        meta,
-    })
+    Ok(sql)
+}
+
+/// What an optimistic write found.
+#[derive(Debug)]
+pub enum Written {
+    /// Written (or nothing to change), audited; the state now stored.
+    Done(StoredUser),
+    /// The row's version is no longer `current`'s: someone wrote between
+    /// the read and this write, which changed nothing. Read again.
+    Moved,
+}
+
+/// Writes `write` over `current` and its audit entry in one statement,
+/// without a row lock or a transaction: the UPDATE applies only while the
+/// row still has `current`'s version, and the entry is inserted only when
+/// it did. Nothing to change (the same document, no password) records the
+/// entry alone. `again` as in [`create_audited`]: a conflict on the entry's
+/// own id means the lost attempt was applied.
+pub fn update_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    current: &StoredUser,
+    write: UserWrite,
+    entry: &audit::Entry,
+    again: bool,
+) -> Result<Written, StoreError> {
+    let now = entry.at;
+    let unchanged = write.doc == current.doc && write.password_hash.is_none();
+    let meta = if unchanged {
+        current.meta.clone()
+    } else {
+        current.meta.changed_at(now)
+    };
+    let head = if unchanged {
+        Frag::sql("WITH changed AS (SELECT 1) ")
+    } else {
+        Frag::sql("WITH changed AS (")
+            .append(&set_row::<diesel::sql_types::Untyped>(
+                &write,
+                meta.version,
+                now,
+            )?)
+            .push(" WHERE id = ")
+            .bind(Bind::Uuid(current.id))
+            .push(" AND version = ")
+            .bind(Bind::Int(current.meta.version))
+            .push(" RETURNING 1) ")
+    };
+    let inserted = Statement(
+        head.append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
+            entry,
+        ))
+        .shared(),
+    )
+    .execute(conn);
+    match inserted {
+        Ok(0) => Ok(Written::Moved),
+        Ok(_) => Ok(Written::Done(StoredUser {
+            id: current.id,
+            doc: write.doc,
+            meta,
+        })),
+        Err(e) => match StoreError::from(e) {
+            StoreError::Conflict(c) if again && c == "audit_log_pkey" => {
+                get(conn, org, current.id).map(Written::Done)
+            }
+            other => Err(uniqueness(other, &write.doc)),
+        },
+    }
 }
 
 /// Deletes a user and its memberships. Call inside a transaction.
