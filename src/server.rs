@@ -108,6 +108,8 @@ pub fn start_with(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            // Inside `observe`, so the access log sees the final answer.
+            .wrap(middleware::from_fn(crate::http::authed::settle))
             .wrap(middleware::from_fn(crate::http::metrics::observe))
             .configure(extra)
             .configure(crate::http::configure)

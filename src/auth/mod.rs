@@ -14,6 +14,9 @@ pub mod scope;
 pub mod secret;
 pub mod token;
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -106,6 +109,61 @@ pub struct Authenticator {
     legacy: LegacyVerifier,
     failures: FailureLog,
     refused: RefusedValues,
+    known: Known,
+}
+
+/// A caller whose value matched the token row this process last read for
+/// it. What the row says about who the token is (its organization, name
+/// and scopes) never changes, so the request can be planned on it; whether
+/// the token is still live (not revoked, not expired, not rotated past its
+/// grace) is checked by [`Authenticator::settle`] on the request's own
+/// connection before anything is read or written for it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    id: Uuid,
+    presented: [u8; 32],
+    client: Option<String>,
+    now: DateTime<Utc>,
+}
+
+/// The caller, and the check still owed when it was accepted on the row
+/// this process had read before.
+#[derive(Debug)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub pending: Option<Pending>,
+}
+
+/// The token rows this process has accepted a value against, by id. Only a
+/// value that matched the row's digest gets a request past the header, so
+/// this never lets an unauthenticated caller cost more than the hash;
+/// bounded, and emptied when full, since a row missing here only costs the
+/// primary-key read it saves.
+#[derive(Debug, Default)]
+struct Known(Mutex<HashMap<Uuid, TokenRow>>);
+
+/// How many token rows [`Known`] keeps.
+const KNOWN_TOKENS: usize = 10_000;
+
+impl Known {
+    fn get(&self, id: Uuid) -> Option<TokenRow> {
+        self.0.lock().ok()?.get(&id).cloned()
+    }
+
+    fn remember(&self, row: TokenRow) {
+        if let Ok(mut m) = self.0.lock() {
+            if m.len() >= KNOWN_TOKENS && !m.contains_key(&row.id) {
+                m.clear();
+            }
+            m.insert(row.id, row);
+        }
+    }
+
+    fn forget(&self, id: Uuid) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&id);
+        }
+    }
 }
 
 /// What the token row says, before any slow work.
@@ -126,6 +184,7 @@ impl Authenticator {
             legacy: LegacyVerifier::default(),
             failures: FailureLog::default(),
             refused: RefusedValues::default(),
+            known: Known::default(),
         }
     }
 
@@ -134,7 +193,8 @@ impl Authenticator {
         self.legacy.runs()
     }
 
-    /// Checks the `Authorization` header value and the scope the route needs.
+    /// Checks the `Authorization` header value and the scope the route needs,
+    /// reading the token's row on a connection of its own.
     pub async fn authenticate(
         &self,
         pool: &PgPool,
@@ -143,9 +203,29 @@ impl Authenticator {
         access: Access,
         now: DateTime<Utc>,
     ) -> Result<Principal, AuthError> {
-        let principal = self.identify(pool, header, client, now).await?;
-        if principal.scopes.grants_any(access.accepted()) {
-            Ok(principal)
+        let a = self
+            .authenticate_deferred(pool, header, client, access, now, false)
+            .await?;
+        Ok(a.principal)
+    }
+
+    /// Like [`Self::authenticate`], but with `defer`, a value that matches
+    /// the row this process read before is accepted on it, and the read
+    /// that shows whether the token is still live is left to the caller
+    /// ([`Self::settle`], on the connection its work runs on: one check-out
+    /// and one blocking hop per request instead of two).
+    pub async fn authenticate_deferred(
+        &self,
+        pool: &PgPool,
+        header: Option<&[u8]>,
+        client: Option<String>,
+        access: Access,
+        now: DateTime<Utc>,
+        defer: bool,
+    ) -> Result<Authenticated, AuthError> {
+        let a = self.identify(pool, header, client, now, defer).await?;
+        if a.principal.scopes.grants_any(access.accepted()) {
+            Ok(a)
         } else {
             Err(AuthError::Forbidden(access))
         }
@@ -157,16 +237,20 @@ impl Authenticator {
         header: Option<&[u8]>,
         client: Option<String>,
         now: DateTime<Utc>,
-    ) -> Result<Principal, AuthError> {
+        defer: bool,
+    ) -> Result<Authenticated, AuthError> {
         let value = bearer_value(header)?;
         let presented = secret::digest(value);
         if let Some(expected) = &self.auth_secret {
             if bool::from(presented.ct_eq(expected)) {
-                return Ok(Principal {
-                    org_id: DEFAULT_ORG_ID,
-                    token_id: None,
-                    token_name: None,
-                    scopes: ScopeSet::all(),
+                return Ok(Authenticated {
+                    principal: Principal {
+                        org_id: DEFAULT_ORG_ID,
+                        token_id: None,
+                        token_name: None,
+                        scopes: ScopeSet::all(),
+                    },
+                    pending: None,
                 });
             }
         }
@@ -175,24 +259,98 @@ impl Authenticator {
         if self.refused.contains(id, &presented) {
             return Err(self.refuse(id, presented, Failure::BadSecret, now));
         }
+        if defer {
+            // Only a full match on the known row defers; anything else (a
+            // rotated value, say) reads the row now.
+            if let Some(Step::Accepted(principal, _)) = self
+                .known
+                .get(id)
+                .map(|row| first_check(row, &presented, now))
+            {
+                let pending = Pending {
+                    id,
+                    presented,
+                    client,
+                    now,
+                };
+                return Ok(Authenticated {
+                    principal,
+                    pending: Some(pending),
+                });
+            }
+        }
         // One primary-key read, the digest comparison, and (at most once a
         // minute) the last-use write, on one connection.
         let from = client.clone();
-        let step = store::read(pool, move |conn| {
+        let (step, row) = store::read(pool, move |conn| {
             let Some(row) = store::tokens::for_auth(conn, id)? else {
-                return Ok(Step::Refused(Failure::Unknown));
+                return Ok((Step::Refused(Failure::Unknown), None));
             };
+            let kept = row.clone();
             let step = first_check(row, &presented, now);
             if let Step::Accepted(_, true) = step {
                 store::tokens::touch(conn, id, from.as_deref(), now)?;
             }
-            Ok(step)
+            Ok((step, Some(kept)))
         })
         .await?;
-        match step {
-            Step::Accepted(p, _) => Ok(p),
-            Step::Refused(f) => Err(self.refuse(id, presented, f, now)),
-            Step::Legacy(row) => self.upgrade_legacy(pool, row, &value, client, now).await,
+        match (step, row) {
+            (Step::Accepted(principal, _), Some(row)) => {
+                self.known.remember(row);
+                Ok(Authenticated {
+                    principal,
+                    pending: None,
+                })
+            }
+            (Step::Accepted(principal, _), None) => Ok(Authenticated {
+                principal,
+                pending: None,
+            }),
+            (Step::Refused(f), _) => {
+                self.known.forget(id);
+                Err(self.refuse(id, presented, f, now))
+            }
+            (Step::Legacy(row), _) => {
+                let principal = self.upgrade_legacy(pool, row, &value, client, now).await?;
+                Ok(Authenticated {
+                    principal,
+                    pending: None,
+                })
+            }
+        }
+    }
+
+    /// The check a deferred acceptance still owes: reads the token's row on
+    /// `conn` and says whether the value is still good for it (`Err` is the
+    /// refusal, as for any request). Records the use at most once a minute,
+    /// as the first check does.
+    pub fn settle(
+        &self,
+        conn: &mut store::Conn,
+        p: &Pending,
+    ) -> Result<Result<(), Failure>, StoreError> {
+        let Some(row) = store::tokens::for_auth(conn, p.id)? else {
+            self.known.forget(p.id);
+            return Ok(Err(Failure::Unknown));
+        };
+        match first_check(row, &p.presented, p.now) {
+            Step::Accepted(_, stale) => {
+                if stale {
+                    store::tokens::touch(conn, p.id, p.client.as_deref(), p.now)?;
+                }
+                Ok(Ok(()))
+            }
+            Step::Refused(f) => {
+                self.known.forget(p.id);
+                let _ = self.refuse(p.id, p.presented, f, p.now);
+                Ok(Err(f))
+            }
+            // A row that matched a digest never goes back to a legacy hash;
+            // refused without argon2, the next request checks it in full.
+            Step::Legacy(_) => {
+                self.known.forget(p.id);
+                Ok(Err(Failure::BadSecret))
+            }
         }
     }
 

@@ -5,16 +5,48 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::{http::header, web, FromRequest, HttpMessage, HttpRequest, ResponseError};
 
 use super::error::{Flavor, HttpAuthError};
 use super::metrics::Caller;
 use crate::auth::scope::Access;
 use crate::auth::{AuthError, Principal};
+use crate::service::gate::Gate;
 use crate::state::AppState;
+
+/// The request's gate, shared by every extractor that asks for it (their
+/// order in a handler's arguments does not matter).
+pub fn gate_of(req: &HttpRequest) -> Gate {
+    if let Some(g) = req.extensions().get::<Gate>() {
+        return g.clone();
+    }
+    let g = Gate::default();
+    req.extensions_mut().insert(g.clone());
+    g
+}
+
+/// Logs and counts a refused credential, wherever it was refused.
+pub fn note_refusal(state: &AppState, error: &AuthError) {
+    match error {
+        AuthError::Unauthorized(f) => {
+            log::info!("authentication refused: {}", f.as_str());
+            state.metrics.auth_failure(*f);
+        }
+        AuthError::Forbidden(_) => state.metrics.forbidden(),
+        AuthError::Store(_) | AuthError::Busy => {}
+    }
+}
 
 pub trait AccessClass {
     const ACCESS: Access;
+    /// Whether a known token's liveness check may wait for the request's
+    /// first store call ([`Gate`]). Only for the SCIM routes, whose
+    /// operations reach the store through `service::Ctx` and so through the
+    /// gate; the admin routes read the token before their handler runs.
+    const DEFERRED: bool = false;
 }
 
 pub struct ScimRead;
@@ -26,9 +58,11 @@ pub struct ConnectWrite;
 
 impl AccessClass for ScimRead {
     const ACCESS: Access = Access::ScimRead;
+    const DEFERRED: bool = true;
 }
 impl AccessClass for ScimWrite {
     const ACCESS: Access = Access::ScimWrite;
+    const DEFERRED: bool = true;
 }
 impl AccessClass for AdminAll {
     const ACCESS: Access = Access::Admin;
@@ -76,6 +110,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                 &s.config.trusted_proxies,
             )
         });
+        let gate = gate_of(req);
         let req = req.clone();
         Box::pin(async move {
             let Some(state) = state else {
@@ -89,10 +124,21 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             let now = state.clock.now();
             match state
                 .auth
-                .authenticate(&state.pool, header.as_deref(), client, A::ACCESS, now)
+                .authenticate_deferred(
+                    &state.pool,
+                    header.as_deref(),
+                    client,
+                    A::ACCESS,
+                    now,
+                    A::DEFERRED,
+                )
                 .await
             {
-                Ok(principal) => {
+                Ok(authed) => {
+                    let principal = authed.principal;
+                    if let Some(p) = authed.pending {
+                        gate.defer(p);
+                    }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));
                     Ok(Authed {
@@ -101,17 +147,49 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                     })
                 }
                 Err(error) => {
-                    match &error {
-                        AuthError::Unauthorized(f) => {
-                            log::info!("authentication refused: {}", f.as_str());
-                            state.metrics.auth_failure(*f);
-                        }
-                        AuthError::Forbidden(_) => state.metrics.forbidden(),
-                        AuthError::Store(_) | AuthError::Busy => {}
-                    }
+                    note_refusal(&state, &error);
                     Err(HttpAuthError { error, flavor })
                 }
             }
         })
     }
+}
+
+/// The middleware (`middleware::from_fn(settle)`) that makes sure a
+/// deferred token check was made before any answer leaves: a handler that
+/// answered without the store (discovery, a refused filter) owes it still,
+/// and one whose check refused the token answers as any refused credential,
+/// whatever it had answered itself. Nothing was written for such a request:
+/// every write goes through the gate first.
+pub async fn settle<B: MessageBody>(
+    req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let flavor = Flavor::of(req.request());
+    let res = next.call(req).await?;
+    let Some(gate) = res.request().extensions().get::<Gate>().cloned() else {
+        return Ok(res.map_into_left_body());
+    };
+    let Some(state) = res.request().app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(res.map_into_left_body());
+    };
+    // A 5xx tells nothing and carries nothing; when the store could not
+    // be reached for the request, trying again here only doubles the wait.
+    let error = if gate.is_pending() && !res.status().is_server_error() {
+        let (g, auth) = (gate.clone(), std::sync::Arc::clone(&state.auth));
+        match crate::store::read(&state.pool, move |conn| g.pass(&auth, conn)).await {
+            Ok(Ok(())) => None,
+            Ok(Err(f)) => Some(AuthError::Unauthorized(f)),
+            Err(e) => Some(AuthError::Store(e)),
+        }
+    } else {
+        gate.refused().map(AuthError::Unauthorized)
+    };
+    let Some(error) = error else {
+        return Ok(res.map_into_left_body());
+    };
+    note_refusal(&state, &error);
+    res.request().extensions_mut().remove::<Caller>();
+    let answer = HttpAuthError { error, flavor }.error_response();
+    Ok(res.into_response(answer).map_into_right_body())
 }

@@ -55,10 +55,9 @@ pub async fn resolve(ctx: &Ctx, actor: &Actor, email: Option<&str>) -> Result<St
         .ok_or_else(|| ScimError::invalid_value("the x-user-email header names the user this request acts for; it is missing or empty"))?
         .to_string();
     let org = actor.org_id;
-    let mut found = store::read(&ctx.state.pool, move |conn| {
-        store::users::by_email(conn, org, &email)
-    })
-    .await?;
+    let mut found = ctx
+        .read(move |conn| store::users::by_email(conn, org, &email))
+        .await?;
     let user = match found.len() {
         0 => return Err(ScimError::not_found("no user of this organization has that address").into()),
         1 => found.remove(0),
@@ -104,10 +103,9 @@ pub async fn get(
         .as_ref()
         .is_some_and(|c| c.matches(stored.meta.version));
     if !not_modified && wants_related(&ctx.state.registry, Kind::User, p)? {
-        let mut groups = store::read(&ctx.state.pool, move |conn| {
-            store::resources::related(conn, Kind::User, org, &[id])
-        })
-        .await?;
+        let mut groups = ctx
+            .read(move |conn| store::resources::related(conn, Kind::User, org, &[id]))
+            .await?;
         stored.related = Some(groups.remove(&id).unwrap_or_default());
     }
     resources::answer(ctx, &stored, p, if_none_match)

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod gate;
 pub mod me;
 mod members;
 pub mod orgs;
@@ -37,6 +38,94 @@ pub struct Ctx {
     pub base: String,
     /// The request's id, for the 5xx details Bulk reports per operation.
     pub request_id: String,
+    /// The token check this request still owes, made by the first of the
+    /// calls below on its connection. Operations reach the store only
+    /// through them.
+    pub gate: gate::Gate,
+}
+
+/// The answer to a request whose token the gate found no longer good; the
+/// HTTP layer answers it as any refused credential.
+fn refused_by_gate() -> Error {
+    Error::Refused(ScimError::new(
+        401,
+        None,
+        "missing, invalid, expired or revoked credential",
+    ))
+}
+
+impl Ctx {
+    /// `store::read`, after the gate.
+    pub async fn read<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut store::Conn) -> std::result::Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::read(&self.state.pool, move |conn| {
+            match gate.pass(&auth, conn)? {
+                Ok(()) => f(conn).map(Ok),
+                Err(_) => Ok(Err(())),
+            }
+        })
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
+
+    /// `store::read_snapshot`, after the gate (checked outside the snapshot).
+    pub async fn read_snapshot<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut store::Conn) -> std::result::Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::read(&self.state.pool, move |conn| {
+            match gate.pass(&auth, conn)? {
+                Ok(()) => store::snapshot(conn, &mut f).map(Ok),
+                Err(_) => Ok(Err(())),
+            }
+        })
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
+
+    /// `store::single`, after the gate: the gate's read is not the single
+    /// statement, so a repeat after a lost connection runs it again first.
+    pub async fn single<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut store::Conn, bool) -> std::result::Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::single(&self.state.pool, move |conn, again| {
+            match gate.pass(&auth, conn)? {
+                Ok(()) => f(conn, again).map(Ok),
+                Err(_) => Ok(Err(())),
+            }
+        })
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
+
+    /// `store::in_tx`, with the gate inside the transaction, before `f`: a
+    /// refused token ends it with nothing written.
+    pub async fn in_tx<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut store::Conn) -> std::result::Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::in_tx(
+            &self.state.pool,
+            &self.state.tx_retries,
+            move |conn| match gate.pass(&auth, conn)? {
+                Ok(()) => f(conn).map(Ok),
+                Err(_) => Ok(Err(())),
+            },
+        )
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
 }
 
 /// Why an operation did not happen: the client's request was refused with

@@ -125,6 +125,6 @@ pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<L
 pub async fn list(ctx: &Ctx, q: ResolvedQuery) -> Result<ListPage> {
     let q = std::sync::Arc::new(q);
     let reader = q.clone();
-    let read = store::read(&ctx.state.pool, move |conn| reader.read(conn)).await?;
+    let read = ctx.read(move |conn| reader.read(conn)).await?;
     page(ctx, &q, read)
 }

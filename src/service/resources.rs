@@ -195,10 +195,11 @@ pub async fn create(
             now,
         );
         let org = actor.org_id;
-        let mut stored = store::single(&ctx.state.pool, move |conn, again| {
-            resources::create_user_audited(conn, org, id, &write, &entry, again)
-        })
-        .await?;
+        let mut stored = ctx
+            .single(move |conn, again| {
+                resources::create_user_audited(conn, org, id, &write, &entry, again)
+            })
+            .await?;
         // A new user is in no group yet.
         if with_related {
             stored.related = Some(Vec::new());
@@ -209,31 +210,32 @@ pub async fn create(
             version: stored.meta.version,
         });
     }
-    let stored = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
-        let mut created = resources::create(conn, kind, actor.org_id, write.clone(), now)?;
-        let id = created.id.to_string();
-        audit::record(
-            conn,
-            &actor,
-            kind.action(Verb::Create),
-            kind.name(),
-            &id,
-            201,
-            now,
-        )?;
-        if with_related {
-            // A new user is in no group yet; a new group's members are read
-            // back for their display names.
-            created.related = match kind {
-                Kind::User => Some(Vec::new()),
-                Kind::Group => resources::related(conn, kind, actor.org_id, &[created.id])?
-                    .remove(&created.id)
-                    .or(Some(Vec::new())),
-            };
-        }
-        Ok(created)
-    })
-    .await?;
+    let stored = ctx
+        .in_tx(move |conn| {
+            let mut created = resources::create(conn, kind, actor.org_id, write.clone(), now)?;
+            let id = created.id.to_string();
+            audit::record(
+                conn,
+                &actor,
+                kind.action(Verb::Create),
+                kind.name(),
+                &id,
+                201,
+                now,
+            )?;
+            if with_related {
+                // A new user is in no group yet; a new group's members are read
+                // back for their display names.
+                created.related = match kind {
+                    Kind::User => Some(Vec::new()),
+                    Kind::Group => resources::related(conn, kind, actor.org_id, &[created.id])?
+                        .remove(&created.id)
+                        .or(Some(Vec::new())),
+                };
+            }
+            Ok(created)
+        })
+        .await?;
     Ok(Written {
         id: stored.id,
         json: Some(render(ctx, &stored, p)?),
@@ -318,67 +320,69 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
             200,
             now,
         );
-        let stored = store::single(&ctx.state.pool, move |conn, again| {
-            write_user(
-                conn,
-                &reg,
-                org,
-                id,
-                if_match.as_ref(),
-                &input,
-                guard,
-                pre.as_ref(),
-                with_related,
-                &entry,
-                again,
-            )
-        })
-        .await?;
+        let stored = ctx
+            .single(move |conn, again| {
+                write_user(
+                    conn,
+                    &reg,
+                    org,
+                    id,
+                    if_match.as_ref(),
+                    &input,
+                    guard,
+                    pre.as_ref(),
+                    with_related,
+                    &entry,
+                    again,
+                )
+            })
+            .await?;
         return Ok(Written {
             id,
             json: Some(render(ctx, &stored, p)?),
             version: stored.meta.version,
         });
     }
-    let (stored, shown) = store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
-        let mut updated =
-            resources::update_with(conn, kind, org, id, if_match.as_ref(), now, |current| {
-                Ok(next_state(
-                    &reg,
-                    kind,
-                    current,
-                    &input,
-                    guard,
-                    pre.as_ref(),
-                )?)
-            })?;
-        // A PUT returns the members it was sent; a PATCH of a large group
-        // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
-        let shown = !with_related
-            || kind == Kind::User
-            || verb == Verb::Replace
-            || updated.member_count <= PATCH_INLINE_MEMBERS
-            || asked_for_related;
-        let status = if shown { 200 } else { 204 };
-        audit::record(
-            conn,
-            &actor,
-            kind.action(verb),
-            kind.name(),
-            &id.to_string(),
-            status,
-            now,
-        )?;
-        if with_related && shown {
-            updated.related = Some(
-                resources::related(conn, kind, org, &[id])?
-                    .remove(&id)
-                    .unwrap_or_default(),
-            );
-        }
-        Ok((updated, shown))
-    })
-    .await?;
+    let (stored, shown) = ctx
+        .in_tx(move |conn| {
+            let mut updated =
+                resources::update_with(conn, kind, org, id, if_match.as_ref(), now, |current| {
+                    Ok(next_state(
+                        &reg,
+                        kind,
+                        current,
+                        &input,
+                        guard,
+                        pre.as_ref(),
+                    )?)
+                })?;
+            // A PUT returns the members it was sent; a PATCH of a large group
+            // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
+            let shown = !with_related
+                || kind == Kind::User
+                || verb == Verb::Replace
+                || updated.member_count <= PATCH_INLINE_MEMBERS
+                || asked_for_related;
+            let status = if shown { 200 } else { 204 };
+            audit::record(
+                conn,
+                &actor,
+                kind.action(verb),
+                kind.name(),
+                &id.to_string(),
+                status,
+                now,
+            )?;
+            if with_related && shown {
+                updated.related = Some(
+                    resources::related(conn, kind, org, &[id])?
+                        .remove(&id)
+                        .unwrap_or_default(),
+                );
+            }
+            Ok((updated, shown))
+        })
+        .await?;
     Ok(Written {
         id,
         json: if shown {
@@ -458,7 +462,7 @@ pub async fn delete(
     if_match: Option<EtagCondition>,
 ) -> Result<()> {
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
-    store::in_tx(&ctx.state.pool, &ctx.state.tx_retries, move |conn| {
+    ctx.in_tx(move |conn| {
         resources::delete(conn, kind, actor.org_id, id, if_match.as_ref(), now)?;
         audit::record(
             conn,
@@ -484,10 +488,9 @@ pub async fn get(
     if_none_match: Option<EtagCondition>,
 ) -> Result<Read> {
     let with_related = wants_related(&ctx.state.registry, kind, p)?;
-    let stored = store::read(&ctx.state.pool, move |conn| {
-        resources::get(conn, kind, org, id, with_related)
-    })
-    .await?;
+    let stored = ctx
+        .read(move |conn| resources::get(conn, kind, org, id, with_related))
+        .await?;
     answer(ctx, &stored, p, if_none_match)
 }
 

@@ -13,7 +13,6 @@ use crate::scim::filter::{check_defined, restrict, Restricted};
 use crate::scim::list::ListQuery;
 use crate::scim::path::AttrPath;
 use crate::scim::resource::Kind;
-use crate::store;
 
 /// Each type is searched with the filter as it sees it (`filter::restrict`):
 /// an attribute the type does not define is absent on every one of its
@@ -55,8 +54,8 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
     };
     let users = resolve(Kind::User, &|p| reg.defines(user_rt, p))?;
     let groups = resolve(Kind::Group, &|p| reg.defines(group_rt, p))?;
-    let (user_total, group_total, user_page, group_page) =
-        store::read_snapshot(&ctx.state.pool, move |conn| {
+    let (user_total, group_total, user_page, group_page) = ctx
+        .read_snapshot(move |conn| {
             let mut total = |t: &Option<ResolvedQuery>| match t {
                 Some(rq) => rq.index_page(1, 0).read(conn).map(|p| p.total),
                 None => Ok(0),

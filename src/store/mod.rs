@@ -45,7 +45,7 @@ use crate::scim::error::ScimError;
 pub use diesel::pg::PgConnection;
 
 pub use pool::{
-    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, single,
+    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, single, snapshot,
     transaction, PgPool, PoolSettings,
 };
 /// The connection the store's functions take, as the application layer

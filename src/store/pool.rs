@@ -173,13 +173,18 @@ where
     F: FnMut(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
     T: Send + 'static,
 {
-    read(pool, move |conn| {
-        conn.build_transaction()
-            .repeatable_read()
-            .read_only()
-            .run(&mut f)
-    })
-    .await
+    read(pool, move |conn| snapshot(conn, &mut f)).await
+}
+
+/// Runs `f`'s reads in one read-only REPEATABLE READ transaction on `conn`.
+pub fn snapshot<T>(
+    conn: &mut PgConnection,
+    f: impl FnMut(&mut PgConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run(f)
 }
 
 /// Runs `f` in a transaction on a connection the caller already holds

@@ -12,6 +12,10 @@ use serde_json::json;
 use crate::harness::client::{get, request};
 use crate::harness::{seed_token, TestDb};
 
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
 struct Instance {
     base: String,
     child: Child,
@@ -129,4 +133,86 @@ fn a_token_revoked_or_rotated_on_one_instance_fails_at_once_on_the_other() {
         assert_eq!(r.status, 204);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// B accepts a token it has seen on the row it read then, and checks that
+/// the token is still live on the connection the request's work runs on.
+/// After a revoke on A, no request of any kind on B may do anything for it:
+/// not a write (nothing stored), not a Bulk, not a request B would refuse
+/// before reading the store.
+#[test]
+fn after_a_revoke_on_one_instance_the_other_writes_nothing_and_answers_401_to_everything() {
+    let db = TestDb::new();
+    let admin = seed_token(&db, &["all"]);
+    let (a, b) = (Instance::start(&db), Instance::start(&db));
+    let user = request(
+        "POST",
+        &b.url("/scim/v2/Users"),
+        Some(&admin),
+        Some(&json!({"schemas": [USER], "userName": "kept"})),
+    );
+    assert_eq!(user.status, 201, "{}", user.body);
+    let uid = user.json()["id"].as_str().unwrap().to_string();
+    let (id, value) = mint(&a, &admin);
+    assert_eq!(
+        get(&b.url("/scim/v2/Users?count=1"), Some(&value)).status,
+        200
+    );
+    let r = request(
+        "DELETE",
+        &a.url(&format!("/api/v1/tokens/{id}")),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(r.status, 204);
+    let patch = json!({"schemas": [PATCH], "Operations": [
+        {"op": "replace", "path": "displayName", "value": "changed"}]});
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [{"method": "POST", "path": "/Users", "bulkId": "b1",
+            "data": {"schemas": [USER], "userName": "bulk-after-revoke"}}]});
+    let attempts: Vec<(&str, String, Option<serde_json::Value>)> = vec![
+        (
+            "POST",
+            b.url("/scim/v2/Users"),
+            Some(json!({"schemas": [USER], "userName": "after-revoke"})),
+        ),
+        (
+            "PATCH",
+            b.url(&format!("/scim/v2/Users/{uid}")),
+            Some(patch),
+        ),
+        (
+            "PUT",
+            b.url(&format!("/scim/v2/Users/{uid}")),
+            Some(json!({"schemas": [USER], "userName": "replaced"})),
+        ),
+        ("POST", b.url("/scim/v2/Bulk"), Some(bulk)),
+        (
+            "POST",
+            b.url("/scim/v2/Groups"),
+            Some(json!({"schemas": [GROUP], "displayName": "g", "members": [{"value": uid}]})),
+        ),
+        ("DELETE", b.url(&format!("/scim/v2/Users/{uid}")), None),
+        // Refused by B before any store call.
+        (
+            "GET",
+            b.url("/scim/v2/Users?filter=userName%20zz%20%22x%22"),
+            None,
+        ),
+        ("GET", b.url("/scim/v2/Users?count=abc"), None),
+        ("GET", b.url(&format!("/scim/v2/Users/{uid}")), None),
+    ];
+    for (method, url, body) in &attempts {
+        let r = request(method, url, Some(&value), body.as_ref());
+        assert_eq!(r.status, 401, "{method} {url}: {}", r.body);
+        assert!(r.header("www-authenticate").is_some(), "{method} {url}");
+    }
+    let after = get(&b.url(&format!("/scim/v2/Users/{uid}")), Some(&admin));
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(after.json()["userName"], "kept");
+    assert!(after.json().get("displayName").is_none(), "{}", after.body);
+    let all = get(&b.url("/scim/v2/Users"), Some(&admin)).json();
+    assert_eq!(all["totalResults"], 1, "{all}");
+    let groups = get(&b.url("/scim/v2/Groups"), Some(&admin)).json();
+    assert_eq!(groups["totalResults"], 0, "{groups}");
 }

@@ -102,6 +102,7 @@ impl FromRequest for Ctx {
             base: format!("{root}/scim/v2"),
             state: state.into_inner(),
             request_id,
+            gate: crate::http::authed::gate_of(req),
         }))
     }
 }
