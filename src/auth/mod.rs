@@ -126,6 +126,17 @@ pub struct Pending {
     now: DateTime<Utc>,
 }
 
+impl Pending {
+    /// This check, to carry inside the request's own statement.
+    pub fn probe(&self) -> store::tokens::Probe {
+        store::tokens::Probe {
+            id: self.id,
+            stored: secret::stored_form_of(&self.presented),
+            now: self.now,
+        }
+    }
+}
+
 /// The caller, and the check still owed when it was accepted on the row
 /// this process had read before.
 #[derive(Debug)]
@@ -317,6 +328,27 @@ impl Authenticator {
                     pending: None,
                 })
             }
+        }
+    }
+
+    /// [`Self::settle`], given what the request's statement found when it
+    /// carried the check ([`Pending::probe`]): a live token costs nothing
+    /// more (but the last-use write when due); anything else is read in
+    /// full, which also says why it is refused.
+    pub fn settle_probed(
+        &self,
+        conn: &mut store::Conn,
+        p: &Pending,
+        probed: store::tokens::Probed,
+    ) -> Result<Result<(), Failure>, StoreError> {
+        match probed {
+            store::tokens::Probed::Live { stale } => {
+                if stale {
+                    store::tokens::touch(conn, p.id, p.client.as_deref(), p.now)?;
+                }
+                Ok(Ok(()))
+            }
+            store::tokens::Probed::Skipped | store::tokens::Probed::NotLive => self.settle(conn, p),
         }
     }
 

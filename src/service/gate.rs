@@ -7,6 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use crate::auth::{Authenticator, Failure, Pending};
+use crate::store::tokens::{Probe, Probed};
 use crate::store::{Conn, StoreError};
 
 /// Shared between the request's extractors, its operations and the
@@ -45,6 +46,14 @@ impl Gate {
         }
     }
 
+    /// The check owed, to carry inside the request's first statement.
+    pub fn probe(&self) -> Option<Probe> {
+        match &*self.0.lock().ok()? {
+            Slot::Pending(p) => Some(p.probe()),
+            _ => None,
+        }
+    }
+
     /// Makes the owed check on `conn`, once: `Ok(Err(_))` when it refused
     /// the token, and then every later call refuses too, so nothing of the
     /// request is read or written for a token found revoked.
@@ -53,13 +62,24 @@ impl Gate {
         auth: &Authenticator,
         conn: &mut Conn,
     ) -> Result<Result<(), Failure>, StoreError> {
+        self.probed(auth, conn, Probed::Skipped)
+    }
+
+    /// [`Self::pass`], after a statement that carried [`Self::probe`] and
+    /// found `probed`.
+    pub fn probed(
+        &self,
+        auth: &Authenticator,
+        conn: &mut Conn,
+        probed: Probed,
+    ) -> Result<Result<(), Failure>, StoreError> {
         let pending = match &*self.lock()? {
             Slot::Open => return Ok(Ok(())),
             Slot::Refused(f) => return Ok(Err(*f)),
             Slot::Pending(p) => p.clone(),
         };
         // A lost connection leaves the check owed, so the retry makes it.
-        let outcome = auth.settle(conn, &pending)?;
+        let outcome = auth.settle_probed(conn, &pending, probed)?;
         *self.lock()? = match outcome {
             Ok(()) => Slot::Open,
             Err(f) => Slot::Refused(f),

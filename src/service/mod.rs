@@ -72,6 +72,38 @@ impl Ctx {
         .map_err(|()| refused_by_gate())
     }
 
+    /// `store::read`, with the gate's check carried inside `f`'s statement
+    /// when its shape has room for it (`f` gets the probe and says what it
+    /// found); otherwise, or when `f` fails (a 404 must not tell a revoked
+    /// token whether the resource exists), checked on its own afterwards.
+    pub async fn read_probed<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(
+                &mut store::Conn,
+                Option<&store::tokens::Probe>,
+            ) -> std::result::Result<(T, store::tokens::Probed), StoreError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::read(&self.state.pool, move |conn| {
+            let probe = gate.probe();
+            match f(conn, probe.as_ref()) {
+                Ok((t, probed)) => match gate.probed(&auth, conn, probed)? {
+                    Ok(()) => Ok(Ok(t)),
+                    Err(_) => Ok(Err(())),
+                },
+                Err(e) => match gate.pass(&auth, conn)? {
+                    Ok(()) => Err(e),
+                    Err(_) => Ok(Err(())),
+                },
+            }
+        })
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
+
     /// `store::read_snapshot`, after the gate (checked outside the snapshot).
     pub async fn read_snapshot<T, F>(&self, mut f: F) -> Result<T>
     where

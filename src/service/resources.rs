@@ -489,7 +489,9 @@ pub async fn get(
 ) -> Result<Read> {
     let with_related = wants_related(&ctx.state.registry, kind, p)?;
     let stored = ctx
-        .read(move |conn| resources::get(conn, kind, org, id, with_related))
+        .read_probed(move |conn, probe| {
+            resources::get_probed(conn, kind, org, id, with_related, probe)
+        })
         .await?;
     answer(ctx, &stored, p, if_none_match)
 }

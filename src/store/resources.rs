@@ -14,6 +14,7 @@ use super::audit;
 use super::groups::{self, GroupWrite, MembersChange, StoredGroup};
 use super::members::{GroupRef, MemberKind, MemberRef};
 use super::query::{self, Page, Prepared};
+use super::tokens::{Probe, Probed};
 use super::users::{self, StoredUser, UserWrite};
 use super::StoreError;
 use crate::scim::error::ScimError;
@@ -212,15 +213,31 @@ pub fn get(
     id: Uuid,
     with_related: bool,
 ) -> Result<Stored, StoreError> {
+    Ok(get_probed(conn, kind, org, id, with_related, None)?.0)
+}
+
+/// [`get`], with the token check `probe` in the same statement where its
+/// shape carries one (a user with its groups: the common GET).
+pub fn get_probed(
+    conn: &mut PgConnection,
+    kind: Kind,
+    org: Uuid,
+    id: Uuid,
+    with_related: bool,
+    probe: Option<&Probe>,
+) -> Result<(Stored, Probed), StoreError> {
     match kind {
         Kind::User if with_related => {
-            let (user, groups) = users::get_with_groups(conn, org, id)?;
+            let (user, groups, live) = users::get_with_groups(conn, org, id, probe)?;
             let mut user: Stored = user.into();
             user.related = Some(groups.into_iter().map(group_of).collect());
-            Ok(user)
+            Ok((user, Probed::from_column(probe, live)))
         }
-        Kind::User => Ok(users::get(conn, org, id)?.into()),
-        Kind::Group => Ok(groups::get(conn, org, id, with_related)?.into()),
+        Kind::User => Ok((users::get(conn, org, id)?.into(), Probed::Skipped)),
+        Kind::Group => Ok((
+            groups::get(conn, org, id, with_related)?.into(),
+            Probed::Skipped,
+        )),
     }
 }
 

@@ -57,6 +57,68 @@ pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<TokenRow, Sto
         .ok_or(StoreError::NotFound)
 }
 
+/// A token check carried inside a request's own statement, so that checking
+/// a known token costs no round trip of its own: the token `id`, the stored
+/// form of the presented value's digest, and the request's time. The
+/// comparison in SQL only decides whether the statement's answer counts;
+/// the value was compared in constant time against the row when the
+/// process accepted it (`auth::Pending`).
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub id: Uuid,
+    pub stored: String,
+    pub now: DateTime<Utc>,
+}
+
+/// What a statement that could carry a [`Probe`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probed {
+    /// The statement did not carry it (no probe, or a shape without one).
+    Skipped,
+    /// The token is live; `stale`: its last use is due to be recorded.
+    Live { stale: bool },
+    /// The token is not live for the value: the request must be refused
+    /// (the full check says why).
+    NotLive,
+}
+
+impl Probed {
+    /// From [`probe_column`]'s value, for a statement that carried `probe`.
+    pub fn from_column(probe: Option<&Probe>, column: Option<bool>) -> Probed {
+        match (probe, column) {
+            (None, _) => Probed::Skipped,
+            (Some(_), Some(stale)) => Probed::Live { stale },
+            (Some(_), None) => Probed::NotLive,
+        }
+    }
+}
+
+/// The column a statement selects for `probe`: NULL unless the token is
+/// live for the value (not revoked, not expired, the current secret or the
+/// previous one within its grace), else whether its `last_used_at` is
+/// stale enough to be written. Without a probe it is bound to nothing and
+/// reads NULL; one text either way, so the statement stays prepared.
+pub(super) fn probe_column(
+    probe: Option<&Probe>,
+) -> super::query::sql::Frag<diesel::sql_types::Nullable<diesel::sql_types::Bool>> {
+    use super::query::sql::{Bind, Frag};
+    let now = probe.map_or(DateTime::<Utc>::UNIX_EPOCH, |p| p.now);
+    Frag::sql("(SELECT t.last_used_at IS NULL OR t.last_used_at < ")
+        .bind(Bind::Time(now - LAST_USED_GRANULARITY))
+        .push(" FROM api_tokens t WHERE t.id = ")
+        .bind(Bind::OptUuid(probe.map(|p| p.id)))
+        .push(" AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ")
+        .bind(Bind::Time(now))
+        .push(") AND (t.secret_hash = ")
+        .bind(Bind::OptText(probe.map(|p| p.stored.clone())))
+        .push(" OR (t.previous_secret_hash = ")
+        .bind(Bind::OptText(probe.map(|p| p.stored.clone())))
+        .push(" AND t.previous_valid_until > ")
+        .bind(Bind::Time(now))
+        .push(")))")
+        .shared()
+}
+
 /// The row authentication needs, by primary key, whatever its organization.
 pub fn for_auth(conn: &mut PgConnection, id: Uuid) -> Result<Option<TokenRow>, StoreError> {
     Ok(api_tokens::table

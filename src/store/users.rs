@@ -211,20 +211,25 @@ pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, S
 
 /// A user and the groups it belongs to (directly or through nesting), in
 /// one statement: the walk up the membership rows is a column beside the
-/// row.
+/// row, and so is the token check `probe` (see `tokens::probe_column`).
 pub fn get_with_groups(
     conn: &mut PgConnection,
     org: Uuid,
     id: Uuid,
-) -> Result<(StoredUser, Vec<members::GroupRef>), StoreError> {
-    let (row, edges): (Row, Value) = scim_users::table
+    probe: Option<&super::tokens::Probe>,
+) -> Result<(StoredUser, Vec<members::GroupRef>, Option<bool>), StoreError> {
+    let (row, edges, live): (Row, Value, Option<bool>) = scim_users::table
         .filter(scim_users::org_id.eq(org))
         .filter(scim_users::id.eq(id))
-        .select((Row::as_select(), members::walk_json(id, org)))
+        .select((
+            Row::as_select(),
+            members::walk_json(id, org),
+            super::tokens::probe_column(probe),
+        ))
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    Ok((row.into(), members::groups_from_json(id, &edges)))
+    Ok((row.into(), members::groups_from_json(id, &edges), live))
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {

@@ -32,7 +32,7 @@ fn hot_read_statements_are_planned_once_not_on_every_execution() {
     for _ in 0..12 {
         scimd::store::tokens::for_auth(&mut conn, id).unwrap();
         let _not_found = scimd::store::users::get(&mut conn, DEFAULT_ORG_ID, id);
-        let _not_found = scimd::store::users::get_with_groups(&mut conn, DEFAULT_ORG_ID, id);
+        let _not_found = scimd::store::users::get_with_groups(&mut conn, DEFAULT_ORG_ID, id, None);
         scimd::store::members::groups_of(&mut conn, DEFAULT_ORG_ID, &[id]).unwrap();
         let many: Vec<uuid::Uuid> = (0..100).map(|_| uuid::Uuid::now_v7()).collect();
         scimd::store::members::groups_of(&mut conn, DEFAULT_ORG_ID, &many).unwrap();

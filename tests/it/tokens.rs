@@ -296,6 +296,18 @@ fn rotation_keeps_the_old_value_for_the_grace_period_only() {
     let app = TestApp::new(&db);
     let admin = seed_token(&db, &["all"]);
     let (id, old) = create_token(&app, &admin, &["admin:scim"]);
+    // GET of one user carries the token check inside its own statement.
+    let user = post(
+        &app.url("/scim/v2/Users"),
+        Some(&admin),
+        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "g"}),
+    );
+    assert_eq!(user.status, 201, "{}", user.body);
+    let one = app.url(&format!(
+        "/scim/v2/Users/{}",
+        user.json()["id"].as_str().unwrap()
+    ));
+    assert_eq!(get(&one, Some(&old)).status, 200);
     let r = rotate(&app, &admin, &id, Some(600));
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
@@ -317,9 +329,13 @@ fn rotation_keeps_the_old_value_for_the_grace_period_only() {
     // Both work during the grace period.
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&old)).status, 200);
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 200);
+    assert_eq!(get(&one, Some(&old)).status, 200);
+    assert_eq!(get(&one, Some(&new)).status, 200);
     app.clock.advance(chrono::Duration::seconds(601));
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&old)).status, 401);
     assert_eq!(get(&app.url("/probe/scim-write"), Some(&new)).status, 200);
+    assert_eq!(get(&one, Some(&old)).status, 401);
+    assert_eq!(get(&one, Some(&new)).status, 200);
     // Bad grace values; a revoked token cannot rotate.
     assert_eq!(rotate(&app, &admin, &id, Some(-1)).status, 400);
     assert_eq!(rotate(&app, &admin, &id, Some(86_401)).status, 400);
