@@ -104,6 +104,58 @@ impl Ctx {
         .map_err(|()| refused_by_gate())
     }
 
+    /// `store::in_tx`, with the gate's check carried inside `f`'s first
+    /// statement when it has room for it (`f` gets the probe, ends with
+    /// `StoreError::TokenNotLive` before writing anything when it found the
+    /// token not live, and says what it found). A check `f` did not carry
+    /// is made before COMMIT, and a refusal then rolls back what `f` wrote.
+    /// When `f` fails (its transaction rolled back, so nothing more can run
+    /// in it), an owed check is made on its own afterwards.
+    pub async fn in_tx_probed<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(
+                &mut store::Conn,
+                Option<&store::tokens::Probe>,
+            ) -> std::result::Result<(T, store::tokens::Probed), StoreError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        let inner = gate.clone();
+        let inner_auth = Arc::clone(&auth);
+        let outcome = store::in_tx(&self.state.pool, &self.state.tx_retries, move |conn| {
+            let probe = inner.probe();
+            let (t, probed) = f(conn, probe.as_ref())?;
+            match inner.probed(&inner_auth, conn, probed)? {
+                Ok(()) => Ok(t),
+                Err(_) => Err(StoreError::TokenNotLive),
+            }
+        })
+        .await;
+        match outcome {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                if gate.is_pending() {
+                    let (g, a) = (gate.clone(), Arc::clone(&auth));
+                    // A refusal is kept by the gate, read just below.
+                    let _ = store::read(&self.state.pool, move |conn| g.pass(&a, conn)).await?;
+                }
+                if gate.refused().is_some() {
+                    return Err(refused_by_gate());
+                }
+                match e {
+                    // The probe and the full read disagreed (the token
+                    // changed between them): nothing was written; retry.
+                    StoreError::TokenNotLive => Err(Error::Store(StoreError::Unavailable(
+                        "the token changed during the request".into(),
+                    ))),
+                    other => Err(Error::Store(other)),
+                }
+            }
+        }
+    }
+
     /// `store::read_snapshot`, after the gate (checked outside the snapshot).
     pub async fn read_snapshot<T, F>(&self, mut f: F) -> Result<T>
     where

@@ -84,11 +84,14 @@ pub enum Read {
 /// person to the attributes they may change about themselves.
 pub type Guard = fn(&Value, &Value) -> std::result::Result<(), ScimError>;
 
-/// Above this many members a group PATCH answers 204 rather than the whole
-/// group (RFC 7644 §3.5.2 allows either), unless `attributes` asks for
-/// members: otherwise adding one member to a 100,000-member group would
-/// cost as much as reading all of them.
-const PATCH_INLINE_MEMBERS: i64 = 1000;
+/// Whether a group PATCH answers 200 with the group rather than 204 with
+/// its ETag (RFC 7644 §3.5.2 allows either): only when the request says
+/// what it wants shown (`attributes` or `excludedAttributes`). Otherwise a
+/// member add would read and render every member, at a cost that grows
+/// with the group; Entra ID and Okta expect 204 for a group PATCH anyway.
+fn patch_shows_group(p: &Projection) -> bool {
+    !p.attributes.is_empty() || !p.excluded.is_empty()
+}
 
 pub fn resource_type(
     reg: &Registry,
@@ -308,7 +311,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
         (Kind::Group, _) => None,
     };
     let with_related = wants_related(&reg, kind, p)?;
-    let asked_for_related = p.attributes.iter().any(|a| a.attr_is(kind.related_attr()));
+    let shows_group = patch_shows_group(p);
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
     let org = actor.org_id;
     if kind == Kind::User {
@@ -343,10 +346,28 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
             version: stored.meta.version,
         });
     }
-    let (stored, shown) = ctx
-        .in_tx(move |conn| {
-            let mut updated =
-                resources::update_with(conn, kind, org, id, if_match.as_ref(), now, |current| {
+    // A PUT returns the group; a PATCH only when asked to (see
+    // `patch_shows_group`). Known before the transaction, so the audit
+    // entry (which records the status) rides in the group's UPDATE.
+    let shown = verb == Verb::Replace || shows_group;
+    let entry = audit::Entry::new(
+        &actor,
+        kind.action(verb),
+        kind.name(),
+        &id.to_string(),
+        if shown { 200 } else { 204 },
+        now,
+    );
+    let stored = ctx
+        .in_tx_probed(move |conn, probe| {
+            let (mut updated, audited, probed) = resources::update_group_audited(
+                conn,
+                org,
+                id,
+                if_match.as_ref(),
+                &entry,
+                probe,
+                |current| {
                     Ok(next_state(
                         &reg,
                         kind,
@@ -355,24 +376,11 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                         guard,
                         pre.as_ref(),
                     )?)
-                })?;
-            // A PUT returns the members it was sent; a PATCH of a large group
-            // skips reading them unless asked (see PATCH_INLINE_MEMBERS).
-            let shown = !with_related
-                || kind == Kind::User
-                || verb == Verb::Replace
-                || updated.member_count <= PATCH_INLINE_MEMBERS
-                || asked_for_related;
-            let status = if shown { 200 } else { 204 };
-            audit::record(
-                conn,
-                &actor,
-                kind.action(verb),
-                kind.name(),
-                &id.to_string(),
-                status,
-                now,
+                },
             )?;
+            if !audited {
+                store::audit::insert(conn, &entry)?;
+            }
             if with_related && shown {
                 updated.related = Some(
                     resources::related(conn, kind, org, &[id])?
@@ -380,7 +388,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                         .unwrap_or_default(),
                 );
             }
-            Ok((updated, shown))
+            Ok((updated, probed))
         })
         .await?;
     Ok(Written {

@@ -175,12 +175,29 @@ pub fn get(
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredGroup, StoreError> {
-    let row: Row = row_in_org!(scim_groups, Row, org, id)
+    Ok(lock_probed(conn, org, id, None)?.0)
+}
+
+/// [`lock`], with the token check `probe` as a column of the same
+/// statement (FOR UPDATE locks only the group's row).
+fn lock_probed(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    probe: Option<&super::tokens::Probe>,
+) -> Result<(StoredGroup, super::tokens::Probed), StoreError> {
+    let (row, live): (Row, Option<bool>) = scim_groups::table
+        .filter(scim_groups::org_id.eq(org))
+        .filter(scim_groups::id.eq(id))
+        .select((Row::as_select(), super::tokens::probe_column(probe)))
         .for_update()
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    Ok(row.into_group(None))
+    Ok((
+        row.into_group(None),
+        super::tokens::Probed::from_column(probe, live),
+    ))
 }
 
 /// Applies a membership change; returns the change in member count and
@@ -227,45 +244,82 @@ pub fn update_with(
     now: DateTime<Utc>,
     f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, StoreError>,
 ) -> Result<StoredGroup, StoreError> {
-    let current = lock(conn, org, id)?;
+    Ok(update_audited(conn, org, id, if_match, now, None, None, f)?.0)
+}
+
+/// [`update_with`], writing `entry` in the statement that updates the row
+/// (one round trip fewer); says whether it did. It does not when nothing
+/// changed (no row is written): the caller records the entry then. The
+/// token check `probe` rides in the lock, and what it found is returned; a
+/// token it finds not live ends the update there
+/// ([`StoreError::TokenNotLive`]), before any write.
+#[allow(clippy::too_many_arguments)]
+pub fn update_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+    now: DateTime<Utc>,
+    entry: Option<&super::audit::Entry>,
+    probe: Option<&super::tokens::Probe>,
+    f: impl FnOnce(&StoredGroup) -> Result<GroupWrite, StoreError>,
+) -> Result<(StoredGroup, bool, super::tokens::Probed), StoreError> {
+    let (current, probed) = lock_probed(conn, org, id, probe)?;
+    if probed == super::tokens::Probed::NotLive {
+        return Err(StoreError::TokenNotLive);
+    }
     super::check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
     let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
     if write.doc == current.doc && !members_changed {
-        return Ok(current);
+        return Ok((current, false, probed));
     }
     let cols = columns(&write.doc)?;
     let meta = current.meta.changed_at(now);
     let version = meta.version;
     let member_count = current.member_count + count_delta;
-    // One fixed statement, so it stays prepared; diesel re-plans every UPDATE.
-    Statement(
-        Frag::sql("UPDATE scim_groups SET display_name = ")
-            .text(cols.display_name)
-            .push(", display_name_ci = ")
-            .text(cols.display_name_ci)
-            .push(", external_id = ")
-            .bind(Bind::OptText(cols.external_id))
-            .push(", doc = ")
-            .bind(Bind::Json(write.doc.clone()))
-            .push(", last_modified = ")
-            .bind(Bind::Time(now))
-            .push(", version = ")
-            .bind(Bind::Int(version))
-            .push(", member_count = ")
-            .bind(Bind::Int(member_count))
-            .push(" WHERE id = ")
-            .bind(Bind::Uuid(id))
-            .shared(),
-    )
-    .execute(conn)?;
-    Ok(StoredGroup {
-        id,
-        doc: write.doc,
-        meta,
-        members: None,
-        member_count,
-    })
+    // One fixed statement (two with the audit entry), so it stays prepared;
+    // diesel re-plans every UPDATE it builds.
+    let head = match entry {
+        Some(_) => Frag::sql("WITH changed AS (UPDATE scim_groups SET display_name = "),
+        None => Frag::sql("UPDATE scim_groups SET display_name = "),
+    };
+    let update = head
+        .text(cols.display_name)
+        .push(", display_name_ci = ")
+        .text(cols.display_name_ci)
+        .push(", external_id = ")
+        .bind(Bind::OptText(cols.external_id))
+        .push(", doc = ")
+        .bind(Bind::Json(write.doc.clone()))
+        .push(", last_modified = ")
+        .bind(Bind::Time(now))
+        .push(", version = ")
+        .bind(Bind::Int(version))
+        .push(", member_count = ")
+        .bind(Bind::Int(member_count))
+        .push(" WHERE id = ")
+        .bind(Bind::Uuid(id));
+    let statement = match entry {
+        Some(e) => update
+            .push(" RETURNING 1) ")
+            .append(&super::audit::insert_from_changed::<
+                diesel::sql_types::Untyped,
+            >(e)),
+        None => update,
+    };
+    Statement(statement.shared()).execute(conn)?;
+    Ok((
+        StoredGroup {
+            id,
+            doc: write.doc,
+            meta,
+            members: None,
+            member_count,
+        },
+        entry.is_some(),
+        probed,
+    ))
 }
 
 /// Deletes a group, its member rows and its own memberships in other groups.

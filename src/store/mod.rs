@@ -75,6 +75,11 @@ pub enum StoreError {
     /// §3.14): nothing was changed.
     #[error("the resource has changed (If-Match does not match its version)")]
     PreconditionFailed,
+    /// The token check a statement carried (`tokens::Probe`) found the
+    /// caller's token not live; the statement wrote nothing. The caller
+    /// reads the token in full to learn why and refuses the request.
+    #[error("the caller's token is no longer live")]
+    TokenNotLive,
     /// The token is revoked or expired, so it cannot change any more (be
     /// rotated); it still exists, which is why this is not `NotFound`.
     #[error("the token is revoked or expired")]

@@ -265,6 +265,32 @@ pub fn update_with(
     }
 }
 
+/// A group's PUT or PATCH under its row lock ([`update_with`]), with
+/// `entry` written in the statement that updates the row; whether it was
+/// (not when nothing changed). Call inside a transaction.
+/// The token check `probe` rides in the lock (see `groups::update_audited`).
+pub fn update_group_audited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    if_match: Option<&EtagCondition>,
+    entry: &audit::Entry,
+    probe: Option<&Probe>,
+    f: impl FnOnce(&Value) -> Result<Write, StoreError>,
+) -> Result<(Stored, bool, Probed), StoreError> {
+    let (group, written, probed) = groups::update_audited(
+        conn,
+        org,
+        id,
+        if_match,
+        entry.at,
+        Some(entry),
+        probe,
+        |cur| f(&cur.doc).and_then(group_write),
+    )?;
+    Ok((group.into(), written, probed))
+}
+
 /// Deletes a resource and every membership it has or holds. Call inside a
 /// transaction.
 pub fn delete(

@@ -171,6 +171,14 @@ fn after_a_revoke_on_one_instance_the_other_writes_nothing_and_answers_401_to_ev
     );
     assert_eq!(user.status, 201, "{}", user.body);
     let uid = user.json()["id"].as_str().unwrap().to_string();
+    let group = request(
+        "POST",
+        &b.url("/scim/v2/Groups"),
+        Some(&admin),
+        Some(&json!({"schemas": [GROUP], "displayName": "kept"})),
+    );
+    assert_eq!(group.status, 201, "{}", group.body);
+    let gid = group.json()["id"].as_str().unwrap().to_string();
     let (id, value) = mint(&a, &admin);
     assert_eq!(
         get(&b.url("/scim/v2/Users?count=1"), Some(&value)).status,
@@ -210,6 +218,13 @@ fn after_a_revoke_on_one_instance_the_other_writes_nothing_and_answers_401_to_ev
             b.url("/scim/v2/Groups"),
             Some(json!({"schemas": [GROUP], "displayName": "g", "members": [{"value": uid}]})),
         ),
+        // The token check rides in the group's lock.
+        (
+            "PATCH",
+            b.url(&format!("/scim/v2/Groups/{gid}")),
+            Some(json!({"schemas": [PATCH], "Operations": [
+                {"op": "add", "path": "members", "value": [{"value": uid}]}]})),
+        ),
         ("DELETE", b.url(&format!("/scim/v2/Users/{uid}")), None),
         // Refused by B before any store call.
         (
@@ -232,5 +247,7 @@ fn after_a_revoke_on_one_instance_the_other_writes_nothing_and_answers_401_to_ev
     let all = get(&b.url("/scim/v2/Users"), Some(&admin)).json();
     assert_eq!(all["totalResults"], 1, "{all}");
     let groups = get(&b.url("/scim/v2/Groups"), Some(&admin)).json();
-    assert_eq!(groups["totalResults"], 0, "{groups}");
+    assert_eq!(groups["totalResults"], 1, "{groups}");
+    let kept = get(&b.url(&format!("/scim/v2/Groups/{gid}")), Some(&admin)).json();
+    assert!(kept.get("members").is_none(), "{kept}");
 }

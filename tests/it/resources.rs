@@ -297,3 +297,69 @@ fn locations_use_the_public_url_when_configured() {
         "https://scim.example.com/scim/v2/ServiceProviderConfig"
     );
 }
+
+/// A group PATCH answers 204 with the new ETag whatever the group's size
+/// (what Entra ID and Okta expect, and a member add then costs the same on
+/// any group); with `attributes` or `excludedAttributes` it answers 200
+/// with the group as asked.
+#[test]
+fn a_group_patch_answers_204_unless_the_request_asks_for_the_group() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let token = seed_token(&db, &["admin:scim"]);
+    let call = |m: &str, p: &str, b: Option<Value>| scim(&app, m, p, &token, b.as_ref());
+    let user = |name: &str| {
+        let r = call(
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [USER], "userName": name})),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.json()["id"].as_str().unwrap().to_string()
+    };
+    let (a, b) = (user("a"), user("b"));
+    let g = call(
+        "POST",
+        "/Groups",
+        Some(json!({"schemas": [GROUP], "displayName": "g"})),
+    );
+    let gid = g.json()["id"].as_str().unwrap().to_string();
+    let add = |who: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": who}]}]})
+    };
+    let r = call("PATCH", &format!("/Groups/{gid}"), Some(add(&a)));
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(r.body.is_empty());
+    let etag = r
+        .header("etag")
+        .expect("a 204 carries the new ETag")
+        .to_string();
+    let now = call("GET", &format!("/Groups/{gid}"), None);
+    assert_eq!(now.header("etag"), Some(etag.as_str()));
+    assert_eq!(now.json()["members"][0]["value"], a.as_str());
+    let r = call(
+        "PATCH",
+        &format!("/Groups/{gid}?attributes=members"),
+        Some(add(&b)),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.json()["members"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.body
+    );
+    assert!(r.json().get("displayName").is_none(), "{}", r.body);
+    let r = call(
+        "PATCH",
+        &format!("/Groups/{gid}?excludedAttributes=members"),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "h"}]}),
+        ),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["displayName"], "h");
+    assert!(r.json().get("members").is_none(), "{}", r.body);
+}

@@ -149,6 +149,12 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             e.to_string(),
         ),
         StoreError::Revoked => (StatusCode::CONFLICT, "conflict", e.to_string()),
+        // The gate answers this as a refused credential; never left as is.
+        StoreError::TokenNotLive => (
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing, invalid, expired or revoked credential".into(),
+        ),
         StoreError::Conflict(c) => (
             StatusCode::CONFLICT,
             "conflict",

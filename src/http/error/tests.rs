@@ -50,6 +50,12 @@ fn every_store_error_has_one_pinned_answer() {
         ),
         (StoreError::Revoked, 409, None, StatusCode::CONFLICT),
         (
+            StoreError::TokenNotLive,
+            401,
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
             StoreError::Rejected(ScimError::invalid_value("bad")),
             400,
             Some(ScimType::InvalidValue),
@@ -89,6 +95,7 @@ fn clone_store_error(e: &StoreError) -> StoreError {
         StoreError::PreconditionFailed => StoreError::PreconditionFailed,
         StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
         StoreError::Revoked => StoreError::Revoked,
+        StoreError::TokenNotLive => StoreError::TokenNotLive,
         StoreError::Rejected(s) => StoreError::Rejected(s.clone()),
         StoreError::Transient { reason, cause } => StoreError::Transient {
             reason: *reason,

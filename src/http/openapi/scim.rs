@@ -67,8 +67,8 @@ fn resources(p: &mut Paths, kind: &str, plural: &str) {
         if kind == "Group" && status == 200 {
             op.empty(
                 204,
-                "Done; for a group over 1,000 members the members are not returned unless \
-                 `attributes=members` asks for them.",
+                "Done (a PATCH answers this, with the ETag, unless `attributes` or \
+                 `excludedAttributes` asks for the group).",
             )
         } else {
             op
