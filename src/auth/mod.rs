@@ -204,28 +204,13 @@ impl Authenticator {
         self.legacy.runs()
     }
 
-    /// Checks the `Authorization` header value and the scope the route needs,
-    /// reading the token's row on a connection of its own.
+    /// Checks the `Authorization` header value and the scope the route needs.
+    /// With `defer`, a value that matches the row this process read before
+    /// is accepted on it, and the read that shows whether the token is still
+    /// live is left to the caller ([`Self::settle`], on the connection its
+    /// work runs on: one check-out and one blocking hop per request instead
+    /// of two); without, the row is read now, on a connection of its own.
     pub async fn authenticate(
-        &self,
-        pool: &PgPool,
-        header: Option<&[u8]>,
-        client: Option<String>,
-        access: Access,
-        now: DateTime<Utc>,
-    ) -> Result<Principal, AuthError> {
-        let a = self
-            .authenticate_deferred(pool, header, client, access, now, false)
-            .await?;
-        Ok(a.principal)
-    }
-
-    /// Like [`Self::authenticate`], but with `defer`, a value that matches
-    /// the row this process read before is accepted on it, and the read
-    /// that shows whether the token is still live is left to the caller
-    /// ([`Self::settle`], on the connection its work runs on: one check-out
-    /// and one blocking hop per request instead of two).
-    pub async fn authenticate_deferred(
         &self,
         pool: &PgPool,
         header: Option<&[u8]>,
@@ -306,17 +291,15 @@ impl Authenticator {
         })
         .await?;
         match (step, row) {
-            (Step::Accepted(principal, _), Some(row)) => {
-                self.known.remember(row);
+            (Step::Accepted(principal, _), row) => {
+                if let Some(row) = row {
+                    self.known.remember(row);
+                }
                 Ok(Authenticated {
                     principal,
                     pending: None,
                 })
             }
-            (Step::Accepted(principal, _), None) => Ok(Authenticated {
-                principal,
-                pending: None,
-            }),
             (Step::Refused(f), _) => {
                 self.known.forget(id);
                 Err(self.refuse(id, presented, f, now))

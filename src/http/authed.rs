@@ -124,7 +124,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             let now = state.clock.now();
             match state
                 .auth
-                .authenticate_deferred(
+                .authenticate(
                     &state.pool,
                     header.as_deref(),
                     client,

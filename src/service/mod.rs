@@ -44,6 +44,20 @@ pub struct Ctx {
     pub gate: gate::Gate,
 }
 
+/// Runs `f` on `conn` once the gate lets the request through: `Ok(Err(()))`
+/// when it refused the token (then `f` never ran).
+fn gated<T>(
+    gate: &gate::Gate,
+    auth: &crate::auth::Authenticator,
+    conn: &mut store::Conn,
+    f: impl FnOnce(&mut store::Conn) -> std::result::Result<T, StoreError>,
+) -> std::result::Result<std::result::Result<T, ()>, StoreError> {
+    match gate.pass(auth, conn)? {
+        Ok(()) => f(conn).map(Ok),
+        Err(_) => Ok(Err(())),
+    }
+}
+
 /// The answer to a request whose token the gate found no longer good; the
 /// HTTP layer answers it as any refused credential.
 fn refused_by_gate() -> Error {
@@ -63,10 +77,7 @@ impl Ctx {
     {
         let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
         store::read(&self.state.pool, move |conn| {
-            match gate.pass(&auth, conn)? {
-                Ok(()) => f(conn).map(Ok),
-                Err(_) => Ok(Err(())),
-            }
+            gated(&gate, &auth, conn, &mut f)
         })
         .await?
         .map_err(|()| refused_by_gate())
@@ -164,10 +175,7 @@ impl Ctx {
     {
         let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
         store::read(&self.state.pool, move |conn| {
-            match gate.pass(&auth, conn)? {
-                Ok(()) => store::snapshot(conn, &mut f).map(Ok),
-                Err(_) => Ok(Err(())),
-            }
+            gated(&gate, &auth, conn, |c| store::snapshot(c, &mut f))
         })
         .await?
         .map_err(|()| refused_by_gate())
@@ -182,10 +190,7 @@ impl Ctx {
     {
         let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
         store::single(&self.state.pool, move |conn, again| {
-            match gate.pass(&auth, conn)? {
-                Ok(()) => f(conn, again).map(Ok),
-                Err(_) => Ok(Err(())),
-            }
+            gated(&gate, &auth, conn, |c| f(c, again))
         })
         .await?
         .map_err(|()| refused_by_gate())
@@ -199,14 +204,9 @@ impl Ctx {
         T: Send + 'static,
     {
         let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
-        store::in_tx(
-            &self.state.pool,
-            &self.state.tx_retries,
-            move |conn| match gate.pass(&auth, conn)? {
-                Ok(()) => f(conn).map(Ok),
-                Err(_) => Ok(Err(())),
-            },
-        )
+        store::in_tx(&self.state.pool, &self.state.tx_retries, move |conn| {
+            gated(&gate, &auth, conn, &mut f)
+        })
         .await?
         .map_err(|()| refused_by_gate())
     }
