@@ -40,6 +40,11 @@ impl ChaosProxy {
         thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
+                // The cut flag is read and the connection registered under
+                // the one lock `cut` takes: a connection accepted while a
+                // cut runs is either refused here or dropped by the cut,
+                // never left alive through it.
+                let mut live = live2.lock().expect("lock");
                 if cut2.load(Ordering::SeqCst) {
                     let _ = client.shutdown(Shutdown::Both);
                     continue;
@@ -52,10 +57,11 @@ impl ChaosProxy {
                     client.try_clone().expect("clone"),
                     server.try_clone().expect("clone"),
                 );
-                live2.lock().expect("lock").push((
+                live.push((
                     client.try_clone().expect("clone"),
                     server.try_clone().expect("clone"),
                 ));
+                drop(live);
                 thread::spawn(move || pump(client, s2));
                 thread::spawn(move || pump(server, c2));
             }
@@ -72,8 +78,9 @@ impl ChaosProxy {
     }
 
     pub fn cut(&self) {
+        let mut live = self.live.lock().expect("lock");
         self.cut.store(true, Ordering::SeqCst);
-        for (c, s) in self.live.lock().expect("lock").drain(..) {
+        for (c, s) in live.drain(..) {
             let _ = c.shutdown(Shutdown::Both);
             let _ = s.shutdown(Shutdown::Both);
         }
