@@ -124,7 +124,6 @@ pub fn create(
 ) -> Result<StoredGroup, StoreError> {
     let id = Uuid::now_v7();
     let cols = columns(&doc)?;
-    let resolved = members::resolve(conn, org, &dedup(member_ids))?;
     diesel::insert_into(scim_groups::table)
         .values((
             scim_groups::id.eq(id),
@@ -138,7 +137,7 @@ pub fn create(
             scim_groups::version.eq(1i64),
         ))
         .execute(conn)?;
-    let added = members::add(conn, id, &resolved)? as i64;
+    let added = members::add_resolving(conn, org, id, &dedup(member_ids))? as i64;
     diesel::update(scim_groups::table.filter(scim_groups::id.eq(id)))
         .set(scim_groups::member_count.eq(added))
         .execute(conn)?;
@@ -228,8 +227,7 @@ fn apply_members(
     };
     not_self(group, &add)?;
     let removed = members::remove(conn, group, &remove)?;
-    let resolved = members::resolve(conn, org, &add)?;
-    let added = members::add(conn, group, &resolved)?;
+    let added = members::add_resolving(conn, org, group, &add)?;
     Ok((added as i64 - removed as i64, removed + added > 0))
 }
 

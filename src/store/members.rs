@@ -9,7 +9,7 @@ use diesel::sql_types::{Nullable, Text, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::query::sql::{Bind, Frag, Statement};
-use super::schema::{scim_group_members, scim_groups, scim_users};
+use super::schema::scim_group_members;
 use super::StoreError;
 use crate::scim::error::ScimError;
 
@@ -250,75 +250,64 @@ fn closure(
     out
 }
 
-/// Finds which of `ids` are users and which groups of `org`. Any id that is
-/// neither is an `invalidValue` error naming it.
-pub fn resolve(
+#[derive(QueryableByName)]
+struct Added {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    added: i64,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    unknown: Option<Uuid>,
+}
+
+/// Adds `ids` to `group`, finding in the same statement which are users
+/// and which groups of `org`: one round trip a batch, where resolving
+/// first costs one more. Existing members are left alone; returns how
+/// many rows were new. An id that is neither is an `invalidValue` error
+/// naming the first such id in the order given; rows the statement did
+/// insert are undone with the caller's transaction, which every write is.
+pub fn add_resolving(
     conn: &mut PgConnection,
     org: Uuid,
+    group: Uuid,
     ids: &[Uuid],
-) -> Result<Vec<(Uuid, MemberKind)>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let users: Vec<Uuid> = scim_users::table
-        .filter(scim_users::org_id.eq(org))
-        .filter(scim_users::id.eq_any(ids))
-        .select(scim_users::id)
-        .load(conn)?;
-    let groups: Vec<Uuid> = if users.len() < ids.len() {
-        scim_groups::table
-            .filter(scim_groups::org_id.eq(org))
-            .filter(scim_groups::id.eq_any(ids))
-            .select(scim_groups::id)
-            .load(conn)?
-    } else {
-        Vec::new()
-    };
-    let users: std::collections::HashSet<Uuid> = users.into_iter().collect();
-    let groups: std::collections::HashSet<Uuid> = groups.into_iter().collect();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if users.contains(id) {
-            out.push((*id, MemberKind::User));
-        } else if groups.contains(id) {
-            out.push((*id, MemberKind::Group));
-        } else {
+) -> Result<usize, StoreError> {
+    let mut added = 0;
+    for chunk in ids.chunks(INSERT_BATCH) {
+        // One fixed shape whatever the count (the ids are one array), so
+        // it stays prepared. A user is tried before a group, as a member
+        // reference names no type.
+        let row: Added = Statement(
+            Frag::sql(
+                "WITH m AS (SELECT m.id, m.n, CASE \
+                 WHEN EXISTS (SELECT 1 FROM scim_users u WHERE u.org_id = ",
+            )
+            .bind(Bind::Uuid(org))
+            .push(
+                " AND u.id = m.id) THEN 'User' \
+                 WHEN EXISTS (SELECT 1 FROM scim_groups g WHERE g.org_id = ",
+            )
+            .bind(Bind::Uuid(org))
+            .push(" AND g.id = m.id) THEN 'Group' END AS kind FROM unnest(")
+            .bind(Bind::UuidArray(chunk.to_vec()))
+            .push(
+                ") WITH ORDINALITY AS m(id, n)), \
+                 ins AS (INSERT INTO scim_group_members (group_id, member_id, member_type) \
+                 SELECT ",
+            )
+            .bind(Bind::Uuid(group))
+            .push(
+                ", id, kind FROM m WHERE kind IS NOT NULL ON CONFLICT DO NOTHING RETURNING 1) \
+                 SELECT (SELECT count(*) FROM ins) AS added, \
+                 (SELECT id FROM m WHERE kind IS NULL ORDER BY n LIMIT 1) AS unknown",
+            )
+            .shared(),
+        )
+        .get_result(conn)?;
+        if let Some(id) = row.unknown {
             return Err(StoreError::Rejected(ScimError::invalid_value(format!(
                 "member {id} is not a user or group of this organization"
             ))));
         }
-    }
-    Ok(out)
-}
-
-/// Adds members (already resolved); existing ones are left alone. Returns
-/// how many rows were new.
-pub fn add(
-    conn: &mut PgConnection,
-    group: Uuid,
-    members: &[(Uuid, MemberKind)],
-) -> Result<usize, StoreError> {
-    let mut added = 0;
-    // Two arrays unnested side by side: one statement shape whatever the
-    // count, so it stays prepared (a multi-row VALUES list has a new shape
-    // for every length).
-    for chunk in members.chunks(INSERT_BATCH) {
-        let ids: Vec<Uuid> = chunk.iter().map(|(id, _)| *id).collect();
-        let kinds: Vec<String> = chunk.iter().map(|(_, k)| k.as_str().to_string()).collect();
-        added += Statement(
-            Frag::sql(
-                "INSERT INTO scim_group_members (group_id, member_id, member_type) \
-                 SELECT ",
-            )
-            .bind(Bind::Uuid(group))
-            .push(", m.id, m.kind FROM unnest(")
-            .bind(Bind::UuidArray(ids))
-            .push(", ")
-            .bind(Bind::TextArray(kinds))
-            .push(") AS m(id, kind) ON CONFLICT DO NOTHING")
-            .shared(),
-        )
-        .execute(conn)?;
+        added += row.added as usize;
     }
     Ok(added)
 }

@@ -184,7 +184,7 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
                         {"op": "add", "path": "members", "value": [{"value": extra[i]}]}]})),
                 )
             }),
-            6,
+            5,
             0,
         ),
     ];
