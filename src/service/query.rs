@@ -66,6 +66,16 @@ impl ResolvedQuery {
     ) -> std::result::Result<Page<Stored>, store::StoreError> {
         resources::list(conn, self.org, &self.prepared, self.with_related)
     }
+
+    /// [`Self::read`], carrying the token check `probe` in the page's
+    /// statement.
+    pub(super) fn read_probed(
+        &self,
+        conn: &mut store::Conn,
+        probe: Option<&store::tokens::Probe>,
+    ) -> std::result::Result<(Page<Stored>, store::tokens::Probed), store::StoreError> {
+        resources::list_probed(conn, self.org, &self.prepared, self.with_related, probe)
+    }
 }
 
 /// One page of a ListResponse, rendered.
@@ -125,6 +135,8 @@ pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<L
 pub async fn list(ctx: &Ctx, q: ResolvedQuery) -> Result<ListPage> {
     let q = std::sync::Arc::new(q);
     let reader = q.clone();
-    let read = ctx.read(move |conn| reader.read(conn)).await?;
+    let read = ctx
+        .read_probed(move |conn, probe| reader.read_probed(conn, probe))
+        .await?;
     page(ctx, &q, read)
 }

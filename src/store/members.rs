@@ -147,41 +147,30 @@ fn walk<ST>(start: Frag, org: Uuid) -> Frag<ST> {
     .bind(Bind::Uuid(org))
 }
 
-/// [`walk`] for one member, as one JSON array of `[member, group, name]`
-/// triples: a column to select beside the member's own row.
-pub(super) fn walk_json(member: Uuid, org: Uuid) -> Frag<diesel::sql_types::Json> {
-    Frag::sql(
-        "(SELECT COALESCE(json_agg(json_build_array(e.member_id, e.group_id, e.display_name)), \
-         '[]'::json) FROM (",
-    )
-    .append(
-        &walk::<diesel::sql_types::Untyped>(
-            Frag::sql("m.member_id = ").bind(Bind::Uuid(member)),
-            org,
-        )
-        .shared(),
-    )
-    .push(") e)")
-    .shared()
+/// Whether `member` is in any group: a column to select beside the
+/// member's own row. Most users are in no group, and for them this index
+/// probe replaces the recursive walk: PostgreSQL sets up a recursive
+/// subplan on every execution even when it returns nothing, which cost a
+/// user GET about 40 % of its throughput (pgbench -M prepared, 16 clients:
+/// row + probe + walk 20-21k tps, row + probe + this 27-31k).
+pub(super) fn in_any_group(member: Uuid) -> Frag<diesel::sql_types::Bool> {
+    Frag::sql("EXISTS (SELECT 1 FROM scim_group_members m WHERE m.member_id = ")
+        .bind(Bind::Uuid(member))
+        .push(")")
+        .shared()
 }
 
-/// The groups of `member` from [`walk_json`]'s array.
-pub(super) fn groups_from_json(member: Uuid, edges: &serde_json::Value) -> Vec<GroupRef> {
-    let edges: Vec<Edge> = edges
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            Some(Edge {
-                member_id: e.get(0)?.as_str()?.parse().ok()?,
-                group_id: e.get(1)?.as_str()?.parse().ok()?,
-                display_name: e.get(2)?.as_str()?.to_string(),
-            })
-        })
-        .collect();
-    closure_of(&[member], edges)
-        .remove(&member)
-        .unwrap_or_default()
+/// Per row of a `scim_users` page: whether the user is in any group, so
+/// that the walk runs only for those who are (see [`in_any_group`]).
+pub(crate) fn user_in_any_group() -> Frag<diesel::sql_types::Bool> {
+    Frag::sql("EXISTS (SELECT 1 FROM scim_group_members m WHERE m.member_id = scim_users.id)")
+        .shared()
+}
+
+/// Per row of a `scim_groups` page: whether the group has any member.
+pub(crate) fn group_has_members() -> Frag<diesel::sql_types::Bool> {
+    Frag::sql("EXISTS (SELECT 1 FROM scim_group_members m WHERE m.group_id = scim_groups.id)")
+        .shared()
 }
 
 /// Each of `users`' groups from the edges [`walk`] found above them.

@@ -335,16 +335,36 @@ pub fn list(
     q: &Prepared,
     with_related: bool,
 ) -> Result<Page<Stored>, StoreError> {
+    Ok(list_probed(conn, org, q, with_related, None)?.0)
+}
+
+/// [`list`], carrying the token check `probe` in the page's statement. The
+/// related resources are read only for the items the statement found have
+/// any, so a page of users in no group is one statement.
+pub fn list_probed(
+    conn: &mut PgConnection,
+    org: Uuid,
+    q: &Prepared,
+    with_related: bool,
+    probe: Option<&Probe>,
+) -> Result<(Page<Stored>, Probed), StoreError> {
     if q.kind() == Kind::Group {
-        return Ok(query::groups_page(conn, q, with_related)?.map(Stored::from));
+        let read = query::groups_read(conn, q, probe, with_related)?;
+        return Ok((read.page.map(Stored::from), read.probed));
     }
-    let mut page = query::users_page(conn, q)?.map(Stored::from);
+    let read = query::users_read(conn, q, probe, with_related)?;
+    // A token the statement found dead is refused: read nothing more.
+    let refused = read.probed == Probed::NotLive;
+    let mut page = read.page.map(Stored::from);
     if with_related {
-        let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
-        let mut related = related(conn, q.kind(), org, &ids)?;
+        let mut related = if read.with_related.is_empty() || refused {
+            HashMap::new()
+        } else {
+            related(conn, q.kind(), org, &read.with_related)?
+        };
         for r in &mut page.items {
             r.related = Some(related.remove(&r.id).unwrap_or_default());
         }
     }
-    Ok(page)
+    Ok((page, read.probed))
 }

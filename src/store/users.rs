@@ -209,27 +209,37 @@ pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, S
         .ok_or(StoreError::NotFound)
 }
 
-/// A user and the groups it belongs to (directly or through nesting), in
-/// one statement: the walk up the membership rows is a column beside the
-/// row, and so is the token check `probe` (see `tokens::probe_column`).
+/// A user and the groups it belongs to (directly or through nesting): one
+/// statement reads the row, whether it is in any group, and the token check
+/// `probe` (see `tokens::probe_column`); only a user who is in a group costs
+/// a second statement, the walk up the membership rows.
 pub fn get_with_groups(
     conn: &mut PgConnection,
     org: Uuid,
     id: Uuid,
     probe: Option<&super::tokens::Probe>,
 ) -> Result<(StoredUser, Vec<members::GroupRef>, Option<bool>), StoreError> {
-    let (row, edges, live): (Row, Value, Option<bool>) = scim_users::table
+    let (row, grouped, live): (Row, bool, Option<bool>) = scim_users::table
         .filter(scim_users::org_id.eq(org))
         .filter(scim_users::id.eq(id))
         .select((
             Row::as_select(),
-            members::walk_json(id, org),
+            members::in_any_group(id),
             super::tokens::probe_column(probe),
         ))
         .first(conn)
         .optional()?
         .ok_or(StoreError::NotFound)?;
-    Ok((row.into(), members::groups_from_json(id, &edges), live))
+    // A credential the probe found dead (NULL) is refused: walk nothing.
+    let refused = probe.is_some() && live.is_none();
+    let groups = if grouped && !refused {
+        members::groups_of(conn, org, &[id])?
+            .remove(&id)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok((row.into(), groups, live))
 }
 
 fn lock(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {

@@ -110,9 +110,10 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
             0,
         ),
         (
+            // The row says it is in a group; the walk is the second statement.
             "GET /Users/{id}, in a group",
             b.measure(|_| ("GET", format!("/Users/{member}"), None)),
-            1,
+            2,
             0,
         ),
         (
@@ -132,7 +133,9 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
             0,
         ),
         (
-            "GET /Users?filter=userName eq",
+            // The page's statement carries the token check and says no
+            // user on it is in a group.
+            "GET /Users?filter=userName eq, in no group",
             b.measure(|_| {
                 (
                     "GET",
@@ -140,13 +143,27 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
                     None,
                 )
             }),
-            3,
+            1,
             0,
         ),
         (
+            // One user on the page is in a group: the walk for it follows.
             "GET /Users?count=100",
             b.measure(|_| ("GET", "/Users?count=100".into(), None)),
-            3,
+            2,
+            0,
+        ),
+        (
+            // An empty page carries no check: it is read on its own.
+            "GET /Users?filter=userName eq, no match",
+            b.measure(|_| {
+                (
+                    "GET",
+                    "/Users?filter=userName%20eq%20%22nobody%22".into(),
+                    None,
+                )
+            }),
+            2,
             0,
         ),
         (

@@ -10,6 +10,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::Text;
 use uuid::Uuid;
 
+use super::sql::Frag;
 use super::{prepare, Prepared, UserRow};
 use crate::scim::list::ListQuery;
 use crate::scim::schema::Registry;
@@ -65,7 +66,16 @@ pub fn explain_users(
         predicate, plan, ..
     } = prepared;
     let offset = plan.offset();
-    let query = page_query!(scim_users, UserRow, org, predicate, plan, total);
+    let query = page_query!(
+        scim_users,
+        UserRow,
+        org,
+        predicate,
+        plan,
+        total,
+        None,
+        Frag::<diesel::sql_types::Bool>::truth(false).shared()
+    );
     // As `read_page!` runs it: an OFFSET only past the first row.
     if offset > 0 {
         explained(conn, query.offset(offset))

@@ -22,14 +22,20 @@
 /// differ per table, and `explain` must run exactly what `list_*` runs.
 /// (Defined before the `mod` items so `explain` sees it.)
 macro_rules! page_query {
-    ($table:ident, $row:ty, $org:expr, $predicate:expr, $plan:expr, $total:expr) => {
+    ($table:ident, $row:ty, $org:expr, $predicate:expr, $plan:expr, $total:expr, $probe:expr, $related:expr) => {
         $table::table
             .filter($table::org_id.eq($org))
             .filter($predicate)
             .filter($plan.position()?)
             .order_by($plan.order_by())
             .limit($plan.limit())
-            .select((<$row>::as_select(), $plan.sort.key_text(), $total))
+            .select((
+                <$row>::as_select(),
+                $plan.sort.key_text(),
+                $total,
+                $crate::store::tokens::probe_column($probe),
+                $related,
+            ))
     };
 }
 
@@ -68,43 +74,81 @@ macro_rules! total_expr {
 }
 
 /// The total and the page of rows (`$row` from `$table`) a [`Prepared`]
-/// query selects, in one statement. Only when that statement returns no row
-/// and the page did not start at the first match (an offset or a cursor past
-/// the end) is the total read on its own.
+/// query selects, in one statement, as a [`Read`]. Only when that statement
+/// returns no row and the page did not start at the first match (an offset
+/// or a cursor past the end) is the total read on its own. Each row carries
+/// `$related` (whether it has related rows to read) and the token check
+/// `$probe` (see `tokens::probe_column`), so a page whose rows have none
+/// costs one statement, the check included.
 macro_rules! read_page {
-    ($conn:expr, $table:ident, $row:ty, $p:expr) => {{
+    ($conn:expr, $table:ident, $row:ty, $p:expr, $probe:expr, $related:expr) => {{
         let p: &Prepared = $p;
+        let probe: Option<&$crate::store::tokens::Probe> = $probe;
         let (org, predicate, plan) = (p.org, &p.predicate, &p.plan);
         let total_of = total_expr!($table, p);
-        let rows: Vec<($row, Option<String>, i64)> = if !plan.reads_rows() {
+        let related: Frag<diesel::sql_types::Bool> = $related;
+        let rows: Vec<($row, Option<String>, i64, Option<bool>, bool)> = if !plan.reads_rows() {
             Vec::new()
         } else if plan.offset() > 0 {
-            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone())
-                .offset(plan.offset())
-                .load($conn)?
+            page_query!(
+                $table,
+                $row,
+                org,
+                predicate.clone(),
+                plan,
+                total_of.clone(),
+                probe,
+                related
+            )
+            .offset(plan.offset())
+            .load($conn)?
         } else {
             // Without an OFFSET: PostgreSQL keeps a generic plan for
             // `LIMIT $n` but plans `OFFSET $n` again on every execution.
-            page_query!($table, $row, org, predicate.clone(), plan, total_of.clone()).load($conn)?
+            page_query!(
+                $table,
+                $row,
+                org,
+                predicate.clone(),
+                plan,
+                total_of.clone(),
+                probe,
+                related
+            )
+            .load($conn)?
+        };
+        // No row, nothing carried the check: the caller makes it on its own.
+        let probed = match rows.first() {
+            Some((_, _, _, live, _)) => $crate::store::tokens::Probed::from_column(probe, *live),
+            None => $crate::store::tokens::Probed::Skipped,
         };
         let total = match rows.first() {
-            Some((_, _, total)) => *total,
+            Some((_, _, total, _, _)) => *total,
             None if plan.starts_at_first() => 0,
             None => diesel::select(total_of).get_result::<i64>($conn)?,
         };
         let (items, next_cursor, previous_cursor) = plan.finish(
             rows.into_iter()
-                .map(|(r, key, _)| {
+                .map(|(r, key, _, _, related)| {
                     let id = r.id;
-                    (r, id, key)
+                    ((r, related), id, key)
                 })
                 .collect(),
         );
-        Page {
-            total,
-            items,
-            next_cursor,
-            previous_cursor,
+        let with_related = items
+            .iter()
+            .filter(|(_, rel)| *rel)
+            .map(|(r, _)| r.id)
+            .collect();
+        Read {
+            page: Page {
+                total,
+                items: items.into_iter().map(|(r, _)| r).collect(),
+                next_cursor,
+                previous_cursor,
+            },
+            with_related,
+            probed,
         }
     }};
 }
@@ -130,6 +174,7 @@ use super::groups::Row as GroupRow;
 use super::groups::StoredGroup;
 use super::members;
 use super::schema::{scim_groups, scim_users};
+use super::tokens::{Probe, Probed};
 use super::users::{Row as UserRow, StoredUser};
 use super::StoreError;
 use crate::scim::error::ScimError;
@@ -275,7 +320,24 @@ pub fn list_users(
 
 /// The page of users a prepared query selects.
 pub fn users_page(conn: &mut PgConnection, p: &Prepared) -> Result<Page<StoredUser>, StoreError> {
-    Ok(read_page!(conn, scim_users, UserRow, p).map(StoredUser::from))
+    Ok(users_read(conn, p, None, false)?.page)
+}
+
+/// [`users_page`], carrying the token check `probe`, and saying which of the
+/// page's users are in a group when `related` is set (their groups are then
+/// read for those users only).
+pub fn users_read(
+    conn: &mut PgConnection,
+    p: &Prepared,
+    probe: Option<&Probe>,
+    related: bool,
+) -> Result<Read<StoredUser>, StoreError> {
+    let flag = if related {
+        members::user_in_any_group()
+    } else {
+        Frag::truth(false).shared()
+    };
+    Ok(read_page!(conn, scim_users, UserRow, p, probe, flag).map(StoredUser::from))
 }
 
 /// Lists an organization's groups (RFC 7644 §3.4.2), with their members
@@ -302,17 +364,62 @@ pub fn groups_page(
     p: &Prepared,
     with_members: bool,
 ) -> Result<Page<StoredGroup>, StoreError> {
-    let page = read_page!(conn, scim_groups, GroupRow, p);
-    let mut members = if with_members {
-        let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
-        Some(members::members_of(conn, &ids)?)
+    Ok(groups_read(conn, p, None, with_members)?.page)
+}
+
+/// [`groups_page`], carrying the token check `probe`. Members are read, in
+/// one query, only for the page's groups that have any.
+pub fn groups_read(
+    conn: &mut PgConnection,
+    p: &Prepared,
+    probe: Option<&Probe>,
+    with_members: bool,
+) -> Result<Read<StoredGroup>, StoreError> {
+    let flag = if with_members {
+        members::group_has_members()
     } else {
-        None
+        Frag::truth(false).shared()
     };
-    Ok(page.map(|r| {
-        let id = r.id;
-        r.into_group(members.as_mut().map(|m| m.remove(&id).unwrap_or_default()))
-    }))
+    let read = read_page!(conn, scim_groups, GroupRow, p, probe, flag);
+    let mut members = if read.with_related.is_empty() {
+        std::collections::HashMap::new()
+    } else {
+        members::members_of(conn, &read.with_related)?
+    };
+    let Read {
+        page,
+        with_related,
+        probed,
+    } = read;
+    Ok(Read {
+        page: page.map(|r| {
+            let id = r.id;
+            r.into_group(with_members.then(|| members.remove(&id).unwrap_or_default()))
+        }),
+        with_related,
+        probed,
+    })
+}
+
+/// A page as its statement read it: the rows, which of them have related
+/// rows to read (users in a group, groups with members; empty unless asked),
+/// and what the token check carried in the statement found.
+#[derive(Debug, Clone)]
+pub struct Read<T> {
+    pub page: Page<T>,
+    pub with_related: Vec<Uuid>,
+    pub probed: Probed,
+}
+
+impl<T> Read<T> {
+    /// The same read with each item converted.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Read<U> {
+        Read {
+            page: self.page.map(f),
+            with_related: self.with_related,
+            probed: self.probed,
+        }
+    }
 }
 
 impl<T> Page<T> {
