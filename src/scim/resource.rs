@@ -156,13 +156,22 @@ pub fn render(
     refs_attr: &str,
     refs: Option<&[Reference]>,
 ) -> Value {
-    let mut out = Map::new();
+    Value::Object(render_owned(doc.clone(), info, refs_attr, refs))
+}
+
+/// [`render`], moving the stored document's members rather than copying
+/// them.
+pub fn render_owned(
+    doc: Value,
+    info: &ResourceInfo<'_>,
+    refs_attr: &str,
+    refs: Option<&[Reference]>,
+) -> Map<String, Value> {
+    let mut out = match doc {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
     out.insert("id".into(), json!(info.id));
-    if let Value::Object(m) = doc {
-        for (k, v) in m {
-            out.insert(k.clone(), v.clone());
-        }
-    }
     if let Some(refs) = refs {
         if !refs.is_empty() {
             out.insert(
@@ -181,7 +190,7 @@ pub fn render(
             "version": etag(info.version),
         }),
     );
-    Value::Object(out)
+    out
 }
 
 #[cfg(test)]

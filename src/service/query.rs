@@ -7,7 +7,7 @@
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::resources::{render, wants_related};
+use super::resources::{render_owned, wants_related};
 use super::{Ctx, Result};
 use crate::scim::discovery::list_response;
 use crate::scim::list::ListQuery;
@@ -116,8 +116,8 @@ impl ListPage {
 pub(super) fn page(ctx: &Ctx, q: &ResolvedQuery, page: Page<Stored>) -> Result<ListPage> {
     let resources = page
         .items
-        .iter()
-        .map(|r| render(ctx, r, &q.projection))
+        .into_iter()
+        .map(|r| render_owned(ctx, r, &q.projection))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(ListPage {
         total: page.total,

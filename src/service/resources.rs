@@ -16,10 +16,10 @@ use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
 use crate::scim::patch::{self, PatchOp};
 use crate::scim::resource::{
-    render as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
+    render_owned as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
 };
 use crate::scim::schema::{
-    needs_attribute, project, validate, Registry, ResourceTypeDef, WriteMode,
+    needs_attribute, project_owned as project, validate, Registry, ResourceTypeDef, WriteMode,
 };
 use crate::store;
 use crate::store::audit::{self, Actor};
@@ -124,6 +124,12 @@ pub fn wants_related(
 
 /// The representation of `r`, projected as the request asked.
 pub fn render(ctx: &Ctx, r: &Stored, p: &Projection) -> std::result::Result<Value, ScimError> {
+    render_owned(ctx, r.clone(), p)
+}
+
+/// [`render`], consuming the stored resource: its document's values move
+/// into the answer instead of being copied (a list page renders many).
+pub fn render_owned(ctx: &Ctx, r: Stored, p: &Projection) -> std::result::Result<Value, ScimError> {
     let reg = &ctx.state.registry;
     let id = r.id.to_string();
     let info = ResourceInfo {
@@ -144,11 +150,11 @@ pub fn render(ctx: &Ctx, r: &Stored, p: &Projection) -> std::result::Result<Valu
             })
             .collect()
     });
-    let full = render_doc(&r.doc, &info, r.kind.related_attr(), refs.as_deref());
+    let full = render_doc(r.doc, &info, r.kind.related_attr(), refs.as_deref());
     Ok(project(
         reg,
         resource_type(reg, r.kind)?,
-        &full,
+        full,
         &p.attributes,
         &p.excluded,
     ))

@@ -24,7 +24,7 @@ pub use common::SCHEMAS_ATTR;
 pub use discovery::{resource_type_json, schema_json};
 pub use enterprise::ENTERPRISE_USER_SCHEMA;
 pub use group::GROUP_SCHEMA;
-pub use project::{needs_attribute, parse_attr_list, project};
+pub use project::{needs_attribute, parse_attr_list, project, project_owned};
 pub use registry::{Registry, ResolvedAttr};
 pub use types::{
     AttrType, AttributeDef, Column, Mutability, ResourceTypeDef, Returned, SchemaDef,
