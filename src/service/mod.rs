@@ -196,6 +196,38 @@ impl Ctx {
         .map_err(|()| refused_by_gate())
     }
 
+    /// `store::single`, with the gate's check carried in `f`'s first read:
+    /// `f` reads with [`Checkpoint::probe`] and calls [`Checkpoint::settle`]
+    /// with what it found before it writes anything, so a refused token
+    /// writes nothing. When `f` fails before settling (a 404 must not tell
+    /// a revoked token whether the resource exists), the check is made on
+    /// its own and a refusal answers instead.
+    pub async fn single_probed<T, F>(&self, mut f: F) -> Result<T>
+    where
+        F: FnMut(&mut store::Conn, bool, &Checkpoint<'_>) -> std::result::Result<T, StoreError>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        store::single(&self.state.pool, move |conn, again| {
+            let cp = Checkpoint {
+                gate: &gate,
+                auth: &auth,
+            };
+            match f(conn, again, &cp) {
+                Ok(t) => Ok(Ok(t)),
+                Err(StoreError::TokenNotLive) if gate.refused().is_some() => Ok(Err(())),
+                Err(e) => match gate.pass(&auth, conn)? {
+                    Ok(()) => Err(e),
+                    Err(_) => Ok(Err(())),
+                },
+            }
+        })
+        .await?
+        .map_err(|()| refused_by_gate())
+    }
+
     /// `store::in_tx`, with the gate inside the transaction, before `f`: a
     /// refused token ends it with nothing written.
     pub async fn in_tx<T, F>(&self, mut f: F) -> Result<T>
@@ -209,6 +241,34 @@ impl Ctx {
         })
         .await?
         .map_err(|()| refused_by_gate())
+    }
+}
+
+/// The gate's check as a [`Ctx::single_probed`] operation makes it: carried
+/// in its first read, settled before its first write.
+pub struct Checkpoint<'a> {
+    gate: &'a gate::Gate,
+    auth: &'a crate::auth::Authenticator,
+}
+
+impl Checkpoint<'_> {
+    /// The check still owed, for the read to carry.
+    pub fn probe(&self) -> Option<store::tokens::Probe> {
+        self.gate.probe()
+    }
+
+    /// Settles the check with what the read found (`probed`), reading the
+    /// token on its own when the read did not carry it. `TokenNotLive` when
+    /// the token is refused: the operation must stop, having written nothing.
+    pub fn settle(
+        &self,
+        conn: &mut store::Conn,
+        probed: store::tokens::Probed,
+    ) -> std::result::Result<(), StoreError> {
+        match self.gate.probed(self.auth, conn, probed)? {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::TokenNotLive),
+        }
     }
 }
 

@@ -330,9 +330,10 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
             now,
         );
         let stored = ctx
-            .single(move |conn, again| {
+            .single_probed(move |conn, again, cp| {
                 write_user(
                     conn,
+                    cp,
                     &reg,
                     org,
                     id,
@@ -422,6 +423,7 @@ const OPTIMISTIC_ATTEMPTS: usize = 2;
 #[allow(clippy::too_many_arguments)]
 fn write_user(
     conn: &mut store::Conn,
+    cp: &super::Checkpoint<'_>,
     reg: &Registry,
     org: Uuid,
     id: Uuid,
@@ -434,7 +436,11 @@ fn write_user(
     again: bool,
 ) -> std::result::Result<Stored, store::StoreError> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let current = resources::get(conn, Kind::User, org, id, with_related)?;
+        // The first read carries the token check; once settled, none is owed.
+        let probe = cp.probe();
+        let (current, probed) =
+            resources::get_probed(conn, Kind::User, org, id, with_related, probe.as_ref())?;
+        cp.settle(conn, probed)?;
         store::check_precondition(if_match, current.meta.version)?;
         let next = next_state(reg, Kind::User, &current.doc, input, guard, pre)?;
         if let Some(stored) =

@@ -188,7 +188,7 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
                         {"op": "replace", "path": "displayName", "value": format!("L{i}")}]})),
                 )
             }),
-            3,
+            2,
             0,
         ),
         (
