@@ -228,7 +228,15 @@ pub fn resource_response(status: StatusCode, body: &Value, version: i64) -> Http
 }
 
 pub fn scim_json(status: StatusCode, body: &Value) -> HttpResponse {
+    // Straight into bytes: `to_string` goes through `fmt::Display`, whose
+    // adapter cost a 100-user page a few percent of its CPU.
+    let mut bytes = Vec::with_capacity(1024);
+    if serde_json::to_writer(&mut bytes, body).is_err() {
+        // Writing a `Value` into memory cannot fail; if it ever did, the
+        // client gets an error rather than half a document.
+        return HttpResponse::InternalServerError().finish();
+    }
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
-        .body(body.to_string())
+        .body(bytes)
 }
