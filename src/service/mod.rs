@@ -211,6 +211,11 @@ impl Ctx {
     {
         let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
         store::single(&self.state.pool, move |conn, again| {
+            // A token refused before (on an earlier attempt) owes no probe,
+            // so `f` would not see it: stop here.
+            if gate.refused().is_some() {
+                return Ok(Err(()));
+            }
             let cp = Checkpoint {
                 gate: &gate,
                 auth: &auth,

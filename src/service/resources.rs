@@ -205,8 +205,28 @@ pub async fn create(
         );
         let org = actor.org_id;
         let mut stored = ctx
-            .single(move |conn, again| {
-                resources::create_user_audited(conn, org, id, &write, &entry, again)
+            .single_probed(move |conn, again, cp| {
+                // The check rides in the insert: a token found not live
+                // wrote nothing, and the full read then says why.
+                let probe = cp.probe();
+                let (stored, probed) = resources::create_user_audited(
+                    conn,
+                    org,
+                    id,
+                    &write,
+                    &entry,
+                    again,
+                    probe.as_ref(),
+                )?;
+                cp.settle(conn, probed)?;
+                if probed == store::tokens::Probed::NotLive {
+                    // The full read found the token good after all (it
+                    // changed between the two): nothing was stored.
+                    return Err(store::StoreError::Unavailable(
+                        "the token changed during the request".into(),
+                    ));
+                }
+                Ok(stored)
             })
             .await?;
         // A new user is in no group yet.

@@ -172,9 +172,11 @@ pub fn create_user_audited(
     write: &Write,
     entry: &audit::Entry,
     again: bool,
-) -> Result<Stored, StoreError> {
+    probe: Option<&Probe>,
+) -> Result<(Stored, Probed), StoreError> {
     let w = user_write(write.clone())?;
-    Ok(users::create_audited(conn, org, id, &w, entry, again)?.into())
+    let (user, probed) = users::create_audited_probed(conn, org, id, &w, entry, again, probe)?;
+    Ok((user.into(), probed))
 }
 
 /// A user write without a row lock or transaction (see

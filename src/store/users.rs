@@ -147,58 +147,88 @@ pub fn create_audited(
     entry: &audit::Entry,
     again: bool,
 ) -> Result<StoredUser, StoreError> {
+    Ok(create_audited_probed(conn, org, id, write, entry, again, None)?.0)
+}
+
+#[derive(QueryableByName)]
+struct Created {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Bool>)]
+    live: Option<bool>,
+}
+
+/// [`create_audited`], carrying the token check `probe` in the same
+/// statement: the rows are inserted only when the token is live for the
+/// value (or no check is owed), so a POST costs one round trip and a
+/// refused token writes nothing. `Probed::NotLive`: nothing was written.
+pub fn create_audited_probed(
+    conn: &mut PgConnection,
+    org: Uuid,
+    id: Uuid,
+    write: &UserWrite,
+    entry: &audit::Entry,
+    again: bool,
+    probe: Option<&super::tokens::Probe>,
+) -> Result<(StoredUser, super::tokens::Probed), StoreError> {
     let cols = columns(&write.doc)?;
     let now = entry.at;
+    // Data-modifying CTEs run whether or not the final SELECT reads them.
     let inserted = Statement(
-        Frag::sql(
-            "WITH changed AS (INSERT INTO scim_users (id, org_id, user_name, user_name_ci, \
-             external_id, display_name, display_name_ci, active, emails_ci, password_hash, doc, \
-             created_at, last_modified, version) VALUES (",
-        )
-        .bind(Bind::Uuid(id))
-        .push(", ")
-        .bind(Bind::Uuid(org))
-        .push(", ")
-        .text(cols.user_name)
-        .push(", ")
-        .text(cols.user_name_ci)
-        .push(", ")
-        .bind(Bind::OptText(cols.external_id))
-        .push(", ")
-        .bind(Bind::OptText(cols.display_name))
-        .push(", ")
-        .bind(Bind::OptText(cols.display_name_ci))
-        .push(", ")
-        .bind(Bind::OptBool(cols.active))
-        .push(", ")
-        .bind(Bind::TextArray(cols.emails_ci))
-        .push(", ")
-        .bind(Bind::OptText(write.password_hash.clone()))
-        .push(", ")
-        .bind(Bind::Json(write.doc.clone()))
-        .push(", ")
-        .bind(Bind::Time(now))
-        .push(", ")
-        .bind(Bind::Time(now))
-        .push(", 1) RETURNING 1) ")
-        .append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
-            entry,
-        ))
-        .shared(),
+        Frag::sql("WITH probe AS (SELECT ")
+            .append(&super::tokens::probe_column(probe))
+            .push(" AS live, ")
+            .bind(Bind::Bool(probe.is_some()))
+            .push(
+                " AS owed), changed AS (INSERT INTO scim_users (id, org_id, user_name,                  user_name_ci, external_id, display_name, display_name_ci, active, emails_ci,                  password_hash, doc, created_at, last_modified, version) SELECT ",
+            )
+            .bind(Bind::Uuid(id))
+            .push(", ")
+            .bind(Bind::Uuid(org))
+            .push(", ")
+            .text(cols.user_name)
+            .push(", ")
+            .text(cols.user_name_ci)
+            .push(", ")
+            .bind(Bind::OptText(cols.external_id))
+            .push(", ")
+            .bind(Bind::OptText(cols.display_name))
+            .push(", ")
+            .bind(Bind::OptText(cols.display_name_ci))
+            .push(", ")
+            .bind(Bind::OptBool(cols.active))
+            .push(", ")
+            .bind(Bind::TextArray(cols.emails_ci))
+            .push(", ")
+            .bind(Bind::OptText(write.password_hash.clone()))
+            .push(", ")
+            .bind(Bind::Json(write.doc.clone()))
+            .push(", ")
+            .bind(Bind::Time(now))
+            .push(", ")
+            .bind(Bind::Time(now))
+            .push(
+                ", 1 FROM probe WHERE NOT probe.owed OR probe.live IS NOT NULL RETURNING 1),                  audited AS (",
+            )
+            .append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
+                entry,
+            ))
+            .push(" RETURNING 1) SELECT live FROM probe")
+            .shared(),
     )
-    .execute(conn);
-    match inserted {
-        Ok(_) => {}
+    .get_result::<Created>(conn);
+    let live = match inserted {
+        Ok(c) => c.live,
         Err(e) => match StoreError::from(e) {
-            StoreError::Conflict(c) if again && c == "scim_users_pkey" => {}
+            // The first attempt was applied, so its check passed then.
+            StoreError::Conflict(c) if again && c == "scim_users_pkey" => Some(false),
             other => return Err(uniqueness(other, &write.doc)),
         },
-    }
-    Ok(StoredUser {
+    };
+    let user = StoredUser {
         id,
         doc: write.doc.clone(),
         meta: Meta::created_at(now),
-    })
+    };
+    Ok((user, super::tokens::Probed::from_column(probe, live)))
 }
 
 pub fn get(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<StoredUser, StoreError> {

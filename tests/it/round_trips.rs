@@ -175,7 +175,7 @@ fn common_requests_cost_a_pinned_number_of_round_trips() {
                     Some(json!({"schemas": [USER], "userName": format!("new{i}")})),
                 )
             }),
-            2,
+            1,
             0,
         ),
         (
