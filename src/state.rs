@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::scim::schema::Registry;
+use crate::service::schemas::Registries;
 use crate::store::{PgPool, TxRetries};
 
 #[derive(Clone)]
@@ -15,7 +16,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub auth: Arc<Authenticator>,
-    pub registry: Arc<Registry>,
+    /// Each organization's schemas: the built-in registry and what the
+    /// organization declared (`service::schemas`).
+    pub registries: Arc<Registries>,
     pub metrics: Arc<Metrics>,
     pub tx_retries: Arc<TxRetries>,
 }
@@ -30,12 +33,16 @@ impl AppState {
             Arc::clone(&tx_retries),
         ));
         let registry = Registry::new().with_max_values(config.max_values_per_attribute);
+        let registries = Arc::new(Registries::new(registry));
+        if config.auth_secret.is_some() {
+            registries.preload(&pool, crate::store::orgs::DEFAULT_ORG_ID);
+        }
         AppState {
             pool,
             config: Arc::new(config),
             clock,
             auth,
-            registry: Arc::new(registry),
+            registries,
             metrics,
             tx_retries,
         }

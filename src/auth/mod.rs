@@ -133,6 +133,7 @@ impl Pending {
             id: self.id,
             stored: secret::stored_form_of(&self.presented),
             now: self.now,
+            schema_version: None,
         }
     }
 }
@@ -143,6 +144,9 @@ impl Pending {
 pub struct Authenticated {
     pub principal: Principal,
     pub pending: Option<Pending>,
+    /// The organization's schema version, when the token row was read for
+    /// this request (it comes in the same statement).
+    pub schema_version: Option<i64>,
 }
 
 /// The token rows this process has accepted a value against, by id. Only a
@@ -247,6 +251,7 @@ impl Authenticator {
                         scopes: ScopeSet::all(),
                     },
                     pending: None,
+                    schema_version: None,
                 });
             }
         }
@@ -272,22 +277,23 @@ impl Authenticator {
                 return Ok(Authenticated {
                     principal,
                     pending: Some(pending),
+                    schema_version: None,
                 });
             }
         }
         // One primary-key read, the digest comparison, and (at most once a
         // minute) the last-use write, on one connection.
         let from = client.clone();
-        let (step, row) = store::read(pool, move |conn| {
-            let Some(row) = store::tokens::for_auth(conn, id)? else {
-                return Ok((Step::Refused(Failure::Unknown), None));
+        let (step, row, version) = store::read(pool, move |conn| {
+            let Some((row, version)) = store::tokens::for_auth(conn, id)? else {
+                return Ok((Step::Refused(Failure::Unknown), None, None));
             };
             let kept = row.clone();
             let step = first_check(row, &presented, now);
             if let Step::Accepted(_, true) = step {
                 store::tokens::touch(conn, id, from.as_deref(), now)?;
             }
-            Ok((step, Some(kept)))
+            Ok((step, Some(kept), Some(version)))
         })
         .await?;
         match (step, row) {
@@ -298,6 +304,7 @@ impl Authenticator {
                 Ok(Authenticated {
                     principal,
                     pending: None,
+                    schema_version: version,
                 })
             }
             (Step::Refused(f), _) => {
@@ -309,6 +316,7 @@ impl Authenticator {
                 Ok(Authenticated {
                     principal,
                     pending: None,
+                    schema_version: version,
                 })
             }
         }
@@ -317,34 +325,38 @@ impl Authenticator {
     /// [`Self::settle`], given what the request's statement found when it
     /// carried the check ([`Pending::probe`]): a live token costs nothing
     /// more (but the last-use write when due); anything else is read in
-    /// full, which also says why it is refused.
+    /// full, which also says why it is refused. `Ok(Some(v))`: the token
+    /// was read in full, and its organization's schema version is `v`.
     pub fn settle_probed(
         &self,
         conn: &mut store::Conn,
         p: &Pending,
         probed: store::tokens::Probed,
-    ) -> Result<Result<(), Failure>, StoreError> {
+    ) -> Result<Result<Option<i64>, Failure>, StoreError> {
         match probed {
             store::tokens::Probed::Live { stale } => {
                 if stale {
                     store::tokens::touch(conn, p.id, p.client.as_deref(), p.now)?;
                 }
-                Ok(Ok(()))
+                Ok(Ok(None))
             }
-            store::tokens::Probed::Skipped | store::tokens::Probed::NotLive => self.settle(conn, p),
+            store::tokens::Probed::Skipped | store::tokens::Probed::NotLive => {
+                Ok(self.settle(conn, p)?.map(Some))
+            }
         }
     }
 
     /// The check a deferred acceptance still owes: reads the token's row on
     /// `conn` and says whether the value is still good for it (`Err` is the
-    /// refusal, as for any request). Records the use at most once a minute,
+    /// refusal, as for any request) and, when it is, the organization's
+    /// schema version read with it. Records the use at most once a minute,
     /// as the first check does.
     pub fn settle(
         &self,
         conn: &mut store::Conn,
         p: &Pending,
-    ) -> Result<Result<(), Failure>, StoreError> {
-        let Some(row) = store::tokens::for_auth(conn, p.id)? else {
+    ) -> Result<Result<i64, Failure>, StoreError> {
+        let Some((row, version)) = store::tokens::for_auth(conn, p.id)? else {
             self.known.forget(p.id);
             return Ok(Err(Failure::Unknown));
         };
@@ -353,7 +365,7 @@ impl Authenticator {
                 if stale {
                     store::tokens::touch(conn, p.id, p.client.as_deref(), p.now)?;
                 }
-                Ok(Ok(()))
+                Ok(Ok(version))
             }
             Step::Refused(f) => {
                 self.known.forget(p.id);

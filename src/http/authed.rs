@@ -28,6 +28,18 @@ pub fn gate_of(req: &HttpRequest) -> Gate {
     g
 }
 
+/// The request's registry slot (`service::Ctx::schemas`), made by the first
+/// extractor that asks for it. Its presence tells [`Authed`] the handler
+/// serves SCIM and needs the caller's organization's schemas.
+pub fn schemas_of(req: &HttpRequest) -> crate::service::schemas::Slot {
+    if let Some(s) = req.extensions().get::<crate::service::schemas::Slot>() {
+        return s.clone();
+    }
+    let s = crate::service::schemas::Slot::default();
+    req.extensions_mut().insert(s.clone());
+    s
+}
+
 /// Logs and counts a refused credential, wherever it was refused.
 pub fn note_refusal(state: &AppState, error: &AuthError) {
     match error {
@@ -136,8 +148,31 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
             {
                 Ok(authed) => {
                     let principal = authed.principal;
+                    let deferred = authed.pending.is_some();
                     if let Some(p) = authed.pending {
                         gate.defer(p);
+                    }
+                    // Extractors have all been created before any runs, so
+                    // a handler taking a `Ctx` has put its slot here.
+                    let slot = req
+                        .extensions()
+                        .get::<crate::service::schemas::Slot>()
+                        .cloned();
+                    if let Some(slot) = slot {
+                        let regs = std::sync::Arc::clone(&state.registries);
+                        let (reg, version, confirm) =
+                            crate::service::schemas::for_request_or_cached(
+                                &state.pool,
+                                &regs,
+                                principal.org_id,
+                                authed.schema_version,
+                                deferred,
+                            )
+                            .await;
+                        if confirm {
+                            gate.expect_schema_version(regs, principal.org_id, version);
+                        }
+                        slot.set(reg);
                     }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));
@@ -182,6 +217,17 @@ pub async fn settle<B: MessageBody>(
             Ok(Err(f)) => Some(AuthError::Unauthorized(f)),
             Err(e) => Some(AuthError::Store(e)),
         }
+    } else if gate.schema_pending() && !res.status().is_server_error() {
+        // Only the registry's version is unconfirmed (AUTH_SECRET, and the
+        // handler answered without the store, e.g. a 400 for an attribute
+        // the cached registry lacks). Confirmed when a connection is idle;
+        // with the database busy or away the answer stands, since waiting
+        // would turn a client error into a timeout.
+        let (g, auth) = (gate.clone(), std::sync::Arc::clone(&state.auth));
+        match crate::store::read_if_idle(&state.pool, move |conn| g.pass(&auth, conn)).await {
+            Some(Err(e @ crate::store::StoreError::RegistryStale)) => Some(AuthError::Store(e)),
+            _ => None,
+        }
     } else {
         gate.refused().map(AuthError::Unauthorized)
     };
@@ -192,4 +238,23 @@ pub async fn settle<B: MessageBody>(
     res.request().extensions_mut().remove::<Caller>();
     let answer = HttpAuthError { error, flavor }.error_response();
     Ok(res.into_response(answer).map_into_right_body())
+}
+
+/// A credential where one is optional (discovery, RFC 7644 §4): no
+/// `Authorization` header is no caller, with no refusal logged; a header
+/// that does not authenticate is no caller either (the answer is the one
+/// an anonymous client gets), logged as any refused credential.
+pub struct MaybeAuthed<A: AccessClass>(pub Option<Authed<A>>);
+
+impl<A: AccessClass + 'static> FromRequest for MaybeAuthed<A> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if req.headers().get(header::AUTHORIZATION).is_none() {
+            return Box::pin(async { Ok(MaybeAuthed(None)) });
+        }
+        let fut = Authed::<A>::from_request(req, payload);
+        Box::pin(async move { Ok(MaybeAuthed(fut.await.ok())) })
+    }
 }

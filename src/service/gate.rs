@@ -14,7 +14,29 @@ use crate::store::{Conn, StoreError};
 /// middleware that settles a check no operation made (a handler that
 /// answered without the store, or refused the request first).
 #[derive(Debug, Clone, Default)]
-pub struct Gate(Arc<Mutex<Slot>>);
+pub struct Gate(Arc<Mutex<State>>);
+
+#[derive(Debug, Default)]
+struct State {
+    slot: Slot,
+    /// The schema version the request's registry was built at, when that
+    /// is still to be confirmed (with the token check), and the cache to
+    /// tell when it was not.
+    schema: Option<Expected>,
+}
+
+#[derive(Clone)]
+struct Expected {
+    version: i64,
+    org: uuid::Uuid,
+    registries: Arc<super::schemas::Registries>,
+}
+
+impl std::fmt::Debug for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "schema version {} of {}", self.version, self.org)
+    }
+}
 
 #[derive(Debug, Default)]
 enum Slot {
@@ -29,18 +51,47 @@ impl Gate {
     /// Owes `p` before the first store call.
     pub fn defer(&self, p: Pending) {
         if let Ok(mut s) = self.0.lock() {
-            *s = Slot::Pending(p);
+            s.slot = Slot::Pending(p);
         }
     }
 
-    /// Whether a check is still owed.
+    /// The owed check also confirms that `org`'s schemas are still at
+    /// `version` (the registry the request was given, from `registries`);
+    /// when they are not, the check answers `StoreError::RegistryStale`
+    /// and `registries` forgets the stale entry.
+    pub fn expect_schema_version(
+        &self,
+        registries: Arc<super::schemas::Registries>,
+        org: uuid::Uuid,
+        version: i64,
+    ) {
+        if let Ok(mut s) = self.0.lock() {
+            s.schema = Some(Expected {
+                version,
+                org,
+                registries,
+            });
+        }
+    }
+
+    /// Whether the token check is still owed.
     pub fn is_pending(&self) -> bool {
-        self.0.lock().is_ok_and(|s| matches!(*s, Slot::Pending(_)))
+        self.0
+            .lock()
+            .is_ok_and(|s| matches!(s.slot, Slot::Pending(_)))
+    }
+
+    /// Whether only the registry's version is still to be confirmed (no
+    /// token check owed: `AUTH_SECRET`).
+    pub fn schema_pending(&self) -> bool {
+        self.0
+            .lock()
+            .is_ok_and(|s| matches!(s.slot, Slot::Open) && s.schema.is_some())
     }
 
     /// The refusal the check found, if it found one.
     pub fn refused(&self) -> Option<Failure> {
-        match *self.0.lock().ok()? {
+        match self.0.lock().ok()?.slot {
             Slot::Refused(f) => Some(f),
             _ => None,
         }
@@ -48,8 +99,13 @@ impl Gate {
 
     /// The check owed, to carry inside the request's first statement.
     pub fn probe(&self) -> Option<Probe> {
-        match &*self.0.lock().ok()? {
-            Slot::Pending(p) => Some(p.probe()),
+        let s = self.0.lock().ok()?;
+        match &s.slot {
+            Slot::Pending(p) => {
+                let mut probe = p.probe();
+                probe.schema_version = s.schema.as_ref().map(|e| e.version);
+                Some(probe)
+            }
             _ => None,
         }
     }
@@ -73,21 +129,52 @@ impl Gate {
         conn: &mut Conn,
         probed: Probed,
     ) -> Result<Result<(), Failure>, StoreError> {
-        let pending = match &*self.lock()? {
-            Slot::Open => return Ok(Ok(())),
-            Slot::Refused(f) => return Ok(Err(*f)),
-            Slot::Pending(p) => p.clone(),
+        let (pending, expected) = {
+            let mut s = self.lock()?;
+            match &s.slot {
+                Slot::Open => {
+                    // No token check owed (AUTH_SECRET): the registry's
+                    // version, when still to be confirmed, is read on its
+                    // own, once, on the request's first store call.
+                    let Some(e) = s.schema.take() else {
+                        return Ok(Ok(()));
+                    };
+                    drop(s);
+                    let now = crate::store::schemas::version(conn, e.org)?;
+                    if now != e.version {
+                        e.registries.forget(e.org, e.version);
+                        return Err(StoreError::RegistryStale);
+                    }
+                    return Ok(Ok(()));
+                }
+                Slot::Refused(f) => return Ok(Err(*f)),
+                Slot::Pending(p) => (p.clone(), s.schema.clone()),
+            }
         };
         // A lost connection leaves the check owed, so the retry makes it.
         let outcome = auth.settle_probed(conn, &pending, probed)?;
-        *self.lock()? = match outcome {
-            Ok(()) => Slot::Open,
-            Err(f) => Slot::Refused(f),
-        };
-        Ok(outcome)
+        {
+            let mut s = self.lock()?;
+            s.slot = match outcome {
+                Ok(_) => Slot::Open,
+                Err(f) => Slot::Refused(f),
+            };
+            // Confirmed (or refused) with the token: nothing more to check.
+            s.schema = None;
+        }
+        match (outcome, expected) {
+            (Ok(Some(now)), Some(e)) if now != e.version => {
+                // The token is good, but the schemas changed since the
+                // registry was built: nothing may be answered with it.
+                e.registries.forget(e.org, e.version);
+                Err(StoreError::RegistryStale)
+            }
+            (Ok(_), _) => Ok(Ok(())),
+            (Err(f), _) => Ok(Err(f)),
+        }
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Slot>, StoreError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {
         self.0
             .lock()
             .map_err(|_| StoreError::Db("authentication gate poisoned".into()))

@@ -102,7 +102,7 @@ pub async fn get(
     let not_modified = if_none_match
         .as_ref()
         .is_some_and(|c| c.matches(stored.meta.version));
-    if !not_modified && wants_related(&ctx.state.registry, Kind::User, p)? {
+    if !not_modified && wants_related(&ctx.registry(), Kind::User, p)? {
         let mut groups = ctx
             .read(move |conn| store::resources::related(conn, Kind::User, org, &[id]))
             .await?;

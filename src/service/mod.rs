@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod password;
 pub mod query;
 pub mod resources;
+pub mod schemas;
 pub mod search;
 pub mod tokens;
 
@@ -42,6 +43,9 @@ pub struct Ctx {
     /// calls below on its connection. Operations reach the store only
     /// through them.
     pub gate: gate::Gate,
+    /// The caller's organization's schemas, set once the credential is
+    /// known (`schemas::for_request`); the built-in ones until then.
+    pub schemas: schemas::Slot,
 }
 
 /// Runs `f` on `conn` once the gate lets the request through: `Ok(Err(()))`
@@ -69,6 +73,13 @@ fn refused_by_gate() -> Error {
 }
 
 impl Ctx {
+    /// The registry this request is served with: its organization's.
+    pub fn registry(&self) -> Arc<crate::scim::schema::Registry> {
+        self.schemas
+            .get()
+            .unwrap_or_else(|| self.state.registries.base())
+    }
+
     /// `store::read`, after the gate.
     pub async fn read<T, F>(&self, mut f: F) -> Result<T>
     where

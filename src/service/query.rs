@@ -30,7 +30,7 @@ pub struct ResolvedQuery {
 impl ResolvedQuery {
     /// Resolves `q` for `kind` in `org`; every client error is found here.
     pub fn new(ctx: &Ctx, org: Uuid, kind: Kind, q: &ListQuery) -> Result<Self> {
-        let reg = &ctx.state.registry;
+        let reg = &ctx.registry();
         let projection = Projection {
             attributes: q.attributes.clone(),
             excluded: q.excluded.clone(),

@@ -130,7 +130,7 @@ pub fn render(ctx: &Ctx, r: &Stored, p: &Projection) -> std::result::Result<Valu
 /// [`render`], consuming the stored resource: its document's values move
 /// into the answer instead of being copied (a list page renders many).
 pub fn render_owned(ctx: &Ctx, r: Stored, p: &Projection) -> std::result::Result<Value, ScimError> {
-    let reg = &ctx.state.registry;
+    let reg = &ctx.registry();
     let id = r.id.to_string();
     let info = ResourceInfo {
         id: &id,
@@ -176,7 +176,7 @@ pub async fn create(
     body: Value,
     p: &Projection,
 ) -> Result<Written> {
-    let reg = ctx.state.registry.clone();
+    let reg = ctx.registry();
     let with_related = wants_related(&reg, kind, p)?;
     let write = blocking(move || {
         let rt = resource_type(&reg, kind)?;
@@ -321,7 +321,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
         change,
         guard,
     } = update;
-    let reg = ctx.state.registry.clone();
+    let reg = ctx.registry();
     let rt = resource_type(&reg, kind)?;
     let (input, verb) = match change {
         Change::Patch(body) => (Input::Patch(patch::parse_request(&body)?), Verb::Patch),
@@ -527,7 +527,7 @@ pub async fn get(
     p: &Projection,
     if_none_match: Option<EtagCondition>,
 ) -> Result<Read> {
-    let with_related = wants_related(&ctx.state.registry, kind, p)?;
+    let with_related = wants_related(&ctx.registry(), kind, p)?;
     let stored = ctx
         .read_probed(move |conn, probe| {
             resources::get_probed(conn, kind, org, id, with_related, probe)

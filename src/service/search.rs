@@ -27,7 +27,7 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
         )
         .into());
     }
-    let reg = &ctx.state.registry;
+    let reg = &ctx.registry();
     let (user_rt, group_rt) = (
         resource_type(reg, Kind::User)?,
         resource_type(reg, Kind::Group)?,

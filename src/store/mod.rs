@@ -29,6 +29,7 @@ mod pool;
 pub mod query;
 pub mod resources;
 pub mod schema;
+pub mod schemas;
 pub mod tokens;
 pub mod users;
 
@@ -45,8 +46,8 @@ use crate::scim::error::ScimError;
 pub use diesel::pg::PgConnection;
 
 pub use pool::{
-    build_pool, build_pool_observed, in_tx, read, read_snapshot, run, run_here, single, snapshot,
-    transaction, PgPool, PoolSettings,
+    build_pool, build_pool_observed, in_tx, read, read_blocking, read_if_idle, read_snapshot, run,
+    run_here, single, snapshot, transaction, PgPool, PoolSettings,
 };
 /// The connection the store's functions take, as the application layer
 /// names it when it composes them inside one transaction: an opaque handle
@@ -80,6 +81,12 @@ pub enum StoreError {
     /// reads the token in full to learn why and refuses the request.
     #[error("the caller's token is no longer live")]
     TokenNotLive,
+    /// The organization's schemas changed after the request's registry was
+    /// built (another instance, or another request, committed a change):
+    /// nothing was read or written with it; the next request sees the
+    /// change.
+    #[error("the organization's schemas changed during the request")]
+    RegistryStale,
     /// The token is revoked or expired, so it cannot change any more (be
     /// rotated); it still exists, which is why this is not `NotFound`.
     #[error("the token is revoked or expired")]

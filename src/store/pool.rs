@@ -141,6 +141,39 @@ where
     blocking(move || on_live_connection(&pool, |conn| (f(conn), true))).await
 }
 
+/// Runs the read `f` on a connection the pool has idle now, once; `None`
+/// when it has none (it neither waits nor opens one). For a check that may
+/// be skipped when the database is busy or away, where waiting for a
+/// connection would cost more than the check is worth.
+pub async fn read_if_idle<T, F>(pool: &PgPool, f: F) -> Option<Result<T, StoreError>>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.try_get()?;
+        let result = f(&mut conn.pg);
+        if matches!(result, Err(StoreError::ConnectionLost(_))) {
+            conn.lost = true;
+        }
+        Some(result)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// [`read`] on the calling thread, for start-up work done before the
+/// server runs (outside any async runtime).
+pub fn read_blocking<T, F>(pool: &PgPool, f: F) -> Result<T, StoreError>
+where
+    F: FnMut(&mut PgConnection) -> Result<T, StoreError>,
+{
+    let mut f = f;
+    on_live_connection(pool, |conn| (f(conn), true))
+}
+
 /// Runs `f`, a single statement outside any transaction (atomic on its
 /// own, so it needs no `BEGIN`/`COMMIT`), again on another connection when
 /// the first turns out dead. Whether the lost attempt was applied cannot be

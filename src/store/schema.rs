@@ -5,6 +5,7 @@ diesel::table! {
         id -> Uuid,
         name -> Text,
         created_at -> Timestamptz,
+        schema_version -> Int8,
     }
 }
 
@@ -96,3 +97,19 @@ diesel::table! {
         status -> Int2,
     }
 }
+
+diesel::table! {
+    scim_schemas (org_id, urn_key) {
+        org_id -> Uuid,
+        urn_key -> Text,
+        urn -> Text,
+        extends -> Text,
+        required -> Bool,
+        definition -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(scim_schemas -> organizations (org_id));
+diesel::allow_tables_to_appear_in_same_query!(scim_schemas, organizations);

@@ -68,6 +68,11 @@ pub struct Probe {
     pub id: Uuid,
     pub stored: String,
     pub now: DateTime<Utc>,
+    /// The organization's schema version the request's registry was built
+    /// at (`schemas::version`): a statement that finds another counts as
+    /// not live, so nothing is read or written against a stale registry.
+    /// `None` checks the token alone.
+    pub schema_version: Option<i64>,
 }
 
 /// What a statement that could carry a [`Probe`] found.
@@ -97,13 +102,13 @@ impl Probed {
 /// live for the value (not revoked, not expired, the current secret or the
 /// previous one within its grace), else whether its `last_used_at` is
 /// stale enough to be written. Without a probe it is bound to nothing and
-/// reads NULL; one text either way, so the statement stays prepared.
+/// reads NULL; a fixed text either way, so the statement stays prepared.
 pub(super) fn probe_column(
     probe: Option<&Probe>,
 ) -> super::query::sql::Frag<diesel::sql_types::Nullable<diesel::sql_types::Bool>> {
     use super::query::sql::{Bind, Frag};
     let now = probe.map_or(DateTime::<Utc>::UNIX_EPOCH, |p| p.now);
-    Frag::sql("(SELECT t.last_used_at IS NULL OR t.last_used_at < ")
+    let frag = Frag::sql("(SELECT t.last_used_at IS NULL OR t.last_used_at < ")
         .bind(Bind::Time(now - LAST_USED_GRANULARITY))
         .push(" FROM api_tokens t WHERE t.id = ")
         .bind(Bind::OptUuid(probe.map(|p| p.id)))
@@ -115,15 +120,30 @@ pub(super) fn probe_column(
         .bind(Bind::OptText(probe.map(|p| p.stored.clone())))
         .push(" AND t.previous_valid_until > ")
         .bind(Bind::Time(now))
-        .push(")))")
-        .shared()
+        .push("))");
+    // The version check only when one is carried: two texts, each keeping
+    // its generic plan. One text with a NULL version made PostgreSQL plan
+    // the all-NULL form (no probe) afresh on every execution, since a
+    // custom plan prunes the whole subquery that a generic one must cost.
+    let frag = match probe.and_then(|p| p.schema_version) {
+        Some(v) => frag
+            .push(" AND EXISTS (SELECT 1 FROM organizations o WHERE o.id = t.org_id AND o.schema_version = ")
+            .bind(Bind::OptInt8(Some(v)))
+            .push("))"),
+        None => frag.push(")"),
+    };
+    frag.shared()
 }
 
-/// The row authentication needs, by primary key, whatever its organization.
-pub fn for_auth(conn: &mut PgConnection, id: Uuid) -> Result<Option<TokenRow>, StoreError> {
+/// The row authentication needs, by primary key, whatever its organization,
+/// with its organization's schema version: the request's registry is then
+/// known current without a read of its own.
+pub fn for_auth(conn: &mut PgConnection, id: Uuid) -> Result<Option<(TokenRow, i64)>, StoreError> {
+    use super::schema::organizations;
     Ok(api_tokens::table
-        .find(id)
-        .select(TokenRow::as_select())
+        .inner_join(organizations::table)
+        .filter(api_tokens::id.eq(id))
+        .select((TokenRow::as_select(), organizations::schema_version))
         .first(conn)
         .optional()?)
 }

@@ -160,6 +160,13 @@ fn store_status(e: &StoreError) -> (StatusCode, &'static str, String) {
             "conflict",
             format!("conflicts with an existing entry ({c})"),
         ),
+        // Nothing was read or written; the next request is served with the
+        // organization's current schemas.
+        StoreError::RegistryStale => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            e.to_string(),
+        ),
         StoreError::Rejected(e) => (
             StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
             "rejected",

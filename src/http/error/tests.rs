@@ -56,6 +56,12 @@ fn every_store_error_has_one_pinned_answer() {
             StatusCode::UNAUTHORIZED,
         ),
         (
+            StoreError::RegistryStale,
+            503,
+            None,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
             StoreError::Rejected(ScimError::invalid_value("bad")),
             400,
             Some(ScimType::InvalidValue),
@@ -96,6 +102,7 @@ fn clone_store_error(e: &StoreError) -> StoreError {
         StoreError::Conflict(c) => StoreError::Conflict(c.clone()),
         StoreError::Revoked => StoreError::Revoked,
         StoreError::TokenNotLive => StoreError::TokenNotLive,
+        StoreError::RegistryStale => StoreError::RegistryStale,
         StoreError::Rejected(s) => StoreError::Rejected(s.clone()),
         StoreError::Transient { reason, cause } => StoreError::Transient {
             reason: *reason,

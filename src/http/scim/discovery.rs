@@ -1,9 +1,12 @@
 //! Discovery endpoints (RFC 7644 §4): readable without a credential.
 
+use std::sync::Arc;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 
 use super::{method_not_allowed, scim_json, Ctx, Mounted, Params, MAX_PAYLOAD_SIZE};
+use crate::http::authed::{Authed, MaybeAuthed, ScimRead};
 use crate::http::error::ScimFailure;
 use crate::scim::discovery::{
     list_response, service_provider_config, BulkLimits, Features, LIMITS_SCHEMA,
@@ -13,6 +16,7 @@ use crate::scim::path::AttrPath;
 use crate::scim::resource::Kind;
 use crate::scim::resource::Projection;
 use crate::scim::schema::{resource_type_json, schema_json, Mutability, Registry};
+use crate::store::orgs::DEFAULT_ORG_ID;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
@@ -63,7 +67,30 @@ fn password_writable(reg: &Registry) -> bool {
         .is_some_and(|r| r.attr.mutability != Mutability::ReadOnly)
 }
 
+/// The registry discovery describes: the caller's organization's, read
+/// fresh (one primary-key read, and the declarations only when they
+/// changed), or the `default` organization's without a credential
+/// (RFC 7644 §4 lets discovery go unauthenticated).
+async fn registry(
+    ctx: &Ctx,
+    auth: &Option<Authed<ScimRead>>,
+) -> Result<Arc<Registry>, ScimFailure> {
+    let org = auth.as_ref().map_or(DEFAULT_ORG_ID, |a| a.org_id);
+    let regs = Arc::clone(&ctx.state.registries);
+    let (reg, version, _) =
+        crate::service::schemas::for_request(&ctx.state.pool, &regs, org, None, false)
+            .await
+            .map_err(|e| ScimFailure::from(crate::service::Error::Store(e)))?;
+    if auth.is_some() {
+        // The token check still owed (made before the answer leaves)
+        // confirms this version, not the cached one the extractor chose.
+        ctx.gate.expect_schema_version(regs, org, version);
+    }
+    Ok(reg)
+}
+
 async fn spc(
+    MaybeAuthed(auth): MaybeAuthed<ScimRead>,
     ctx: Ctx,
     mounted: web::Data<Mounted>,
     params: Params,
@@ -76,14 +103,18 @@ async fn spc(
                 .as_deref()
                 .is_some_and(|u| format!("{u}:{}", a.attr).eq_ignore_ascii_case(LIMITS_SCHEMA))
     });
-    let features = features(&ctx.state.registry, &mounted);
+    let features = features(&*registry(&ctx, &auth).await?, &mounted);
     let doc = service_provider_config(&features, &ctx.base, with_limits);
     Ok(scim_json(StatusCode::OK, &project(&p, &doc)))
 }
 
-async fn schemas(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
+async fn schemas(
+    MaybeAuthed(auth): MaybeAuthed<ScimRead>,
+    ctx: Ctx,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let reg = &ctx.state.registry;
+    let reg = registry(&ctx, &auth).await?;
     let all: Vec<_> = reg
         .schemas()
         .iter()
@@ -96,14 +127,14 @@ async fn schemas(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> 
 }
 
 async fn schema(
+    MaybeAuthed(auth): MaybeAuthed<ScimRead>,
     ctx: Ctx,
     id: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let s = ctx
-        .state
-        .registry
+    let reg = registry(&ctx, &auth).await?;
+    let s = reg
         .schema(&id)
         .ok_or_else(|| ScimError::not_found(format!("no schema {id}")))?;
     Ok(scim_json(
@@ -112,9 +143,13 @@ async fn schema(
     ))
 }
 
-async fn resource_types(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFailure> {
+async fn resource_types(
+    MaybeAuthed(auth): MaybeAuthed<ScimRead>,
+    ctx: Ctx,
+    params: Params,
+) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let reg = &ctx.state.registry;
+    let reg = registry(&ctx, &auth).await?;
     let all: Vec<_> = reg
         .resource_types()
         .iter()
@@ -127,14 +162,14 @@ async fn resource_types(ctx: Ctx, params: Params) -> Result<HttpResponse, ScimFa
 }
 
 async fn resource_type(
+    MaybeAuthed(auth): MaybeAuthed<ScimRead>,
     ctx: Ctx,
     id: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let rt = ctx
-        .state
-        .registry
+    let reg = registry(&ctx, &auth).await?;
+    let rt = reg
         .resource_types()
         .iter()
         .find(|rt| rt.name.eq_ignore_ascii_case(&id))

@@ -103,6 +103,7 @@ impl FromRequest for Ctx {
             state: state.into_inner(),
             request_id,
             gate: crate::http::authed::gate_of(req),
+            schemas: crate::http::authed::schemas_of(req),
         }))
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod columns;
 mod common;
+pub mod define;
 pub mod discovery;
 mod enterprise;
 mod group;

@@ -1,0 +1,2 @@
+ALTER TABLE organizations DROP COLUMN schema_version;
+DROP TABLE scim_schemas;
