@@ -1,9 +1,10 @@
 //! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
-//! `scimd org …`, `scimd backup`, `scimd restore`. Commands work against the
+//! `scimd org …`, `scimd schema …`, `scimd backup`, `scimd restore`. Commands work against the
 //! same database as the server, including while a server runs on the same
 //! data directory, and through the same `service` operations as the API.
 
 mod org;
+mod schema;
 mod token;
 
 use std::future::Future;
@@ -17,6 +18,7 @@ use crate::database::{Database, Role};
 use crate::store::{self, PgPool, PoolSettings, StoreError, TxRetries};
 
 pub use org::OrgCommand;
+pub use schema::SchemaCommand;
 pub use token::TokenCommand;
 
 #[derive(Debug, Parser)]
@@ -40,6 +42,9 @@ pub enum Command {
     /// Create and list organizations (tenants).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Declare, list, replace and remove extension schemas.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Write a consistent dump of the database to FILE (the server may run).
     Backup { file: std::path::PathBuf },
     /// Restore a dump made by `backup` into an empty database, then migrate.
@@ -110,6 +115,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Token(t) => with_db(&config, clock, |s| token::run(s, t)),
         Command::Org(o) => with_db(&config, clock, |s| org::run(s, o)),
+        Command::Schema(c) => with_db(&config, clock, |s| schema::run(s, c)),
     }
 }
 

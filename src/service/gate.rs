@@ -23,6 +23,25 @@ struct State {
     /// is still to be confirmed (with the token check), and the cache to
     /// tell when it was not.
     schema: Option<Expected>,
+    /// Set when a statement found the schemas changed since the request's
+    /// registry was built: every later store call of the request fails the
+    /// same way, so nothing is read or written with it, until the request
+    /// starts over with `fresh` (see [`Gate::restart`]).
+    stale: Option<Stale>,
+}
+
+#[derive(Clone)]
+struct Stale {
+    expected: Expected,
+    /// The current registry and its version, read on the connection that
+    /// found the change; `None` when that read failed.
+    fresh: Option<(i64, Arc<crate::scim::schema::Registry>)>,
+}
+
+impl std::fmt::Debug for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stale {:?}", self.expected)
+    }
 }
 
 #[derive(Clone)]
@@ -136,14 +155,16 @@ impl Gate {
                     // No token check owed (AUTH_SECRET): the registry's
                     // version, when still to be confirmed, is read on its
                     // own, once, on the request's first store call.
+                    if s.stale.is_some() {
+                        return Err(StoreError::RegistryStale);
+                    }
                     let Some(e) = s.schema.take() else {
                         return Ok(Ok(()));
                     };
                     drop(s);
                     let now = crate::store::schemas::version(conn, e.org)?;
                     if now != e.version {
-                        e.registries.forget(e.org, e.version);
-                        return Err(StoreError::RegistryStale);
+                        return Err(self.went_stale(conn, e));
                     }
                     return Ok(Ok(()));
                 }
@@ -166,12 +187,46 @@ impl Gate {
             (Ok(Some(now)), Some(e)) if now != e.version => {
                 // The token is good, but the schemas changed since the
                 // registry was built: nothing may be answered with it.
-                e.registries.forget(e.org, e.version);
-                Err(StoreError::RegistryStale)
+                Err(self.went_stale(conn, e))
             }
             (Ok(_), _) => Ok(Ok(())),
             (Err(f), _) => Ok(Err(f)),
         }
+    }
+
+    /// Records that the request's registry is stale, reading the current
+    /// one on `conn` (into the cache too) for the request's second start.
+    fn went_stale(&self, conn: &mut Conn, e: Expected) -> StoreError {
+        let fresh = match e.registries.load(conn, e.org) {
+            Ok(found) => Some(found),
+            Err(err) => {
+                log::warn!("organization {}: schemas not re-read: {err}", e.org);
+                e.registries.forget(e.org, e.version);
+                None
+            }
+        };
+        if let Ok(mut s) = self.0.lock() {
+            s.stale = Some(Stale { expected: e, fresh });
+        }
+        StoreError::RegistryStale
+    }
+
+    /// When a statement found the request's registry stale: the current
+    /// one, and the gate reset so that the request can start over with it
+    /// (its version confirmed again on the first store call). `None` when
+    /// the registry is not stale, or could not be read.
+    pub fn restart(&self) -> Option<Arc<crate::scim::schema::Registry>> {
+        let mut s = self.0.lock().ok()?;
+        let stale = s.stale.take()?;
+        let Some((version, reg)) = stale.fresh else {
+            s.stale = Some(stale);
+            return None;
+        };
+        s.schema = Some(Expected {
+            version,
+            ..stale.expected
+        });
+        Some(reg)
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, StoreError> {

@@ -80,6 +80,39 @@ impl Ctx {
             .unwrap_or_else(|| self.state.registries.base())
     }
 
+    /// When the request's first statement found its organization's schemas
+    /// changed since the registry it was given was built (on another
+    /// instance, or by a request racing this one), nothing was read or
+    /// written with it: this gives the request the current registry and
+    /// says it should start over. `false` when it need not (or cannot).
+    pub fn restart(&self) -> bool {
+        match self.gate.restart() {
+            Some(reg) => {
+                self.schemas.set(reg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Makes the check the request still owes now, when its work ended
+    /// without reaching the store (a client error found against the cached
+    /// registry): the one round trip the answer would cost anyway, made
+    /// here so that a registry found stale can still be [`Self::restart`]ed.
+    /// A refusal is left in the gate for the HTTP layer to answer. With
+    /// only the registry's version owed (`AUTH_SECRET`) it is confirmed
+    /// only on an idle connection, so a client error is not turned into a
+    /// wait while the database is busy or away.
+    pub async fn settle_now(&self) {
+        let (gate, auth) = (self.gate.clone(), Arc::clone(&self.state.auth));
+        if self.gate.is_pending() {
+            let _settled = store::read(&self.state.pool, move |conn| gate.pass(&auth, conn)).await;
+        } else if self.gate.schema_pending() {
+            let _settled =
+                store::read_if_idle(&self.state.pool, move |conn| gate.pass(&auth, conn)).await;
+        }
+    }
+
     /// `store::read`, after the gate.
     pub async fn read<T, F>(&self, mut f: F) -> Result<T>
     where

@@ -27,6 +27,7 @@ use crate::store::groups::MembersChange;
 use crate::store::resources::{self, Side, Stored, Write};
 
 /// What a PUT or PATCH brings.
+#[derive(Clone)]
 pub enum Change {
     Replace(Value),
     Patch(Value),

@@ -25,7 +25,7 @@ use crate::scim::schema::define::{self, Declared, DefinitionError, MAX_SCHEMAS_P
 use crate::scim::schema::{schema_json, AttributeDef, Registry, SchemaDef};
 use crate::state::AppState;
 use crate::store::schemas::{Holder, SchemaRow};
-use crate::store::{self, audit, PgPool, StoreError};
+use crate::store::{self, audit, PgPool, StoreError, TxRetries};
 
 /// Most organizations whose registry one process keeps; past it the cache
 /// starts again (a miss costs one read).
@@ -100,7 +100,11 @@ impl Registries {
     }
 
     /// Reads `org`'s declarations on `conn` and caches the registry.
-    fn load(&self, conn: &mut store::Conn, org: Uuid) -> Result<(i64, Arc<Registry>), StoreError> {
+    pub(super) fn load(
+        &self,
+        conn: &mut store::Conn,
+        org: Uuid,
+    ) -> Result<(i64, Arc<Registry>), StoreError> {
         let (version, rows) = store::schemas::load(conn, org)?;
         let reg = self.build(&rows);
         self.put(org, version, Arc::clone(&reg));
@@ -345,16 +349,35 @@ fn registry_without(base: &Registry, rows: &[SchemaRow], skip: Option<&str>) -> 
     base.with_declared(&decls)
 }
 
+/// What declaring, replacing and removing need: the store, and the
+/// built-in registry a declaration is checked against. The server and the
+/// command line each make one.
+pub struct Env<'a> {
+    pub pool: &'a PgPool,
+    pub retries: &'a Arc<TxRetries>,
+    pub base: Arc<Registry>,
+}
+
+impl<'a> Env<'a> {
+    pub fn of(state: &'a AppState) -> Env<'a> {
+        Env {
+            pool: &state.pool,
+            retries: &state.tx_retries,
+            base: state.registries.base(),
+        }
+    }
+}
+
 /// Declares an extension schema in the requester's organization and audits
 /// it; every instance serves it from its next request.
 pub async fn add(
-    state: &AppState,
+    env: &Env<'_>,
     by: &Requester,
     request: DeclareRequest,
     now: DateTime<Utc>,
 ) -> Result<SchemaView, SchemaError> {
     let decl = parse_request(&request)?;
-    let base = state.registries.base();
+    let base = Arc::clone(&env.base);
     let actor = by.actor.clone();
     let row = SchemaRow {
         org_id: by.org_id(),
@@ -367,7 +390,7 @@ pub async fn add(
         updated_at: now,
     };
     let stored = row.clone();
-    store::in_tx(&state.pool, &state.tx_retries, move |conn| {
+    store::in_tx(env.pool, env.retries, move |conn| {
         // Concurrent changes in one organization are checked one after
         // another.
         store::schemas::lock(conn, actor.org_id)?;
@@ -460,7 +483,7 @@ fn incompatible(a: &AttributeDef, b: &AttributeDef) -> bool {
 /// resources lacking them keep their other values and must supply them on
 /// their next replace.
 pub async fn replace(
-    state: &AppState,
+    env: &Env<'_>,
     by: &Requester,
     urn: &str,
     request: DeclareRequest,
@@ -474,12 +497,12 @@ pub async fn replace(
             message: format!("must be {urn}, the schema being replaced"),
         }]));
     }
-    let base = state.registries.base();
+    let base = Arc::clone(&env.base);
     let actor = by.actor.clone();
     let urn = urn.to_string();
     let definition = request.schema.clone();
     let required = request.required;
-    let stored = store::in_tx(&state.pool, &state.tx_retries, move |conn| {
+    let stored = store::in_tx(env.pool, env.retries, move |conn| {
         store::schemas::lock(conn, actor.org_id)?;
         let (_, rows) = store::schemas::load(conn, actor.org_id)?;
         let key = store::schemas::urn_key(&urn);
@@ -578,7 +601,7 @@ pub async fn replace(
 /// carry the extension, unless `force`, which removes it from them in the
 /// same transaction, with one audit entry.
 pub async fn remove(
-    state: &AppState,
+    env: &Env<'_>,
     by: &Requester,
     urn: &str,
     force: bool,
@@ -586,7 +609,7 @@ pub async fn remove(
 ) -> Result<(), SchemaError> {
     let actor = by.actor.clone();
     let urn = urn.to_string();
-    store::in_tx(&state.pool, &state.tx_retries, move |conn| {
+    store::in_tx(env.pool, env.retries, move |conn| {
         store::schemas::lock(conn, actor.org_id)?;
         let row = match store::schemas::get(conn, actor.org_id, &urn) {
             Ok(row) => row,

@@ -91,7 +91,20 @@ fn pointer(v: &Value, p: &str) -> Option<String> {
 
 fn send(app: &TestApp, tokens: &HashMap<&str, String>, req: &Value) -> Resp {
     let method = req["method"].as_str().expect("method");
-    let url = app.url(&format!("/scim/v2{}", req["path"].as_str().expect("path")));
+    let path = req["path"].as_str().expect("path");
+    // The admin API (e.g. declaring a schema) sits beside SCIM and speaks
+    // plain JSON.
+    let admin = path.starts_with("/api/");
+    let url = if admin {
+        app.url(path)
+    } else {
+        app.url(&format!("/scim/v2{path}"))
+    };
+    let content_type = if admin {
+        "application/json"
+    } else {
+        "application/scim+json"
+    };
     let mut r = ureq::request(method, &url);
     let token_name = req.get("token").and_then(Value::as_str).unwrap_or("scim");
     if token_name != "none" {
@@ -109,13 +122,13 @@ fn send(app: &TestApp, tokens: &HashMap<&str, String>, req: &Value) -> Resp {
     let result = match (req.get("body"), req.get("raw_body").and_then(Value::as_str)) {
         (_, Some(raw)) => {
             if !has_ct {
-                r = r.set("Content-Type", "application/scim+json");
+                r = r.set("Content-Type", content_type);
             }
             r.send_string(raw)
         }
         (Some(b), None) => {
             if !has_ct {
-                r = r.set("Content-Type", "application/scim+json");
+                r = r.set("Content-Type", content_type);
             }
             r.send_string(&b.to_string())
         }
@@ -134,6 +147,7 @@ fn replay(file: &Path) {
         ("scim", seed_token(&db, &["admin:scim"])),
         ("read", seed_token(&db, &["admin:read"])),
         ("connect", seed_token(&db, &["connect:write"])),
+        ("admin", seed_token(&db, &["admin:write"])),
     ]);
     let mut run = Run {
         vars: HashMap::new(),

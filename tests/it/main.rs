@@ -10,6 +10,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod counts;
+mod custom_schemas;
 mod discovery;
 mod embedded;
 mod filter_agreement;

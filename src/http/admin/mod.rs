@@ -1,6 +1,7 @@
 //! The admin API under `/api/v1` (JSON).
 
 pub mod audit;
+pub mod schemas;
 pub mod tokens;
 
 use actix_web::web;
@@ -8,4 +9,5 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     tokens::configure(cfg);
     audit::configure(cfg);
+    schemas::configure(cfg);
 }

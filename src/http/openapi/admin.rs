@@ -1,5 +1,5 @@
-//! Paths of the admin API under `/api/v1`: tokens, the audit log and the
-//! overview.
+//! Paths of the admin API under `/api/v1`: tokens, declared schemas, the
+//! audit log and the overview.
 
 use serde_json::json;
 
@@ -20,6 +20,7 @@ fn json_body_errors(op: Op) -> Op {
 
 pub fn paths(p: &mut Paths) {
     tokens(p);
+    schemas(p);
     reports(p);
 }
 
@@ -94,6 +95,95 @@ fn tokens(p: &mut Paths) {
             .err(400, "`grace_seconds` is not between 0 and 86400.")
             .err(404, "No such token.")
             .err(409, "A revoked or expired token cannot be rotated."),
+    );
+}
+
+fn schemas(p: &mut Paths) {
+    let urn = || path_param("urn", "The schema's URN (its `id`), case-insensitive.");
+    let force = || {
+        query_param(
+            "force",
+            "Apply the change even though stored resources hold values it invalidates; \
+             those values are removed in the same transaction.",
+            json!({ "type": "boolean", "default": false }),
+        )
+    };
+    let validation = "The definition is not a valid RFC 7643 §7 schema, or clashes with one \
+                      already served; `fields` names each problem.";
+    p.add(
+        "/api/v1/schemas",
+        "post",
+        json_body_errors(
+            op("declareSchema", "Declare an extension schema")
+                .about(
+                    "The organization's `/Schemas`, `/ResourceTypes`, validation, filters, \
+                     sorting, projection and PATCH paths include it from the next request \
+                     on, on every instance.",
+                )
+                .access(Access::AdminWrite)
+                .body("DeclareSchemaRequest", true),
+        )
+        .ok(201, "The declared schema.", schema("DeclaredSchema"))
+        .err(400, validation)
+        .err(
+            409,
+            "Already declared, the organization's limit reached, or required while \
+             resources lack it.",
+        ),
+    );
+    p.add(
+        "/api/v1/schemas",
+        "get",
+        op(
+            "listDeclaredSchemas",
+            "List the organization's declared schemas",
+        )
+        .access(Access::AdminRead)
+        .ok(
+            200,
+            "Every declared schema, oldest first.",
+            json!({ "type": "array", "items": schema("DeclaredSchema") }),
+        ),
+    );
+    p.add(
+        "/api/v1/schemas/{urn}",
+        "get",
+        op("getDeclaredSchema", "Read a declared schema")
+            .access(Access::AdminRead)
+            .params([urn()])
+            .ok(200, "The schema.", schema("DeclaredSchema"))
+            .err(404, "No such declared schema."),
+    );
+    p.add(
+        "/api/v1/schemas/{urn}",
+        "put",
+        json_body_errors(
+            op("replaceDeclaredSchema", "Replace a declared schema")
+                .about(
+                    "Adding or relaxing attributes always applies. Removing or retyping one \
+                     that resources hold, or requiring one they lack, is refused with the \
+                     count unless `force`.",
+                )
+                .access(Access::AdminWrite)
+                .params([urn(), force()])
+                .body("DeclareSchemaRequest", true),
+        )
+        .ok(200, "The schema as now declared.", schema("DeclaredSchema"))
+        .err(400, validation)
+        .err(404, "No such declared schema.")
+        .err(409, "Stored resources hold values the change invalidates."),
+    );
+    p.add(
+        "/api/v1/schemas/{urn}",
+        "delete",
+        op("removeDeclaredSchema", "Remove a declared schema")
+            .about("Refused while resources carry the extension, unless `force`.")
+            .access(Access::AdminWrite)
+            .params([urn(), force()])
+            .empty(204, "Removed.")
+            .err(400, "`force` is not a boolean.")
+            .err(404, "No such declared schema.")
+            .err(409, "Resources carry the extension."),
     );
 }
 

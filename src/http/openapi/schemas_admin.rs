@@ -33,6 +33,8 @@ pub fn add(out: &mut Map<String, Value>) {
             ],
         }),
     );
+    out.insert("DeclareSchemaRequest".into(), declare_schema_request());
+    out.insert("DeclaredSchema".into(), declared_schema());
     out.insert("AuditEntry".into(), audit_entry());
     out.insert("AuditPage".into(), audit_page());
     out.insert("Overview".into(), overview());
@@ -133,6 +135,49 @@ fn token() -> Value {
             "last_used_from": { "type": ["string", "null"] },
             "expired": { "type": "boolean" },
             "expires_soon": { "type": "boolean", "description": "Expires within 7 days." },
+        },
+    })
+}
+
+fn declare_schema_request() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["extends", "schema"],
+        "properties": {
+            "extends": { "type": "string", "enum": ["User", "Group"] },
+            "required": {
+                "type": "boolean",
+                "default": false,
+                "description": "Whether every resource of the type must carry the extension.",
+            },
+            "schema": {
+                "type": "object",
+                "description": "An RFC 7643 §7 schema: `id` (a URN), optional `name` and \
+                                `description`, and `attributes`.",
+            },
+        },
+        "examples": [{
+            "extends": "User",
+            "schema": {
+                "id": "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User",
+                "attributes": [{ "name": "costCenterCode", "type": "string" }],
+            },
+        }],
+    })
+}
+
+fn declared_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "extends", "required", "schema", "created_at", "updated_at"],
+        "properties": {
+            "id": { "type": "string" },
+            "extends": { "type": "string" },
+            "required": { "type": "boolean" },
+            "schema": { "type": "object", "description": "As `/Schemas` serves it." },
+            "created_at": { "type": "string", "format": DATE_TIME },
+            "updated_at": { "type": "string", "format": DATE_TIME },
         },
     })
 }

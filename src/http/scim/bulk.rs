@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use super::{method_not_allowed, scim_json, Mounted, ScimBody};
 use crate::http::authed::{Authed, ScimWrite};
 use crate::http::error::{scim_error_body, server_fault_body, Flavor, ScimFailure};
+use crate::http::scim::fresh;
 use crate::scim::bulk;
 use crate::scim::etag::etag;
 use crate::service::bulk::OpResult;
@@ -29,12 +30,16 @@ async fn handle(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let request = bulk::parse(&body.0)?;
-    let results = crate::service::bulk::run(&ctx, &auth.audit_actor(), &request).await;
-    let rendered = results.into_iter().map(|r| result(r, &ctx.request_id));
-    Ok(scim_json(
-        StatusCode::OK,
-        &bulk::response(rendered.collect()),
-    ))
+    let (ctx, actor, request) = (&ctx, &auth.audit_actor(), &request);
+    fresh(ctx, move || async move {
+        let results = crate::service::bulk::run(ctx, actor, request).await;
+        let rendered = results.into_iter().map(|r| result(r, &ctx.request_id));
+        Ok(scim_json(
+            StatusCode::OK,
+            &bulk::response(rendered.collect()),
+        ))
+    })
+    .await
 }
 
 fn result(r: OpResult<'_>, request_id: &str) -> Value {

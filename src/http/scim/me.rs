@@ -9,6 +9,7 @@ use super::resources::{change, read_response};
 use super::{condition, resource_response, Params, ScimBody};
 use crate::http::authed::{Authed, ConnectRead, ConnectWrite};
 use crate::http::error::ScimFailure;
+use crate::http::scim::fresh;
 use crate::service::{me, Ctx};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -37,8 +38,12 @@ async fn get(
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
     let cond = condition(&req, header::IF_NONE_MATCH);
-    let read = me::get(&ctx, &auth.audit_actor(), email(&req), &p, cond).await?;
-    Ok(read_response(read))
+    let (ctx, actor, email, p) = (&ctx, &auth.audit_actor(), email(&req), &p);
+    fresh(ctx, move || {
+        let cond = cond.clone();
+        async move { Ok(read_response(me::get(ctx, actor, email, p, cond).await?)) }
+    })
+    .await
 }
 
 /// PUT or PATCH /Me.
@@ -52,12 +57,19 @@ async fn write(
     let p = params.projection_only()?;
     let change = change(&req, body);
     let if_match = condition(&req, header::IF_MATCH);
-    let w = me::write(&ctx, &auth.audit_actor(), email(&req), if_match, change, &p).await?;
-    Ok(resource_response(
-        StatusCode::OK,
-        &w.json.unwrap_or_default(),
-        w.version,
-    ))
+    let (ctx, actor, email, change, p) = (&ctx, &auth.audit_actor(), email(&req), &change, &p);
+    fresh(ctx, move || {
+        let (if_match, change) = (if_match.clone(), change.clone());
+        async move {
+            let w = me::write(ctx, actor, email, if_match, change, p).await?;
+            Ok(resource_response(
+                StatusCode::OK,
+                &w.json.unwrap_or_default(),
+                w.version,
+            ))
+        }
+    })
+    .await
 }
 
 async fn refuse(_auth: Authed<ConnectRead>) -> Result<HttpResponse, ScimFailure> {

@@ -27,6 +27,33 @@ use crate::scim::schema::parse_attr_list;
 use crate::service::Ctx;
 use crate::state::AppState;
 
+/// Runs a handler's work, and once more when its first statement found the
+/// organization's schemas changed since the request's registry was built
+/// (declared or changed on another instance a moment before): nothing was
+/// read or written then, and the second run has the current registry. A
+/// client error found without the store is checked the same way, since the
+/// attribute it names may have just been declared. So
+/// a change is served from every instance's next request, not answered
+/// with a 503 there.
+pub(crate) async fn fresh<T, Fut>(
+    ctx: &Ctx,
+    mut work: impl FnMut() -> Fut,
+) -> Result<T, ScimFailure>
+where
+    Fut: Future<Output = Result<T, ScimFailure>>,
+{
+    let first = work().await;
+    // A 5xx tells nothing, and when the store was away, trying it again
+    // here would only double the wait.
+    if first.as_ref().is_err_and(|f| f.0.status < 500) {
+        ctx.settle_now().await;
+    }
+    if ctx.restart() {
+        return work().await;
+    }
+    first
+}
+
 /// The largest request body accepted (advertised as `maxPayloadSize`). A PUT
 /// of a group with 100,000 members is about 5 MB.
 pub const MAX_PAYLOAD_SIZE: usize = 10 * 1024 * 1024;

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::http::authed::{Authed, ScimRead, ScimWrite};
 use crate::http::error::ScimFailure;
+use crate::http::scim::fresh;
 use crate::scim::etag::etag;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::Kind;
@@ -98,9 +99,13 @@ async fn create<E: Endpoint>(
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
-    let w = resources::create(&ctx, &auth.audit_actor(), E::KIND, body.0, &p).await?;
-    let json = w.json.unwrap_or_default();
-    Ok(resource_response(StatusCode::CREATED, &json, w.version))
+    let (ctx, actor, body, p) = (&ctx, &auth.audit_actor(), &body.0, &p);
+    fresh(ctx, move || async move {
+        let w = resources::create(ctx, actor, E::KIND, body.clone(), p).await?;
+        let json = w.json.unwrap_or_default();
+        Ok(resource_response(StatusCode::CREATED, &json, w.version))
+    })
+    .await
 }
 
 async fn get<E: Endpoint>(
@@ -112,8 +117,16 @@ async fn get<E: Endpoint>(
 ) -> Result<HttpResponse, ScimFailure> {
     let p = params.projection_only()?;
     let cond = condition(&req, header::IF_NONE_MATCH);
-    let read = resources::get(&ctx, auth.org_id, E::KIND, parse_id(&path)?, &p, cond).await?;
-    Ok(read_response(read))
+    let (id, org, ctx, p) = (parse_id(&path)?, auth.org_id, &ctx, &p);
+    fresh(ctx, move || {
+        let cond = cond.clone();
+        async move {
+            Ok(read_response(
+                resources::get(ctx, org, E::KIND, id, p, cond).await?,
+            ))
+        }
+    })
+    .await
 }
 
 /// PUT replaces (RFC 7644 §3.5.1), PATCH modifies (§3.5.2).
@@ -128,9 +141,16 @@ async fn write<E: Endpoint>(
     let p = params.projection_only()?;
     let change = change(&req, body);
     let (id, if_match) = (parse_id(&path)?, condition(&req, header::IF_MATCH));
-    let update = Update::new(E::KIND, id, if_match, change);
-    let w = resources::write(&ctx, &auth.audit_actor(), update, &p).await?;
-    Ok(written_response(&w))
+    let (ctx, actor, change, p) = (&ctx, &auth.audit_actor(), &change, &p);
+    fresh(ctx, move || {
+        let update = Update::new(E::KIND, id, if_match.clone(), change.clone());
+        async move {
+            Ok(written_response(
+                &resources::write(ctx, actor, update, p).await?,
+            ))
+        }
+    })
+    .await
 }
 
 async fn delete<E: Endpoint>(
@@ -140,15 +160,15 @@ async fn delete<E: Endpoint>(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ScimFailure> {
     let if_match = condition(&req, header::IF_MATCH);
-    resources::delete(
-        &ctx,
-        &auth.audit_actor(),
-        E::KIND,
-        parse_id(&path)?,
-        if_match,
-    )
-    .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let (id, ctx, actor) = (parse_id(&path)?, &ctx, &auth.audit_actor());
+    fresh(ctx, move || {
+        let if_match = if_match.clone();
+        async move {
+            resources::delete(ctx, actor, E::KIND, id, if_match).await?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+    })
+    .await
 }
 
 async fn list<E: Endpoint>(
@@ -156,14 +176,14 @@ async fn list<E: Endpoint>(
     ctx: Ctx,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ResolvedQuery::new(
-        &ctx,
-        auth.org_id,
-        E::KIND,
-        &ListQuery::from_pairs(&params.0)?,
-    )?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &query::list(&ctx, q).await?.into_json(),
-    ))
+    let q = &ListQuery::from_pairs(&params.0)?;
+    let (ctx, org) = (&ctx, auth.org_id);
+    fresh(ctx, move || async move {
+        let q = ResolvedQuery::new(ctx, org, E::KIND, q)?;
+        Ok(scim_json(
+            StatusCode::OK,
+            &query::list(ctx, q).await?.into_json(),
+        ))
+    })
+    .await
 }

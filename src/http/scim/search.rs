@@ -9,6 +9,7 @@ use super::resources::{Endpoint, Groups, Users};
 use super::{method_not_allowed, scim_json, ScimBody};
 use crate::http::authed::{Authed, ScimRead};
 use crate::http::error::ScimFailure;
+use crate::http::scim::fresh;
 use crate::scim::list::ListQuery;
 use crate::service::query::{self, ResolvedQuery};
 use crate::service::{search, Ctx};
@@ -32,12 +33,16 @@ async fn search_one<E: Endpoint>(
     ctx: Ctx,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ListQuery::from_search_request(&body.0)?;
-    let q = ResolvedQuery::new(&ctx, auth.org_id, E::KIND, &q)?;
-    Ok(scim_json(
-        StatusCode::OK,
-        &query::list(&ctx, q).await?.into_json(),
-    ))
+    let q = &ListQuery::from_search_request(&body.0)?;
+    let (ctx, org) = (&ctx, auth.org_id);
+    fresh(ctx, move || async move {
+        let q = ResolvedQuery::new(ctx, org, E::KIND, q)?;
+        Ok(scim_json(
+            StatusCode::OK,
+            &query::list(ctx, q).await?.into_json(),
+        ))
+    })
+    .await
 }
 
 /// Across Users and Groups (see `service::search`).
@@ -46,7 +51,11 @@ async fn search_all(
     ctx: Ctx,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ListQuery::from_search_request(&body.0)?;
-    let page = search::search_all(&ctx, auth.org_id, q).await?;
-    Ok(scim_json(StatusCode::OK, &page.into_json()))
+    let q = &ListQuery::from_search_request(&body.0)?;
+    let (ctx, org) = (&ctx, auth.org_id);
+    fresh(ctx, move || async move {
+        let page = search::search_all(ctx, org, q.clone()).await?;
+        Ok(scim_json(StatusCode::OK, &page.into_json()))
+    })
+    .await
 }

@@ -542,12 +542,16 @@ fn duplicates(attrs: &[AttributeDef], at: &str, errors: &mut Vec<DefinitionError
 
 /// Checks `decl` against the registry it would join (`base`, holding the
 /// organization's other declarations but not an older version of this
-/// one): the resource type exists, and no attribute clashes, by name and
-/// case-insensitively, with a common attribute, the core schema's or any
-/// other extension's of that type, so an unqualified path always means
-/// one attribute.
+/// one): the resource type exists, the URN is new, and no attribute is
+/// named like a common attribute or `schemas` (RFC 7643 §3.1), which a
+/// resource carries once, at the top. A name the core schema or another
+/// extension also uses is allowed, as RFC 7643 §3.3 namespaces extension
+/// attributes by URN (IdP profiles reuse `division`, `costCenter`, `title`
+/// freely): values sit under their URN, a qualified path names exactly one,
+/// and an unqualified path means the core attribute, then the extensions in
+/// the order `/ResourceTypes` lists them (`Registry::resolve`).
 pub fn check_against(base: &Registry, decl: &Declared) -> Result<(), Vec<DefinitionError>> {
-    let Some(rt) = base.resource_type(decl.extends) else {
+    let Some(_) = base.resource_type(decl.extends) else {
         let names: Vec<&str> = base.resource_types().iter().map(|r| r.name).collect();
         return Err(vec![DefinitionError::new(
             "extends",
@@ -569,19 +573,10 @@ pub fn check_against(base: &Registry, decl: &Declared) -> Result<(), Vec<Definit
     for a in &decl.schema.attributes {
         let clash_common = common.iter().any(|c| c.name.eq_ignore_ascii_case(a.name))
             || a.name.eq_ignore_ascii_case(super::SCHEMAS_ATTR);
-        let clash_schema = std::iter::once(rt.schema)
-            .chain(rt.extensions.iter().map(|e| e.schema))
-            .filter_map(|urn| base.schema(urn))
-            .find(|s| s.attribute(a.name).is_some());
         if clash_common {
             errors.push(DefinitionError::new(
                 format!("schema.attributes[{}]", a.name),
                 "clashes with a common attribute (RFC 7643 §3.1)",
-            ));
-        } else if let Some(s) = clash_schema {
-            errors.push(DefinitionError::new(
-                format!("schema.attributes[{}]", a.name),
-                format!("clashes with {}:{} of {}", s.id, a.name, rt.name),
             ));
         }
     }
@@ -711,7 +706,7 @@ mod tests {
     }
 
     #[test]
-    fn clashes_with_core_common_and_other_extensions_are_refused() {
+    fn only_common_attribute_names_clash() {
         let base = Registry::new();
         let mk = |name: &str| {
             Declared {
@@ -724,30 +719,41 @@ mod tests {
             .expect("valid"),
         }
         };
-        for clash in [
-            "USERNAME",
-            "externalId",
-            "id",
-            "meta",
-            "schemas",
-            "department",
-        ] {
+        for clash in ["externalId", "ID", "meta", "schemas"] {
             let e = check_against(&base, &mk(clash)).expect_err(clash);
             assert_eq!(e[0].path, format!("schema.attributes[{clash}]"));
         }
-        assert!(check_against(&base, &mk("badge")).is_ok());
+        // Names the core schema or the enterprise extension use are the
+        // extension's own under its URN; unqualified, they keep meaning
+        // the core (then the earlier extension's) attribute.
+        for shared in ["badge", "userName", "department"] {
+            assert!(check_against(&base, &mk(shared)).is_ok(), "{shared}");
+        }
+        let reg = base.with_declared(&[mk("department")]);
+        let user = reg.resource_type("User").expect("user");
+        let resolve = |p: &str| {
+            let path = crate::scim::path::AttrPath::parse(p).expect("path");
+            reg.resolve(user, &path).expect(p).schema
+        };
+        assert_eq!(
+            resolve("department"),
+            crate::scim::schema::ENTERPRISE_USER_SCHEMA
+        );
+        assert_eq!(
+            resolve("urn:okta:x:1.0:user:department"),
+            "urn:okta:x:1.0:user"
+        );
         let mut other = mk("badge");
         other.extends = "Device";
         assert_eq!(
             check_against(&base, &other).expect_err("type")[0].path,
             "extends"
         );
-        // A second declaration of the same attribute name on User clashes
-        // with the first.
+        // Two declarations may share an attribute name; not a URN.
         let reg = base.with_declared(&[mk("badge")]);
         let mut second = mk("badge");
         second.schema.id = "urn:okta:y:1.0:user";
-        assert!(check_against(&reg, &second).is_err());
+        assert!(check_against(&reg, &second).is_ok());
         assert!(check_against(&reg, &mk("other")).is_err(), "same URN twice");
     }
 

@@ -1,0 +1,180 @@
+//! `scimd schema add|list|show|replace|remove`: the same `service::schemas`
+//! operations as `/api/v1/schemas`, audited under `cli`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::Subcommand;
+
+use super::{org, CliError, Session};
+use crate::scim::schema::Registry;
+use crate::service::schemas::{self, DeclareRequest, Env, SchemaError};
+use crate::service::Requester;
+use crate::store::orgs::DEFAULT_ORG_NAME;
+
+#[derive(Debug, Subcommand)]
+pub enum SchemaCommand {
+    /// Declare the schemas in FILE (`-` for stdin): one
+    /// `{"extends": "User", "schema": {…}}` object or an array of them, as
+    /// the API takes; each is declared in order, in its own transaction,
+    /// and the first refusal stops the rest.
+    Add {
+        file: PathBuf,
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// List the schemas an organization declared.
+    List {
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// Print a declared schema as the API shows it.
+    Show {
+        urn: String,
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// Replace a declared schema with the one object in FILE.
+    Replace {
+        file: PathBuf,
+        /// Apply even if stored values no longer fit; they are removed.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// Remove a declared schema.
+    Remove {
+        urn: String,
+        /// Remove it even if resources carry it; their values go with it.
+        #[arg(long)]
+        force: bool,
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+}
+
+/// The requests in `file`: one object or an array of objects.
+fn read_requests(file: &Path) -> Result<Vec<DeclareRequest>, CliError> {
+    let text = if file == Path::new("-") {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| CliError::new(format!("cannot read {}: {e}", file.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::new(format!("{} is not JSON: {e}", file.display())))?;
+    let items = match value {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            serde_json::from_value(v).map_err(|e| {
+                CliError::new(format!(
+                    "{} entry {i}: {e} (expected {{\"extends\": \"User\", \"required\": false, \"schema\": {{…}}}})",
+                    file.display()
+                ))
+            })
+        })
+        .collect()
+}
+
+fn explain(e: SchemaError) -> CliError {
+    match e {
+        SchemaError::Invalid(fields) => CliError::new(
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => CliError::new(other),
+    }
+}
+
+pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
+    let base = Arc::new(Registry::new().with_max_values(s.config.max_values_per_attribute));
+    let env = Env {
+        pool: &s.pool,
+        retries: &s.retries,
+        base,
+    };
+    match cmd {
+        SchemaCommand::Add { file, org } => {
+            let by = Requester::cli(org::id(s, &org)?);
+            for request in read_requests(&file)? {
+                let view = s
+                    .wait(schemas::add(&env, &by, request, s.clock.now()))
+                    .map_err(explain)?;
+                println!(
+                    "Declared {} (extends {}) in organization {org}",
+                    view.id, view.extends
+                );
+            }
+            Ok(())
+        }
+        SchemaCommand::List { org } => {
+            let org_id = org::id(s, &org)?;
+            let views = s.wait(schemas::list(&s.pool, org_id))?;
+            println!(
+                "{:<64}  {:<7}  {:<8}  ATTRIBUTES",
+                "URN", "EXTENDS", "REQUIRED"
+            );
+            for v in views {
+                let attributes = v.schema["attributes"].as_array().map_or(0, Vec::len);
+                println!(
+                    "{:<64}  {:<7}  {:<8}  {attributes}",
+                    v.id, v.extends, v.required
+                );
+            }
+            Ok(())
+        }
+        SchemaCommand::Show { urn, org } => {
+            let org_id = org::id(s, &org)?;
+            let view = s
+                .wait(schemas::get(&s.pool, org_id, &urn))
+                .map_err(explain)?;
+            let text = serde_json::to_string_pretty(&view).map_err(CliError::new)?;
+            println!("{text}");
+            Ok(())
+        }
+        SchemaCommand::Replace { file, force, org } => {
+            let by = Requester::cli(org::id(s, &org)?);
+            let mut requests = read_requests(&file)?;
+            if requests.len() != 1 {
+                return Err(CliError::new(format!(
+                    "{} must hold one schema to replace, not {}",
+                    file.display(),
+                    requests.len()
+                )));
+            }
+            let request = requests.remove(0);
+            let urn = request.schema["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let view = s
+                .wait(schemas::replace(
+                    &env,
+                    &by,
+                    &urn,
+                    request,
+                    force,
+                    s.clock.now(),
+                ))
+                .map_err(explain)?;
+            println!("Replaced {} in organization {org}", view.id);
+            Ok(())
+        }
+        SchemaCommand::Remove { urn, force, org } => {
+            let by = Requester::cli(org::id(s, &org)?);
+            s.wait(schemas::remove(&env, &by, &urn, force, s.clock.now()))
+                .map_err(explain)?;
+            println!("Removed {urn} from organization {org}");
+            Ok(())
+        }
+    }
+}

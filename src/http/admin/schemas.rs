@@ -1,0 +1,139 @@
+//! `/api/v1/schemas`: declare, list, read, replace and remove the extension
+//! schemas of the caller's organization; each handler one call into
+//! `service::schemas`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::http::authed::{AdminRead, AdminWrite, Authed};
+use crate::http::error::ApiError;
+use crate::service::schemas::{self, DeclareRequest, SchemaError};
+use crate::service::{FieldError, Requester};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/schemas")
+            .route(web::post().to(add))
+            .route(web::get().to(list)),
+    )
+    .service(
+        web::resource("/schemas/{urn}")
+            .route(web::get().to(get))
+            .route(web::put().to(replace))
+            .route(web::delete().to(remove)),
+    );
+}
+
+impl From<SchemaError> for ApiError {
+    fn from(e: SchemaError) -> Self {
+        match e {
+            SchemaError::Invalid(fields) => ApiError::Validation(fields),
+            SchemaError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            SchemaError::Exists(_) | SchemaError::HoldsData(_) | SchemaError::Limit(_) => {
+                ApiError::Conflict(e.to_string())
+            }
+            SchemaError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
+/// `?force=true` (or `false`, or absent); anything else is refused rather
+/// than read as "no", since forcing removes stored values.
+fn force(req: &HttpRequest) -> Result<bool, ApiError> {
+    let mut force = false;
+    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key != "force" {
+            return Err(ApiError::Validation(vec![FieldError {
+                field: key.chars().take(64).collect(),
+                message: "unknown parameter; only `force` is accepted".into(),
+            }]));
+        }
+        force = match value {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => {
+                return Err(ApiError::Validation(vec![FieldError {
+                    field: "force".into(),
+                    message: "must be true or false".into(),
+                }]))
+            }
+        };
+    }
+    Ok(force)
+}
+
+async fn add(
+    auth: Authed<AdminWrite>,
+    state: web::Data<AppState>,
+    body: web::Json<DeclareRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = schemas::add(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    log::info!("schema {} declared by {}", view.id, auth.actor());
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/schemas/{}", view.id)))
+        .json(view))
+}
+
+async fn list(
+    auth: Authed<AdminRead>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let views = schemas::list(&state.pool, auth.org_id).await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+async fn get(
+    auth: Authed<AdminRead>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let view = schemas::get(&state.pool, auth.org_id, &path).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn replace(
+    auth: Authed<AdminWrite>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<DeclareRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let force = force(&req)?;
+    let view = schemas::replace(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        &path,
+        body.into_inner(),
+        force,
+        state.clock.now(),
+    )
+    .await?;
+    log::info!("schema {} replaced by {}", view.id, auth.actor());
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn remove(
+    auth: Authed<AdminWrite>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let force = force(&req)?;
+    schemas::remove(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        &path,
+        force,
+        state.clock.now(),
+    )
+    .await?;
+    log::info!("schema {} removed by {}", path.as_str(), auth.actor());
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,575 @@
+//! Extension schemas declared at runtime (`/api/v1/schemas`): what an
+//! organization declares it serves, validates, filters, sorts and patches
+//! from the next request on, on every instance; no other organization sees
+//! it; changes that stored values would violate are refused with a count
+//! unless forced; and a declared schema costs no database round trip.
+
+use serde_json::{json, Value};
+
+use crate::harness::client::{request, Resp};
+use crate::harness::pg::socket_path;
+use crate::harness::wire::{cost, WireProxy};
+use crate::harness::{get, org_with_token, seed_token, test_config, TestApp, TestDb};
+
+const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+const EXT: &str = "urn:ietf:params:scim:schemas:extension:Contoso:2.0:User";
+
+fn contoso(attributes: Value) -> Value {
+    json!({"extends": "User", "schema": {"id": EXT, "attributes": attributes}})
+}
+
+fn default_attributes() -> Value {
+    json!([
+        {"name": "costCenterCode", "type": "string"},
+        {"name": "badgeNumber", "type": "integer"}
+    ])
+}
+
+fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+    request(
+        method,
+        &app.url(&format!("/scim/v2{path}")),
+        Some(token),
+        body,
+    )
+}
+
+fn admin(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
+    request(
+        method,
+        &app.url(&format!("/api/v1{path}")),
+        Some(token),
+        body,
+    )
+}
+
+fn declare(app: &TestApp, token: &str, body: &Value) -> Resp {
+    admin(app, "POST", "/schemas", token, Some(body))
+}
+
+fn user_with(app: &TestApp, token: &str, name: &str, ext: Value) -> String {
+    let r = scim(
+        app,
+        "POST",
+        "/Users",
+        token,
+        Some(&json!({"schemas": [USER, EXT], "userName": name, EXT: ext})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().unwrap().to_string()
+}
+
+fn extension_listed(app: &TestApp, token: &str) -> bool {
+    let r = scim(app, "GET", "/ResourceTypes/User", token, None);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["schemaExtensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["schema"] == EXT)
+}
+
+#[test]
+fn a_declaration_is_its_organizations_alone() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["admin:write"]);
+    let (_, other) = org_with_token(&db, "fabrikam", &["all"]);
+
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    assert!(extension_listed(&app, &writer));
+    assert!(!extension_listed(&app, &other));
+    assert_eq!(
+        scim(&app, "GET", &format!("/Schemas/{EXT}"), &other, None).status,
+        404
+    );
+    // The other organization cannot use it …
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &other,
+        Some(&json!({"schemas": [USER, EXT], "userName": "x", EXT: {"badgeNumber": 1}})),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(
+        admin(&app, "GET", &format!("/schemas/{EXT}"), &other, None).status,
+        404
+    );
+    // … and may declare the same URN its own way.
+    let r = declare(
+        &app,
+        &other,
+        &contoso(json!([{"name": "badgeNumber", "type": "string"}])),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    user_with(&app, &other, "f", json!({"badgeNumber": "B-1"}));
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &writer,
+        Some(&json!({"schemas": [USER, EXT], "userName": "c", EXT: {"badgeNumber": "B-1"}})),
+    );
+    assert_eq!(
+        r.status, 400,
+        "contoso's badgeNumber is an integer: {}",
+        r.body
+    );
+    // Listing shows each its own.
+    let mine = admin(&app, "GET", "/schemas", &writer, None).json();
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert_eq!(mine[0]["schema"]["attributes"][1]["type"], "integer");
+}
+
+#[test]
+fn declaring_needs_admin_write_and_reading_admin_read() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let scim_only = seed_token(&db, &["admin:scim"]);
+    let reader = seed_token(&db, &["admin:read"]);
+    let body = contoso(default_attributes());
+    assert_eq!(
+        request("POST", &app.url("/api/v1/schemas"), None, Some(&body)).status,
+        401
+    );
+    assert_eq!(declare(&app, &scim_only, &body).status, 403);
+    assert_eq!(declare(&app, &reader, &body).status, 403);
+    assert_eq!(admin(&app, "GET", "/schemas", &reader, None).status, 200);
+    assert_eq!(admin(&app, "GET", "/schemas", &scim_only, None).status, 403);
+    assert_eq!(
+        admin(&app, "DELETE", &format!("/schemas/{EXT}"), &reader, None).status,
+        403
+    );
+}
+
+#[test]
+fn a_bad_definition_names_each_problem_and_stores_nothing() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["admin:write"]);
+    let r = declare(
+        &app,
+        &writer,
+        &json!({"extends": "User", "schema": {"id": "not-a-urn", "attributes": [
+            {"name": "ok", "type": "string"},
+            {"name": "1bad", "type": "string"},
+            {"name": "t", "type": "strng"},
+            {"name": "ok", "type": "string"},
+            {"name": "u", "type": "string", "uniqueness": "server"}
+        ]}}),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let fields: Vec<String> = r.json()["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    for expected in ["schema.id", "1bad", "[t]", "[u]"] {
+        assert!(
+            fields.iter().any(|f| f.contains(expected)),
+            "{expected} not named in {fields:?}"
+        );
+    }
+    for (body, what) in [
+        (
+            json!({"extends": "Device", "schema": {"id": EXT, "attributes": []}}),
+            "extends",
+        ),
+        (
+            json!({"extends": "User", "schema": {"id": EXT, "attributes": [{"name": "id", "type": "string"}]}}),
+            "common",
+        ),
+        (
+            json!({"extends": "User", "schema": {"id": USER, "attributes": [{"name": "a", "type": "string"}]}}),
+            "core URN",
+        ),
+        (
+            json!({"extends": "User", "bogus": 1, "schema": {"id": EXT, "attributes": []}}),
+            "unknown key",
+        ),
+        (
+            json!({"extends": "User", "schema": {"id": EXT, "attributes": [{"name": "a", "type": "string", "bogus": true}]}}),
+            "unknown characteristic",
+        ),
+    ] {
+        let r = declare(&app, &writer, &body);
+        assert_eq!(r.status, 400, "{what}: {}", r.body);
+    }
+    assert_eq!(
+        admin(&app, "GET", "/schemas", &writer, None).json(),
+        json!([])
+    );
+    // Declaring twice is a conflict, not a replace.
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    let r = declare(&app, &writer, &contoso(default_attributes()));
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+/// Two servers on one database, each with its own cache: a schema declared,
+/// changed or removed through one is what the other serves on its very next
+/// request.
+#[test]
+fn every_instance_serves_a_change_from_its_next_request() {
+    let db = TestDb::new();
+    let one = TestApp::new(&db);
+    let two = TestApp::new(&db);
+    let writer = seed_token(&db, &["admin:write"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    // Both have served (and cached) the organization without the schema.
+    assert!(!extension_listed(&one, &connector));
+    assert!(!extension_listed(&two, &connector));
+    let plain = scim(
+        &two,
+        "POST",
+        "/Users",
+        &connector,
+        Some(&json!({"schemas": [USER], "userName": "before"})),
+    );
+    assert_eq!(plain.status, 201);
+
+    assert_eq!(
+        declare(&one, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    assert!(extension_listed(&two, &connector));
+    let id = user_with(
+        &two,
+        &connector,
+        "kim",
+        json!({"costCenterCode": "CC-1", "badgeNumber": 7}),
+    );
+    let r = scim(
+        &two,
+        "GET",
+        &format!("/Users?filter={EXT}:badgeNumber%20eq%207"),
+        &connector,
+        None,
+    );
+    assert_eq!(r.json()["totalResults"], 1, "{}", r.body);
+
+    // Retyped through the second; the first validates by the new type.
+    let r = admin(
+        &two,
+        "PUT",
+        &format!("/schemas/{EXT}?force=true"),
+        &writer,
+        Some(&contoso(json!([
+            {"name": "costCenterCode", "type": "string"},
+            {"name": "badgeNumber", "type": "string"}
+        ]))),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scim(
+        &one,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &connector,
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{EXT}:badgeNumber"), "value": "B-7"}
+        ]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()[EXT]["badgeNumber"], "B-7");
+
+    // Removed through the first; the second refuses it on the next request.
+    let r = admin(
+        &one,
+        "DELETE",
+        &format!("/schemas/{EXT}?force=true"),
+        &writer,
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(!extension_listed(&two, &connector));
+    let r = scim(&two, "GET", &format!("/Users/{id}"), &connector, None);
+    assert_eq!(r.status, 200);
+    assert!(r.json().get(EXT).is_none(), "{}", r.body);
+    assert!(!r.json()["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == EXT));
+}
+
+#[test]
+fn a_change_stored_values_would_violate_is_refused_with_a_count_unless_forced() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["admin:write"]);
+    let auditor = seed_token(&db, &["admin:read"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    let a = user_with(
+        &app,
+        &connector,
+        "a",
+        json!({"costCenterCode": "CC-1", "badgeNumber": 1}),
+    );
+    let b = user_with(&app, &connector, "b", json!({"costCenterCode": "CC-2"}));
+    let before = scim(&app, "GET", &format!("/Users/{a}"), &connector, None);
+    let etag = before.header("ETag").unwrap().to_string();
+
+    // Adding an attribute and relaxing nothing: always allowed.
+    let widened = contoso(json!([
+        {"name": "costCenterCode", "type": "string"},
+        {"name": "badgeNumber", "type": "integer"},
+        {"name": "floor", "type": "integer"}
+    ]));
+    let r = admin(
+        &app,
+        "PUT",
+        &format!("/schemas/{EXT}"),
+        &writer,
+        Some(&widened),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Dropping badgeNumber, which one user holds.
+    let narrowed = contoso(json!([
+        {"name": "costCenterCode", "type": "string"},
+        {"name": "floor", "type": "integer"}
+    ]));
+    let r = admin(
+        &app,
+        "PUT",
+        &format!("/schemas/{EXT}"),
+        &writer,
+        Some(&narrowed),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.contains("1 resources") && r.body.contains("badgeNumber"),
+        "{}",
+        r.body
+    );
+    let still = scim(&app, "GET", &format!("/Users/{a}"), &connector, None);
+    assert_eq!(still.json()[EXT]["badgeNumber"], 1, "nothing changed");
+    assert_eq!(still.header("ETag"), Some(etag.as_str()));
+
+    // Requiring costCenterCode is fine (both hold it); requiring the
+    // extension is too; requiring floor is not (nobody holds it).
+    let required_floor = contoso(json!([
+        {"name": "costCenterCode", "type": "string"},
+        {"name": "badgeNumber", "type": "integer"},
+        {"name": "floor", "type": "integer", "required": true}
+    ]));
+    let r = admin(
+        &app,
+        "PUT",
+        &format!("/schemas/{EXT}"),
+        &writer,
+        Some(&required_floor),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("2 resources lack"), "{}", r.body);
+
+    // Forced: the value goes, in the same transaction, with a new version.
+    let r = admin(
+        &app,
+        "PUT",
+        &format!("/schemas/{EXT}?force=true"),
+        &writer,
+        Some(&narrowed),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let after = scim(&app, "GET", &format!("/Users/{a}"), &connector, None);
+    assert!(
+        after.json()[EXT].get("badgeNumber").is_none(),
+        "{}",
+        after.body
+    );
+    assert_eq!(after.json()[EXT]["costCenterCode"], "CC-1");
+    assert_ne!(after.header("ETag"), Some(etag.as_str()));
+    let untouched = scim(&app, "GET", &format!("/Users/{b}"), &connector, None);
+    assert_eq!(untouched.json()[EXT]["costCenterCode"], "CC-2");
+
+    // Removing while users carry it: refused, then forced.
+    let r = admin(&app, "DELETE", &format!("/schemas/{EXT}"), &writer, None);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("2 User resources"), "{}", r.body);
+    assert_eq!(
+        admin(
+            &app,
+            "DELETE",
+            &format!("/schemas/{EXT}?force=maybe"),
+            &writer,
+            None
+        )
+        .status,
+        400
+    );
+    let r = admin(
+        &app,
+        "DELETE",
+        &format!("/schemas/{EXT}?force=true"),
+        &writer,
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(
+        admin(&app, "DELETE", &format!("/schemas/{EXT}"), &writer, None).status,
+        404
+    );
+    let gone = scim(&app, "GET", &format!("/Users/{b}"), &connector, None).json();
+    assert!(gone.get(EXT).is_none(), "{gone}");
+
+    let log = get(
+        &app.url("/api/v1/audit?resource_type=Schema"),
+        Some(&auditor),
+    )
+    .json();
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "schema.remove.forced",
+            "schema.replace.forced",
+            "schema.replace",
+            "schema.add"
+        ]
+    );
+}
+
+#[test]
+fn a_required_extension_is_required_of_every_new_resource() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["admin:write"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let mut body = contoso(json!([{"name": "costCenterCode", "type": "string", "required": true}]));
+    body["required"] = json!(true);
+    assert_eq!(declare(&app, &writer, &body).status, 201);
+    let rt = scim(&app, "GET", "/ResourceTypes/User", &connector, None).json();
+    assert!(rt["schemaExtensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["schema"] == EXT && e["required"] == true));
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &connector,
+        Some(&json!({"schemas": [USER], "userName": "no-ext"})),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    user_with(
+        &app,
+        &connector,
+        "with-ext",
+        json!({"costCenterCode": "CC"}),
+    );
+    // Declared required while users exist without it: refused.
+    let r = admin(
+        &app,
+        "DELETE",
+        &format!("/schemas/{EXT}?force=true"),
+        &writer,
+        None,
+    );
+    assert_eq!(r.status, 204);
+    scim(
+        &app,
+        "POST",
+        "/Users",
+        &connector,
+        Some(&json!({"schemas": [USER], "userName": "plain"})),
+    );
+    let r = declare(&app, &writer, &body);
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+/// AUTH_SECRET (an on-prem install) declares and uses schemas like a token.
+#[test]
+fn auth_secret_declares_and_uses_a_schema() {
+    use scimd::config::Secret;
+    let db = TestDb::new();
+    let secret = "s".repeat(40);
+    let mut config = test_config(&db.url);
+    config.auth_secret = Some(Secret::new(secret.clone()));
+    let app = TestApp::with_config(config);
+    assert!(!extension_listed(&app, &secret));
+    assert_eq!(
+        declare(&app, &secret, &contoso(default_attributes())).status,
+        201
+    );
+    assert!(extension_listed(&app, &secret));
+    let id = user_with(&app, &secret, "k", json!({"badgeNumber": 3}));
+    let r = scim(&app, "GET", &format!("/Users/{id}"), &secret, None);
+    assert_eq!(r.json()[EXT]["badgeNumber"], 3, "{}", r.body);
+}
+
+/// The registry's version rides in the statements the request makes anyway:
+/// with a schema declared, the common requests cost what they cost without.
+#[test]
+fn a_declared_schema_costs_no_round_trip() {
+    let db = TestDb::new();
+    let proxy = WireProxy::start(socket_path());
+    let app = TestApp::with_config(test_config(&proxy.url(&db.name)));
+    let writer = seed_token(&db, &["admin:write"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    let id = user_with(&app, &connector, "first", json!({"costCenterCode": "CC-0"}));
+    // (method, path, body, round trips pinned in round_trips.rs)
+    let cases: Vec<(&str, String, Option<Value>, usize)> = vec![
+        ("GET", format!("/Users/{id}"), None, 1),
+        (
+            "GET",
+            format!("/Users?filter={EXT}:costCenterCode%20eq%20%22CC-0%22"),
+            None,
+            1,
+        ),
+        (
+            "PATCH",
+            format!("/Users/{id}"),
+            Some(json!({"schemas": [PATCH], "Operations": [
+                {"op": "replace", "path": format!("{EXT}:badgeNumber"), "value": 5}
+            ]})),
+            2,
+        ),
+    ];
+    for (method, path, body, pinned) in cases {
+        for _ in 0..2 {
+            let r = scim(&app, method, &path, &connector, body.as_ref());
+            assert!(r.status < 300, "{method} {path}: {}", r.body);
+        }
+        proxy.log.take();
+        let r = scim(&app, method, &path, &connector, body.as_ref());
+        assert!(r.status < 300, "{method} {path}: {}", r.body);
+        let c = cost(&proxy.log.take());
+        assert_eq!(c.round_trips, pinned, "{method} {path}: {c:?}");
+    }
+    for i in 0..3 {
+        proxy.log.take();
+        user_with(
+            &app,
+            &connector,
+            &format!("u{i}"),
+            json!({"badgeNumber": i}),
+        );
+        let c = cost(&proxy.log.take());
+        if i > 0 {
+            assert_eq!(c.round_trips, 1, "POST /Users: {c:?}");
+        }
+    }
+}
