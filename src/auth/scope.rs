@@ -117,9 +117,6 @@ pub enum Access {
     Admin,
     /// Reading the audit log and other admin reports.
     AdminRead,
-    /// Changing what the organization serves (its declared schemas), short
-    /// of minting credentials, which stays with `all`.
-    AdminWrite,
     /// `GET /Me`: acting for one person.
     ConnectRead,
     /// `PUT`/`PATCH /Me`.
@@ -134,7 +131,6 @@ impl Access {
             Access::ScimWrite => &[Scope::AdminScim],
             Access::Admin => &[Scope::All],
             Access::AdminRead => &[Scope::AdminRead],
-            Access::AdminWrite => &[Scope::AdminWrite],
             Access::ConnectRead => &[Scope::ConnectRead],
             Access::ConnectWrite => &[Scope::ConnectWrite],
         }

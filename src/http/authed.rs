@@ -65,7 +65,6 @@ pub struct ScimRead;
 pub struct ScimWrite;
 pub struct AdminAll;
 pub struct AdminRead;
-pub struct AdminWrite;
 pub struct ConnectRead;
 pub struct ConnectWrite;
 
@@ -82,9 +81,6 @@ impl AccessClass for AdminAll {
 }
 impl AccessClass for AdminRead {
     const ACCESS: Access = Access::AdminRead;
-}
-impl AccessClass for AdminWrite {
-    const ACCESS: Access = Access::AdminWrite;
 }
 impl AccessClass for ConnectRead {
     const ACCESS: Access = Access::ConnectRead;

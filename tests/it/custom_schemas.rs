@@ -74,7 +74,7 @@ fn extension_listed(app: &TestApp, token: &str) -> bool {
 fn a_declaration_is_its_organizations_alone() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let (_, other) = org_with_token(&db, "fabrikam", &["all"]);
 
     assert_eq!(
@@ -126,32 +126,41 @@ fn a_declaration_is_its_organizations_alone() {
     assert_eq!(mine[0]["schema"]["attributes"][1]["type"], "integer");
 }
 
+/// Schemas change what the organization serves to every connector: like
+/// minting tokens, that takes `all`.
 #[test]
-fn declaring_needs_admin_write_and_reading_admin_read() {
+fn declaring_and_reading_take_the_all_scope() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let scim_only = seed_token(&db, &["admin:scim"]);
-    let reader = seed_token(&db, &["admin:read"]);
     let body = contoso(default_attributes());
     assert_eq!(
         request("POST", &app.url("/api/v1/schemas"), None, Some(&body)).status,
         401
     );
-    assert_eq!(declare(&app, &scim_only, &body).status, 403);
-    assert_eq!(declare(&app, &reader, &body).status, 403);
-    assert_eq!(admin(&app, "GET", "/schemas", &reader, None).status, 200);
-    assert_eq!(admin(&app, "GET", "/schemas", &scim_only, None).status, 403);
-    assert_eq!(
-        admin(&app, "DELETE", &format!("/schemas/{EXT}"), &reader, None).status,
-        403
-    );
+    for scope in ["admin:scim", "admin:read", "admin:write", "connect:write"] {
+        let token = seed_token(&db, &[scope]);
+        assert_eq!(declare(&app, &token, &body).status, 403, "{scope}");
+        assert_eq!(
+            admin(&app, "GET", "/schemas", &token, None).status,
+            403,
+            "{scope}"
+        );
+        assert_eq!(
+            admin(&app, "DELETE", &format!("/schemas/{EXT}"), &token, None).status,
+            403,
+            "{scope}"
+        );
+    }
+    let all = seed_token(&db, &["all"]);
+    assert_eq!(declare(&app, &all, &body).status, 201);
+    assert_eq!(admin(&app, "GET", "/schemas", &all, None).status, 200);
 }
 
 #[test]
 fn a_bad_definition_names_each_problem_and_stores_nothing() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let r = declare(
         &app,
         &writer,
@@ -222,7 +231,7 @@ fn every_instance_serves_a_change_from_its_next_request() {
     let db = TestDb::new();
     let one = TestApp::new(&db);
     let two = TestApp::new(&db);
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let connector = seed_token(&db, &["admin:scim"]);
     // Both have served (and cached) the organization without the schema.
     assert!(!extension_listed(&one, &connector));
@@ -304,7 +313,7 @@ fn every_instance_serves_a_change_from_its_next_request() {
 fn a_change_stored_values_would_violate_is_refused_with_a_count_unless_forced() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let auditor = seed_token(&db, &["admin:read"]);
     let connector = seed_token(&db, &["admin:scim"]);
     assert_eq!(
@@ -451,7 +460,7 @@ fn a_change_stored_values_would_violate_is_refused_with_a_count_unless_forced() 
 fn a_required_extension_is_required_of_every_new_resource() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let connector = seed_token(&db, &["admin:scim"]);
     let mut body = contoso(json!([{"name": "costCenterCode", "type": "string", "required": true}]));
     body["required"] = json!(true);
@@ -523,7 +532,7 @@ fn a_declared_schema_costs_no_round_trip() {
     let db = TestDb::new();
     let proxy = WireProxy::start(socket_path());
     let app = TestApp::with_config(test_config(&proxy.url(&db.name)));
-    let writer = seed_token(&db, &["admin:write"]);
+    let writer = seed_token(&db, &["all"]);
     let connector = seed_token(&db, &["admin:scim"]);
     assert_eq!(
         declare(&app, &writer, &contoso(default_attributes())).status,
@@ -572,4 +581,94 @@ fn a_declared_schema_costs_no_round_trip() {
             assert_eq!(c.round_trips, 1, "POST /Users: {c:?}");
         }
     }
+}
+
+fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("AUTH_SECRET")
+        .output()
+        .expect("run scimd")
+}
+
+/// `scimd schema …` declares for a running server, audited under `cli`.
+#[test]
+fn the_command_line_declares_lists_and_removes() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let auditor = seed_token(&db, &["admin:read"]);
+    assert!(!extension_listed(&app, &connector));
+    let dir = std::env::temp_dir().join(format!("scimd-schema-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("schemas.json");
+    let group_ext = json!({"extends": "Group", "schema": {
+        "id": "urn:okta:acme:1.0:group",
+        "attributes": [{"name": "oktaGroupId", "type": "string"}]
+    }});
+    std::fs::write(
+        &file,
+        json!([contoso(default_attributes()), group_ext]).to_string(),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+
+    let out = scimd(&db, &["schema", "add", path]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        extension_listed(&app, &connector),
+        "served from the next request"
+    );
+    let out = scimd(&db, &["schema", "list"]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(EXT) && listed.contains("urn:okta:acme:1.0:group"),
+        "{listed}"
+    );
+    let out = scimd(&db, &["schema", "show", EXT]);
+    let shown: Value = serde_json::from_slice(&out.stdout).expect("show prints JSON");
+    assert_eq!(shown["schema"]["attributes"][1]["name"], "badgeNumber");
+
+    // A second add of the same file is refused, naming the schema.
+    let out = scimd(&db, &["schema", "add", path]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already declared"));
+    // A bad definition names the field.
+    std::fs::write(
+        &file,
+        contoso(json!([{"name": "x", "type": "strng"}])).to_string(),
+    )
+    .unwrap();
+    let out = scimd(&db, &["schema", "replace", path]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema.attributes[x]"));
+
+    user_with(&app, &connector, "k", json!({"badgeNumber": 1}));
+    let out = scimd(&db, &["schema", "remove", EXT]);
+    assert!(!out.status.success(), "held by a user");
+    let out = scimd(&db, &["schema", "remove", EXT, "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!extension_listed(&app, &connector));
+
+    let log = get(
+        &app.url("/api/v1/audit?resource_type=Schema"),
+        Some(&auditor),
+    )
+    .json();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{log}");
+    for e in entries {
+        assert_eq!(e["actor"]["name"], "cli", "{e}");
+        assert!(e["actor"]["token_id"].is_null(), "{e}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }

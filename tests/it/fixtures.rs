@@ -147,7 +147,7 @@ fn replay(file: &Path) {
         ("scim", seed_token(&db, &["admin:scim"])),
         ("read", seed_token(&db, &["admin:read"])),
         ("connect", seed_token(&db, &["connect:write"])),
-        ("admin", seed_token(&db, &["admin:write"])),
+        ("admin", seed_token(&db, &["all"])),
     ]);
     let mut run = Run {
         vars: HashMap::new(),

@@ -4,7 +4,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::http::authed::{AdminRead, AdminWrite, Authed};
+use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
 use crate::service::schemas::{self, DeclareRequest, SchemaError};
 use crate::service::{FieldError, Requester};
@@ -64,7 +64,7 @@ fn force(req: &HttpRequest) -> Result<bool, ApiError> {
 }
 
 async fn add(
-    auth: Authed<AdminWrite>,
+    auth: Authed<AdminAll>,
     state: web::Data<AppState>,
     body: web::Json<DeclareRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -82,7 +82,7 @@ async fn add(
 }
 
 async fn list(
-    auth: Authed<AdminRead>,
+    auth: Authed<AdminAll>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let views = schemas::list(&state.pool, auth.org_id).await?;
@@ -90,7 +90,7 @@ async fn list(
 }
 
 async fn get(
-    auth: Authed<AdminRead>,
+    auth: Authed<AdminAll>,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -99,7 +99,7 @@ async fn get(
 }
 
 async fn replace(
-    auth: Authed<AdminWrite>,
+    auth: Authed<AdminAll>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
@@ -120,7 +120,7 @@ async fn replace(
 }
 
 async fn remove(
-    auth: Authed<AdminWrite>,
+    auth: Authed<AdminAll>,
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,

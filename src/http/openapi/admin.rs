@@ -120,7 +120,7 @@ fn schemas(p: &mut Paths) {
                      sorting, projection and PATCH paths include it from the next request \
                      on, on every instance.",
                 )
-                .access(Access::AdminWrite)
+                .access(Access::Admin)
                 .body("DeclareSchemaRequest", true),
         )
         .ok(201, "The declared schema.", schema("DeclaredSchema"))
@@ -138,7 +138,7 @@ fn schemas(p: &mut Paths) {
             "listDeclaredSchemas",
             "List the organization's declared schemas",
         )
-        .access(Access::AdminRead)
+        .access(Access::Admin)
         .ok(
             200,
             "Every declared schema, oldest first.",
@@ -149,7 +149,7 @@ fn schemas(p: &mut Paths) {
         "/api/v1/schemas/{urn}",
         "get",
         op("getDeclaredSchema", "Read a declared schema")
-            .access(Access::AdminRead)
+            .access(Access::Admin)
             .params([urn()])
             .ok(200, "The schema.", schema("DeclaredSchema"))
             .err(404, "No such declared schema."),
@@ -164,7 +164,7 @@ fn schemas(p: &mut Paths) {
                      that resources hold, or requiring one they lack, is refused with the \
                      count unless `force`.",
                 )
-                .access(Access::AdminWrite)
+                .access(Access::Admin)
                 .params([urn(), force()])
                 .body("DeclareSchemaRequest", true),
         )
@@ -178,7 +178,7 @@ fn schemas(p: &mut Paths) {
         "delete",
         op("removeDeclaredSchema", "Remove a declared schema")
             .about("Refused while resources carry the extension, unless `force`.")
-            .access(Access::AdminWrite)
+            .access(Access::Admin)
             .params([urn(), force()])
             .empty(204, "Removed.")
             .err(400, "`force` is not a boolean.")
