@@ -28,5 +28,6 @@ mod outage;
 mod query;
 mod resources;
 mod round_trips;
+mod schema_matrix;
 mod token_secrets;
 mod tokens;

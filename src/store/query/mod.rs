@@ -178,9 +178,10 @@ use super::tokens::{Probe, Probed};
 use super::users::{Row as UserRow, StoredUser};
 use super::StoreError;
 use crate::scim::error::ScimError;
+use crate::scim::filter::Restricted;
 use crate::scim::list::ListQuery;
 use crate::scim::resource::Kind;
-use crate::scim::schema::Registry;
+use crate::scim::schema::{Mutability, Registry, Returned};
 
 /// One page of a list response.
 #[derive(Debug, Clone)]
@@ -251,7 +252,22 @@ pub fn prepare(
     let predicate = match &q.filter {
         Some(f) => {
             crate::scim::filter::check(f, &|p| ctx.kind(p))?;
-            filter::compile(&ctx, f)?.shared_if(one_comparison(f))
+            // An attribute never returned (a password, a declared secret)
+            // is absent to filters too: `password eq "guess"` must not
+            // tell a client whether it guessed right. The built-in password
+            // is kept out of the document, so this makes a declared one
+            // behave the same.
+            let readable = |p: &crate::scim::path::AttrPath| {
+                reg.resolve(rt, p).is_none_or(|r| {
+                    let a = r.sub.unwrap_or(r.attr);
+                    a.returned != Returned::Never && a.mutability != Mutability::WriteOnly
+                })
+            };
+            match crate::scim::filter::restrict(f, &readable) {
+                Restricted::Nothing => Frag::truth(false).shared(),
+                Restricted::Everything => Frag::truth(true).shared(),
+                Restricted::Filter(f) => filter::compile(&ctx, &f)?.shared_if(one_comparison(&f)),
+            }
         }
         None => Frag::truth(true).shared(),
     };

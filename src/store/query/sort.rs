@@ -23,7 +23,7 @@ use crate::scim::error::{ScimError, ScimResult, ScimType};
 use crate::scim::filter::AttrKind;
 use crate::scim::list::SortOrder;
 use crate::scim::path::AttrPath;
-use crate::scim::schema::AttrType;
+use crate::scim::schema::{AttrType, Mutability, Returned};
 
 /// The SQL type a sort key compares as; keys travel in cursors as text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +85,14 @@ impl Sort {
         let target = ctx
             .target(&path)
             .ok_or_else(|| refuse(&path, "no such attribute"))?;
+        // A never-returned attribute sorts as absent, as it filters: the
+        // order must not tell a client how its values compare.
+        let unreadable = ctx.reg.resolve(ctx.rt, &path).is_some_and(|r| {
+            let a = r.sub.unwrap_or(r.attr);
+            a.returned == Returned::Never || a.mutability == Mutability::WriteOnly
+        });
         let key = match target {
+            _ if unreadable => None,
             Target::Id | Target::ResourceType => None,
             Target::Text {
                 col,
