@@ -114,6 +114,10 @@ impl From<ScimError> for StoreError {
     }
 }
 
+/// How a `StoreError::Conflict` on a declared attribute marked unique ends:
+/// `urn:…:attr is declared unique`.
+pub(crate) const DECLARED_UNIQUE: &str = " is declared unique";
+
 impl From<DieselError> for StoreError {
     fn from(e: DieselError) -> Self {
         if let Some(reason) = transient(&e) {
@@ -123,6 +127,19 @@ impl From<DieselError> for StoreError {
             };
         }
         match e {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
+                if info.constraint_name() == Some("scim_attr_values_unique") =>
+            {
+                // The detail reads `Key (org_id, resource_type, path,
+                // value)=(…, User, urn:…:attr, …) already exists`: name the
+                // attribute, not the value (it may be another user's).
+                let path = info
+                    .details()
+                    .and_then(|d| d.split(", ").nth(5))
+                    .filter(|p| p.starts_with("urn:"))
+                    .unwrap_or("a declared attribute");
+                StoreError::Conflict(format!("{path}{DECLARED_UNIQUE}"))
+            }
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 StoreError::Conflict(info.constraint_name().unwrap_or("unique").to_string())
             }

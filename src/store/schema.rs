@@ -113,3 +113,29 @@ diesel::table! {
 
 diesel::joinable!(scim_schemas -> organizations (org_id));
 diesel::allow_tables_to_appear_in_same_query!(scim_schemas, organizations);
+
+diesel::table! {
+    scim_indexed_paths (org_id, resource_type, path) {
+        org_id -> Uuid,
+        resource_type -> Text,
+        urn -> Text,
+        attr -> Text,
+        sub -> Text,
+        path -> Text,
+        case_exact -> Bool,
+        is_unique -> Bool,
+    }
+}
+
+diesel::table! {
+    // No primary key in the database (a value row is found by resource or
+    // by lookup); diesel needs one to name.
+    scim_attr_values (org_id, resource_type, resource_id, path, value) {
+        org_id -> Uuid,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        path -> Text,
+        value -> Text,
+        is_unique -> Bool,
+    }
+}

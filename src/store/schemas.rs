@@ -268,3 +268,141 @@ pub fn strip(
     }
     Ok(changed)
 }
+
+impl Holder {
+    fn resource_type(self) -> &'static str {
+        match self {
+            Holder::Users => "User",
+            Holder::Groups => "Group",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Holder::Users => "scim_users",
+            Holder::Groups => "scim_groups",
+        }
+    }
+}
+
+/// Makes `paths` the indexed paths of the extension stored under `urn`
+/// (replacing what it had), drops that extension's value rows, and, with
+/// `reindex`, writes them again from the stored documents (the trigger on
+/// the resource tables keeps them from then on). A declaration that has
+/// just been added holds no values yet, so it skips the scan.
+pub fn set_indexed(
+    conn: &mut PgConnection,
+    holder: Holder,
+    org: Uuid,
+    urn: &str,
+    paths: &[crate::scim::schema::define::IndexedPath],
+    reindex: bool,
+) -> Result<(), StoreError> {
+    use super::schema::{scim_attr_values, scim_indexed_paths};
+    use crate::scim::schema::define::IndexedPath;
+    let rt = holder.resource_type();
+    let prefix = format!("{}:", urn.to_ascii_lowercase());
+    let folded_urn = urn.to_ascii_lowercase();
+    diesel::delete(
+        scim_indexed_paths::table
+            .filter(scim_indexed_paths::org_id.eq(org))
+            .filter(scim_indexed_paths::resource_type.eq(rt))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("lower(urn) = ")
+                    .bind::<diesel::sql_types::Text, _>(&folded_urn),
+            ),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        scim_attr_values::table
+            .filter(scim_attr_values::org_id.eq(org))
+            .filter(scim_attr_values::resource_type.eq(rt))
+            .filter(
+                diesel::dsl::sql::<diesel::sql_types::Bool>("starts_with(path, ")
+                    .bind::<diesel::sql_types::Text, _>(&prefix)
+                    .sql(")"),
+            ),
+    )
+    .execute(conn)?;
+    if paths.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = paths
+        .iter()
+        .map(|p| {
+            (
+                scim_indexed_paths::org_id.eq(org),
+                scim_indexed_paths::resource_type.eq(rt),
+                scim_indexed_paths::urn.eq(urn),
+                scim_indexed_paths::attr.eq(p.attr),
+                scim_indexed_paths::sub.eq(p.sub),
+                scim_indexed_paths::path.eq(IndexedPath::key(
+                    urn,
+                    p.attr,
+                    (!p.sub.is_empty()).then_some(p.sub),
+                )),
+                scim_indexed_paths::case_exact.eq(p.case_exact),
+                scim_indexed_paths::is_unique.eq(p.unique),
+            )
+        })
+        .collect();
+    diesel::insert_into(scim_indexed_paths::table)
+        .values(&rows)
+        .execute(conn)?;
+    if reindex {
+        let duplicates = unique_duplicates(conn, holder, org, &prefix)?;
+        if duplicates > 0 {
+            // Returned as an error so the transaction rolls back the
+            // paths written above.
+            return Err(StoreError::Rejected(crate::scim::error::ScimError::new(
+                409,
+                None,
+                format!(
+                    "{duplicates} values of attributes declared unique are held by more than one resource; make them differ first (forcing does not choose between them)"
+                ),
+            )));
+        }
+        let sql = format!(
+            "INSERT INTO scim_attr_values (org_id, resource_type, resource_id, path, value, is_unique) \
+             SELECT r.org_id, $2, r.id, v.path, v.value, v.is_unique \
+             FROM {} r, scim_declared_values(r.doc, r.org_id, $2) v \
+             WHERE r.org_id = $1 AND r.doc ? $3 AND starts_with(v.path, $4)",
+            holder.table()
+        );
+        diesel::sql_query(sql)
+            .bind::<diesel::sql_types::Uuid, _>(org)
+            .bind::<diesel::sql_types::Text, _>(rt)
+            .bind::<diesel::sql_types::Text, _>(urn)
+            .bind::<diesel::sql_types::Text, _>(&prefix)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// How many values of the unique paths under `prefix` more than one of the
+/// organization's resources holds.
+fn unique_duplicates(
+    conn: &mut PgConnection,
+    holder: Holder,
+    org: Uuid,
+    prefix: &str,
+) -> Result<i64, StoreError> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = format!(
+        "SELECT count(*) AS n FROM (SELECT v.path, v.value FROM {} r, \
+         scim_declared_values(r.doc, r.org_id, $2) v \
+         WHERE r.org_id = $1 AND v.is_unique AND starts_with(v.path, $3) \
+         GROUP BY v.path, v.value HAVING count(*) > 1) d",
+        holder.table()
+    );
+    let row: N = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Uuid, _>(org)
+        .bind::<diesel::sql_types::Text, _>(holder.resource_type())
+        .bind::<diesel::sql_types::Text, _>(prefix)
+        .get_result(conn)?;
+    Ok(row.n)
+}

@@ -93,6 +93,12 @@ fn columns(doc: &Value) -> Result<Columns, StoreError> {
 
 fn uniqueness(e: StoreError, doc: &Value) -> StoreError {
     match e {
+        // A declared attribute's own (see `StoreError::from`).
+        StoreError::Conflict(c) if c.ends_with(super::DECLARED_UNIQUE) => {
+            StoreError::Rejected(ScimError::uniqueness(format!(
+                "{c}: another resource in this organization holds the value"
+            )))
+        }
         StoreError::Conflict(_) => StoreError::Rejected(ScimError::uniqueness(format!(
             "userName {} is already taken in this organization",
             doc.get("userName").unwrap_or(&Value::Null)

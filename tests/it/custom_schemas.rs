@@ -169,7 +169,7 @@ fn a_bad_definition_names_each_problem_and_stores_nothing() {
             {"name": "1bad", "type": "string"},
             {"name": "t", "type": "strng"},
             {"name": "ok", "type": "string"},
-            {"name": "u", "type": "string", "uniqueness": "server"}
+            {"name": "u", "type": "string", "uniqueness": "global"}
         ]}}),
     );
     assert_eq!(r.status, 400, "{}", r.body);
@@ -671,4 +671,188 @@ fn the_command_line_declares_lists_and_removes() {
         assert!(e["actor"]["token_id"].is_null(), "{e}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `uniqueness: "server"` on a declared attribute holds within the
+/// organization under concurrency: of 20 creates with one value at once,
+/// exactly one succeeds and the rest are `409 uniqueness`. Another
+/// organization may hold the same value.
+#[test]
+fn a_unique_declared_attribute_admits_one_holder_under_concurrency() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["all"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let (_, other) = org_with_token(&db, "fabrikam", &["all"]);
+    let unique = contoso(json!([
+        {"name": "badgeNumber", "type": "integer", "uniqueness": "server"},
+        {"name": "costCenterCode", "type": "string", "uniqueness": "server"}
+    ]));
+    assert_eq!(declare(&app, &writer, &unique).status, 201);
+    assert_eq!(declare(&app, &other, &unique).status, 201);
+    let r = scim(&app, "GET", &format!("/Schemas/{EXT}"), &connector, None);
+    assert_eq!(
+        r.json()["attributes"][0]["uniqueness"],
+        "server",
+        "{}",
+        r.body
+    );
+
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let (app, connector) = (&app, &connector);
+                s.spawn(move || {
+                    let r = scim(
+                        app,
+                        "POST",
+                        "/Users",
+                        connector,
+                        Some(
+                            &json!({"schemas": [USER, EXT], "userName": format!("racer{i}"),
+                            EXT: {"badgeNumber": 4242}}),
+                        ),
+                    );
+                    (r.status, r.json())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = statuses.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, 1, "{statuses:?}");
+    for (status, body) in statuses.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["scimType"], "uniqueness", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("badgenumber"),
+            "{body}"
+        );
+    }
+    // Case folds for a caseExact:false string.
+    let holder = user_with(&app, &connector, "cc", json!({"costCenterCode": "CC-1"}));
+    for dup in [
+        json!({"badgeNumber": 4242}),
+        json!({"costCenterCode": "cc-1"}),
+    ] {
+        let r = scim(
+            &app,
+            "POST",
+            "/Users",
+            &connector,
+            Some(&json!({"schemas": [USER, EXT], "userName": "dup", EXT: dup})),
+        );
+        assert_eq!(r.status, 409, "{dup}: {}", r.body);
+    }
+    // Its own value kept on replace; a value freed by PATCH is free again.
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{holder}"),
+        &connector,
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{EXT}:costCenterCode"), "value": "CC-1"}
+        ]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{holder}"),
+        &connector,
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{EXT}:costCenterCode"), "value": "CC-2"}
+        ]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    user_with(&app, &connector, "taker", json!({"costCenterCode": "CC-1"}));
+    // The other organization is not affected.
+    user_with(
+        &app,
+        &other,
+        "elsewhere",
+        json!({"badgeNumber": 4242, "costCenterCode": "CC-1"}),
+    );
+    // A deleted holder frees its value.
+    let r = scim(
+        &app,
+        "DELETE",
+        &format!("/Users/{holder}"),
+        &connector,
+        None,
+    );
+    assert_eq!(r.status, 204);
+    user_with(
+        &app,
+        &connector,
+        "after-delete",
+        json!({"costCenterCode": "CC-2"}),
+    );
+}
+
+/// Making an attribute unique while resources share a value is refused
+/// with the count; once they differ it applies, and filters find values
+/// through the index from then on.
+#[test]
+fn tightening_uniqueness_over_duplicates_is_refused_with_the_count() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["all"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    let a = user_with(&app, &connector, "a", json!({"costCenterCode": "Same"}));
+    user_with(&app, &connector, "b", json!({"costCenterCode": "same"}));
+    user_with(&app, &connector, "c", json!({"costCenterCode": "Other"}));
+    let unique = contoso(json!([
+        {"name": "costCenterCode", "type": "string", "uniqueness": "server"},
+        {"name": "badgeNumber", "type": "integer"}
+    ]));
+    for force in ["", "?force=true"] {
+        let r = admin(
+            &app,
+            "PUT",
+            &format!("/schemas/{EXT}{force}"),
+            &writer,
+            Some(&unique),
+        );
+        assert_eq!(r.status, 409, "{force}: {}", r.body);
+        assert!(r.body.contains("1 values"), "{}", r.body);
+    }
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{a}"),
+        &connector,
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{EXT}:costCenterCode"), "value": "Third"}
+        ]})),
+    );
+    assert_eq!(r.status, 200);
+    let r = admin(
+        &app,
+        "PUT",
+        &format!("/schemas/{EXT}"),
+        &writer,
+        Some(&unique),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Users?filter={EXT}:costCenterCode%20eq%20%22SAME%22"),
+        &connector,
+        None,
+    );
+    assert_eq!(r.json()["totalResults"], 1, "{}", r.body);
+    let r = scim(
+        &app,
+        "POST",
+        "/Users",
+        &connector,
+        Some(&json!({"schemas": [USER, EXT], "userName": "d", EXT: {"costCenterCode": "other"}})),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
 }

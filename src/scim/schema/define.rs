@@ -462,13 +462,21 @@ fn parse_attribute(
         Uniqueness::None,
         errors,
     );
-    if uniqueness != Uniqueness::None {
-        // Advertising a uniqueness the store does not enforce would be a
-        // promise broken on the first duplicate.
-        errors.push(DefinitionError::new(
+    match uniqueness {
+        Uniqueness::None => {}
+        // Enforced per organization by a unique index over the values
+        // (`scim_attr_values`), which holds these types' values.
+        Uniqueness::Server if indexable(attr_type) => {}
+        Uniqueness::Server => errors.push(DefinitionError::new(
             format!("{at}.uniqueness"),
-            "only \"none\" is supported for declared attributes in this version",
-        ));
+            "\"server\" uniqueness is enforced for string, reference, integer and boolean attributes",
+        )),
+        // Across organizations a 409 would tell one tenant what another
+        // stores.
+        Uniqueness::Global => errors.push(DefinitionError::new(
+            format!("{at}.uniqueness"),
+            "\"global\" is not offered: it would reveal other organizations' values; use \"server\" (unique within the organization)",
+        )),
     }
     let canonical = string_list(obj, "canonicalValues", at, errors);
     let reference_types = string_list(obj, "referenceTypes", at, errors);
@@ -540,6 +548,65 @@ fn duplicates(attrs: &[AttributeDef], at: &str, errors: &mut Vec<DefinitionError
     }
 }
 
+/// Whether values of `ty` are kept one per row for lookups and uniqueness
+/// (`scim_attr_values`): the types whose equality is equality of their
+/// JSON text once strings are folded. Decimals (`1.50` is `1.5`) and
+/// dateTimes (offsets) compare by value and are filtered on the document.
+pub fn indexable(ty: AttrType) -> bool {
+    matches!(
+        ty,
+        AttrType::String | AttrType::Reference | AttrType::Integer | AttrType::Boolean
+    )
+}
+
+/// A declared attribute, or a sub-attribute of a declared complex one,
+/// whose values are kept one per row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedPath {
+    pub attr: &'static str,
+    /// `""` for a top-level attribute.
+    pub sub: &'static str,
+    pub case_exact: bool,
+    pub unique: bool,
+}
+
+impl IndexedPath {
+    /// What the value rows are looked up by: `urn:attr[.sub]`, folded.
+    pub fn key(urn: &str, attr: &str, sub: Option<&str>) -> String {
+        let mut k = format!("{urn}:{attr}");
+        if let Some(sub) = sub {
+            k.push('.');
+            k.push_str(sub);
+        }
+        k.to_ascii_lowercase()
+    }
+}
+
+/// The paths of `schema` whose values are kept one per row.
+pub fn indexed_paths(schema: &SchemaDef) -> Vec<IndexedPath> {
+    let mut out = Vec::new();
+    for a in &schema.attributes {
+        if a.attr_type == AttrType::Complex {
+            for s in a.sub_attributes.iter().filter(|s| indexable(s.attr_type)) {
+                out.push(IndexedPath {
+                    attr: a.name,
+                    sub: s.name,
+                    case_exact: s.case_exact,
+                    unique: s.uniqueness == Uniqueness::Server,
+                });
+            }
+        } else if indexable(a.attr_type) {
+            out.push(IndexedPath {
+                attr: a.name,
+                sub: "",
+                case_exact: a.case_exact,
+                unique: a.uniqueness == Uniqueness::Server,
+            });
+        }
+    }
+    out
+}
+
 /// Checks `decl` against the registry it would join (`base`, holding the
 /// organization's other declarations but not an older version of this
 /// one): the resource type exists, the URN is new, and no attribute is
@@ -595,6 +662,7 @@ impl Registry {
     pub fn with_declared(&self, decls: &[Declared]) -> Registry {
         let mut schemas = self.schemas().to_vec();
         let mut resource_types = self.resource_types().to_vec();
+        let mut declared = Vec::new();
         for d in decls {
             let Some(rt) = resource_types
                 .iter_mut()
@@ -607,8 +675,11 @@ impl Registry {
                 required: d.required,
             });
             schemas.push(d.schema.clone());
+            declared.push(d.schema.id);
         }
-        Registry::with_definitions(schemas, resource_types).with_max_values(self.max_values())
+        Registry::with_definitions(schemas, resource_types)
+            .with_max_values(self.max_values())
+            .with_declared_ids(declared)
     }
 }
 
@@ -664,7 +735,8 @@ mod tests {
                 {"name": "s", "type": "string", "subAttributes": [{"name": "v", "type": "string"}]},
                 {"name": "dup", "type": "string"},
                 {"name": "DUP", "type": "string"},
-                {"name": "u", "type": "string", "uniqueness": "server"},
+                {"name": "u", "type": "string", "uniqueness": "global"},
+                {"name": "w", "type": "decimal", "uniqueness": "server"},
                 {"name": "m", "type": "string", "multivalued": "yes"},
                 {"name": "r", "type": "string", "referenceTypes": ["User"]},
                 {"name": "t", "type": "string", "typo": 1}
@@ -681,6 +753,7 @@ mod tests {
             "schema.attributes[s].subAttributes",
             "schema.attributes[DUP]",
             "schema.attributes[u].uniqueness",
+            "schema.attributes[w].uniqueness",
             "schema.attributes[m].multiValued",
             "schema.attributes[r].referenceTypes",
             "schema.attributes[t].typo",

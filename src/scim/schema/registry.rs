@@ -20,6 +20,9 @@ pub struct Registry {
     /// Most values a multi-valued attribute may hold (Group `members`
     /// excepted); see `scim::limits`.
     max_values: usize,
+    /// The schemas an organization declared (`with_declared`), whose
+    /// values the store keeps one per row for lookups and uniqueness.
+    declared: Vec<&'static str>,
 }
 
 /// An attribute path resolved against a resource type.
@@ -96,7 +99,20 @@ impl Registry {
             resource_types,
             common: common_attributes(),
             max_values: crate::scim::limits::DEFAULT_MAX_VALUES,
+            declared: Vec::new(),
         }
+    }
+
+    /// Whether the schema `urn` was declared by the organization (not
+    /// built in, nor defined in code).
+    pub fn is_declared(&self, urn: &str) -> bool {
+        self.declared.iter().any(|d| d.eq_ignore_ascii_case(urn))
+    }
+
+    /// This registry with `ids` marked declared (see [`Self::is_declared`]).
+    pub(super) fn with_declared_ids(mut self, ids: Vec<&'static str>) -> Self {
+        self.declared = ids;
+        self
     }
 
     /// This registry with another limit on values per multi-valued attribute.

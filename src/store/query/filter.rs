@@ -158,7 +158,9 @@ fn compare(ctx: &Ctx<'_>, path: &AttrPath, op: CompareOp, value: &CompValue) -> 
                 .append(&member_pred(field, op, value))
                 .push(")"),
         },
-        Target::Doc(d) => doc_compare(ctx, &d, op, value),
+        Target::Doc(d) => {
+            indexed_eq(ctx, &d, op, value).unwrap_or_else(|| doc_compare(ctx, &d, op, value))
+        }
         Target::Unsupported => return Err(unsupported(&path)),
     })
 }
@@ -184,6 +186,43 @@ fn guard_null(col: &'static str, nullable: bool, test: Frag) -> Frag {
     } else {
         test
     }
+}
+
+/// `eq` on a declared attribute whose values are kept one per row
+/// (`define::indexed_paths`): a lookup in `scim_attr_values`' index, not a
+/// scan of the organization's documents. The value is normalised as the
+/// trigger that writes the rows normalises it. `None` when the comparison
+/// is not one the rows can answer (another operator, a decimal, `null`).
+fn indexed_eq(ctx: &Ctx<'_>, d: &DocAttr<'_>, op: CompareOp, value: &CompValue) -> Option<Frag> {
+    use crate::scim::schema::define::{indexable, IndexedPath};
+    let urn = d.ext?;
+    if op != CompareOp::Eq || !ctx.reg.is_declared(urn) || !indexable(d.leaf.ty) {
+        return None;
+    }
+    let value = match value {
+        CompValue::Str(s) if d.leaf.case_exact => Frag::<Text>::sql("").bind(Bind::Text(s.clone())),
+        CompValue::Str(s) => Frag::sql("scim_fold(")
+            .bind(Bind::Text(s.clone()))
+            .push(")"),
+        CompValue::Bool(b) => Frag::sql("").bind(Bind::Text(b.to_string())),
+        CompValue::Number(n) if n.is_i64() || n.is_u64() => {
+            Frag::sql("").bind(Bind::Text(n.to_string()))
+        }
+        _ => return None,
+    };
+    Some(
+        Frag::sql("(")
+            .push(ctx.table.id)
+            .push(" IN (SELECT v.resource_id FROM scim_attr_values v WHERE v.org_id = ")
+            .bind(Bind::Uuid(ctx.org))
+            .push(" AND v.resource_type = ")
+            .bind(Bind::Text(ctx.rt.name.to_string()))
+            .push(" AND v.path = ")
+            .bind(Bind::Text(IndexedPath::key(urn, d.attr, d.sub)))
+            .push(" AND v.value = ")
+            .append(&value)
+            .push("))"),
+    )
 }
 
 fn doc_compare(ctx: &Ctx<'_>, d: &DocAttr<'_>, op: CompareOp, value: &CompValue) -> Frag {

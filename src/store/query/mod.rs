@@ -248,7 +248,12 @@ pub fn prepare(
         Kind::User => &USERS,
         Kind::Group => &GROUPS,
     };
-    let ctx = Ctx { reg, rt, table };
+    let ctx = Ctx {
+        reg,
+        rt,
+        table,
+        org,
+    };
     let predicate = match &q.filter {
         Some(f) => {
             crate::scim::filter::check(f, &|p| ctx.kind(p))?;

@@ -140,6 +140,9 @@ pub struct Ctx<'r> {
     pub reg: &'r Registry,
     pub rt: &'r ResourceTypeDef,
     pub table: &'static Table,
+    /// The organization searched: declared attributes' values are looked
+    /// up in `scim_attr_values` under it.
+    pub org: uuid::Uuid,
 }
 
 impl<'r> Ctx<'r> {
@@ -278,6 +281,7 @@ mod tests {
             reg: &reg,
             rt,
             table: if is_users { &USERS } else { &GROUPS },
+            org: uuid::Uuid::nil(),
         };
         f(&ctx);
     }
