@@ -19,11 +19,12 @@ use std::time::Instant;
 
 use support::client::Client;
 use support::env::{self, ClusterGuard, ServerGuard};
-use support::{auth, bulk, filters, forged, membership, patch_limits, seed, soak, Bench, Res};
+use support::{auth, bulk, declared, filters, forged, membership, patch_limits, seed, soak, Bench, Res};
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 8] = [
     "auth",
     "filters",
+    "declared",
     "membership",
     "bulk",
     "forged",
@@ -40,7 +41,7 @@ struct Args {
 }
 
 const USAGE: &str =
-    "usage: cargo bench --bench scimd -- [--scenario auth|filters|membership|bulk|forged|patch|soak]... \
+    "usage: cargo bench --bench scimd -- [--scenario auth|filters|declared|membership|bulk|forged|patch|soak]... \
 [--users N (1000)] [--iterations N (200)] [--soak-secs N (600)]";
 
 fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Res<T> {
@@ -107,6 +108,7 @@ fn run_scenarios(args: &Args, b: &mut Bench) -> Res<()> {
         match *name {
             "auth" => auth::run(b)?,
             "filters" => filters::run(b)?,
+            "declared" => declared::run(b)?,
             "membership" => membership::run(b)?,
             "bulk" => bulk::run(b)?,
             "forged" => forged::run(b)?,

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod client;
+pub mod declared;
 pub mod env;
 pub mod filters;
 pub mod forged;
