@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use support::client::Client;
 use support::env::{self, ClusterGuard, ServerGuard};
-use support::{auth, bulk, declared, filters, forged, membership, patch_limits, seed, soak, Bench, Res};
+use support::{
+    auth, bulk, declared, filters, forged, membership, patch_limits, seed, soak, Bench, Res,
+};
 
 const SCENARIOS: [&str; 8] = [
     "auth",

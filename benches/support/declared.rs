@@ -58,17 +58,20 @@ pub fn run(b: &mut Bench) -> Res<()> {
     env::sql(&b.db_url, "VACUUM ANALYZE scim_attr_values")?;
     let filled = started.elapsed().as_secs_f64();
     let n = b.seeded.len();
-    let probe = b
-        .client
-        .send(&Request::get(query("/scim/v2/Users", &[("filter", &filter_for(n / 2))])))?;
+    let probe = b.client.send(&Request::get(query(
+        "/scim/v2/Users",
+        &[("filter", &filter_for(n / 2))],
+    )))?;
     let body = probe.json()?;
     if !probe.ok() || body["totalResults"] != 1 {
         return fail(format!("the declared filter found {}", probe.describe()));
     }
     let s = measure(b.iterations, || {
         let i = b.rng.below(n);
-        b.client
-            .timed(&Request::get(query("/scim/v2/Users", &[("filter", &filter_for(i))])))
+        b.client.timed(&Request::get(query(
+            "/scim/v2/Users",
+            &[("filter", &filter_for(i))],
+        )))
     })?;
     let rows = vec![Row::measured(
         "declared `costCenterCode eq` (random user, case-insensitive)",

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::{org, CliError, Session};
 use crate::scim::schema::Registry;
-use crate::service::schemas::{self, DeclareRequest, Env, SchemaError};
+use crate::service::schemas::{self, DeclareRequest, Env, SchemaError, Settings};
 use crate::service::Requester;
 use crate::store::orgs::DEFAULT_ORG_NAME;
 
@@ -40,6 +40,15 @@ pub enum SchemaCommand {
         /// Apply even if stored values no longer fit; they are removed.
         #[arg(long)]
         force: bool,
+        #[arg(long, default_value = DEFAULT_ORG_NAME)]
+        org: String,
+    },
+    /// Show, or set, what the organization does with attributes nobody
+    /// declared: `reject` (400, the default) or `ignore` (accepted without
+    /// them; the audit entry lists them).
+    Undeclared {
+        #[arg(value_parser = ["reject", "ignore"])]
+        mode: Option<String>,
         #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
@@ -167,6 +176,27 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
                 ))
                 .map_err(explain)?;
             println!("Replaced {} in organization {org}", view.id);
+            Ok(())
+        }
+        SchemaCommand::Undeclared { mode, org } => {
+            let org_id = org::id(s, &org)?;
+            let now = match mode {
+                None => s.wait(schemas::settings(&s.pool, org_id))?,
+                Some(mode) => s
+                    .wait(schemas::set_settings(
+                        &env,
+                        &Requester::cli(org_id),
+                        Settings {
+                            undeclared_attributes: mode,
+                        },
+                        s.clock.now(),
+                    ))
+                    .map_err(explain)?,
+            };
+            println!(
+                "undeclared_attributes: {} (organization {org})",
+                now.undeclared_attributes
+            );
             Ok(())
         }
         SchemaCommand::Remove { urn, force, org } => {

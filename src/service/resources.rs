@@ -19,7 +19,8 @@ use crate::scim::resource::{
     render_owned as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
 };
 use crate::scim::schema::{
-    needs_attribute, project_owned as project, validate, Registry, ResourceTypeDef, WriteMode,
+    needs_attribute, project_owned as project, validate_collecting, Registry, ResourceTypeDef,
+    WriteMode,
 };
 use crate::store;
 use crate::store::audit::{self, Actor};
@@ -182,12 +183,12 @@ pub async fn create(
     let write = blocking(move || {
         let rt = resource_type(&reg, kind)?;
         limits::check_resource(rt, &body, reg.max_values())?;
-        let mut doc = validate(&reg, rt, &body, WriteMode::Create)?;
+        let (mut doc, ignored) = validate_collecting(&reg, rt, &body, WriteMode::Create)?;
         let side = match kind {
             Kind::User => Side::Password(password::take(&mut doc, None)?),
             Kind::Group => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
         };
-        Ok(Write { doc, side })
+        Ok(Write { doc, side, ignored })
     })
     .await?;
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
@@ -203,7 +204,8 @@ pub async fn create(
             &id.to_string(),
             201,
             now,
-        );
+        )
+        .with_dropped(&write.ignored);
         let org = actor.org_id;
         let mut stored = ctx
             .single_probed(move |conn, again, cp| {
@@ -242,17 +244,19 @@ pub async fn create(
     }
     let stored = ctx
         .in_tx(move |conn| {
+            let ignored = write.ignored.clone();
             let mut created = resources::create(conn, kind, actor.org_id, write.clone(), now)?;
             let id = created.id.to_string();
-            audit::record(
-                conn,
+            let entry = audit::Entry::new(
                 &actor,
                 kind.action(Verb::Create),
                 kind.name(),
                 &id,
                 201,
                 now,
-            )?;
+            )
+            .with_dropped(&ignored);
+            store::audit::insert(conn, &entry)?;
             if with_related {
                 // A new user is in no group yet; a new group's members are read
                 // back for their display names.
@@ -290,14 +294,20 @@ fn next_state(
     pre: Option<&password::Prehashed>,
 ) -> std::result::Result<Write, ScimError> {
     let rt = resource_type(reg, kind)?;
-    let (body, delta) = match input {
+    let (body, delta, mut ignored) = match input {
         Input::Patch(ops) => {
             let outcome = patch::apply(reg, rt, current, ops)?;
-            (Cow::Owned(outcome.doc), Some(outcome.members))
+            (
+                Cow::Owned(outcome.doc),
+                Some(outcome.members),
+                outcome.ignored,
+            )
         }
-        Input::Replace(body) => (Cow::Borrowed(body), None),
+        Input::Replace(body) => (Cow::Borrowed(body), None, Vec::new()),
     };
-    let mut doc = validate(reg, rt, &body, WriteMode::Replace { existing: current })?;
+    let (mut doc, left_out) =
+        validate_collecting(reg, rt, &body, WriteMode::Replace { existing: current })?;
+    ignored.extend(left_out);
     if let Some(g) = guard {
         g(current, &doc)?;
     }
@@ -306,7 +316,7 @@ fn next_state(
         (Kind::Group, Some(delta)) => Side::Members(members_change(delta)?),
         (Kind::Group, None) => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
     };
-    Ok(Write { doc, side })
+    Ok(Write { doc, side, ignored })
 }
 
 /// PUT (replace) or PATCH. For a PATCH the pure engine applies the
@@ -464,6 +474,15 @@ fn write_user(
         cp.settle(conn, probed)?;
         store::check_precondition(if_match, current.meta.version)?;
         let next = next_state(reg, Kind::User, &current.doc, input, guard, pre)?;
+        // The entry lists what an organization ignoring undeclared
+        // attributes left out of this write.
+        let listed;
+        let entry = if next.ignored.is_empty() {
+            entry
+        } else {
+            listed = entry.clone().with_dropped(&next.ignored);
+            &listed
+        };
         if let Some(stored) =
             resources::update_user_audited(conn, org, &current, next, entry, again)?
         {
@@ -471,11 +490,14 @@ fn write_user(
         }
     }
     let locked = store::transaction(conn, |conn| {
+        let mut ignored = Vec::new();
         let mut stored =
             resources::update_with(conn, Kind::User, org, id, if_match, entry.at, |cur| {
-                Ok(next_state(reg, Kind::User, cur, input, guard, pre)?)
+                let next = next_state(reg, Kind::User, cur, input, guard, pre)?;
+                ignored.clone_from(&next.ignored);
+                Ok(next)
             })?;
-        store::audit::insert(conn, entry)?;
+        store::audit::insert(conn, &entry.clone().with_dropped(&ignored))?;
         if with_related {
             stored.related = Some(
                 resources::related(conn, Kind::User, org, &[id])?

@@ -91,12 +91,16 @@ impl Registries {
     /// The registry for `rows` (an organization's declarations). A stored
     /// definition this version cannot read (written by a newer one) is left
     /// out and logged, rather than making the organization unusable.
-    fn build(&self, rows: &[SchemaRow]) -> Arc<Registry> {
-        if rows.is_empty() {
+    fn build(&self, rows: &[SchemaRow], ignore_undeclared: bool) -> Arc<Registry> {
+        if rows.is_empty() && !ignore_undeclared {
             return self.base();
         }
         let decls: Vec<Declared> = rows.iter().filter_map(declared_of).collect();
-        Arc::new(self.base.with_declared(&decls))
+        Arc::new(
+            self.base
+                .with_declared(&decls)
+                .with_undeclared_ignored(ignore_undeclared),
+        )
     }
 
     /// Reads `org`'s declarations on `conn` and caches the registry.
@@ -105,8 +109,12 @@ impl Registries {
         conn: &mut store::Conn,
         org: Uuid,
     ) -> Result<(i64, Arc<Registry>), StoreError> {
-        let (version, rows) = store::schemas::load(conn, org)?;
-        let reg = self.build(&rows);
+        let store::schemas::Loaded {
+            version,
+            ignore_undeclared,
+            rows,
+        } = store::schemas::load_all(conn, org)?;
+        let reg = self.build(&rows, ignore_undeclared);
         self.put(org, version, Arc::clone(&reg));
         Ok((version, reg))
     }
@@ -641,6 +649,74 @@ pub async fn remove(
     })
     .await??;
     Ok(())
+}
+
+/// An organization's settings for attributes nobody declared.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// `reject` (400 invalidValue naming the attribute) or `ignore` (the
+    /// write goes ahead without it and its audit entry lists it).
+    pub undeclared_attributes: String,
+}
+
+pub async fn settings(pool: &PgPool, org: Uuid) -> Result<Settings, StoreError> {
+    let loaded = store::read(pool, move |conn| store::schemas::load_all(conn, org)).await?;
+    Ok(Settings {
+        undeclared_attributes: if loaded.ignore_undeclared {
+            "ignore"
+        } else {
+            "reject"
+        }
+        .into(),
+    })
+}
+
+/// Changes the organization's `undeclared_attributes` setting; like a
+/// schema change it moves the schema version on, so every instance applies
+/// it from its next request, and it is audited.
+pub async fn set_settings(
+    env: &Env<'_>,
+    by: &Requester,
+    request: Settings,
+    now: DateTime<Utc>,
+) -> Result<Settings, SchemaError> {
+    let ignore = match request.undeclared_attributes.as_str() {
+        "ignore" => true,
+        "reject" => false,
+        _ => {
+            return Err(SchemaError::Invalid(vec![FieldError {
+                field: "undeclared_attributes".into(),
+                message: "must be \"reject\" or \"ignore\"".into(),
+            }]))
+        }
+    };
+    let actor = by.actor.clone();
+    store::in_tx(env.pool, env.retries, move |conn| {
+        store::schemas::lock(conn, actor.org_id)?;
+        store::schemas::set_undeclared(conn, actor.org_id, ignore)?;
+        store::schemas::bump(conn, actor.org_id)?;
+        let entry = audit::Entry::new(
+            &actor,
+            "organization.settings",
+            "Organization",
+            &actor.org_id.to_string(),
+            200,
+            now,
+        );
+        let entry = audit::Entry {
+            details: Some(
+                serde_json::json!({ "undeclared_attributes": request.undeclared_attributes }),
+            ),
+            ..entry
+        };
+        audit::insert(conn, &entry)?;
+        Ok(())
+    })
+    .await?;
+    Ok(Settings {
+        undeclared_attributes: if ignore { "ignore" } else { "reject" }.into(),
+    })
 }
 
 #[cfg(test)]

@@ -34,9 +34,21 @@ pub struct Entry {
     pub resource_type: String,
     pub resource_id: String,
     pub status: i16,
+    /// What else an admin should know about the change: for a write under
+    /// `undeclared_attributes = ignore`, the attributes it dropped.
+    pub details: Option<serde_json::Value>,
 }
 
 impl Entry {
+    /// This entry listing `dropped`, the undeclared attributes the write
+    /// left out (none: no details).
+    pub fn with_dropped(mut self, dropped: &[String]) -> Entry {
+        if !dropped.is_empty() {
+            self.details = Some(serde_json::json!({ "ignored_attributes": dropped }));
+        }
+        self
+    }
+
     /// The entry for one change `actor` made.
     pub fn new(
         actor: &Actor,
@@ -56,6 +68,7 @@ impl Entry {
             resource_type: resource_type.to_string(),
             resource_id: resource_id.to_string(),
             status: i16::try_from(status).unwrap_or(i16::MAX),
+            details: None,
         }
     }
 }
@@ -66,7 +79,7 @@ impl Entry {
 pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
     Frag::sql(
         "INSERT INTO audit_log (id, org_id, at, actor_token_id, actor_name, action, \
-         resource_type, resource_id, status) SELECT ",
+         resource_type, resource_id, status, details) SELECT ",
     )
     .bind(Bind::Uuid(entry.id))
     .push(", ")
@@ -85,6 +98,8 @@ pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
     .text(entry.resource_id.clone())
     .push(", ")
     .bind(Bind::Int(i64::from(entry.status)))
+    .push(", ")
+    .bind(Bind::OptJson(entry.details.clone()))
     .push(" FROM changed")
     .shared()
 }

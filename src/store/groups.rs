@@ -45,6 +45,8 @@ pub enum MembersChange {
 pub struct GroupWrite {
     pub doc: Value,
     pub members: MembersChange,
+    /// Undeclared attributes the write left out, listed in its audit entry.
+    pub ignored: Vec<String>,
 }
 
 /// A group row as every read selects it.
@@ -268,6 +270,8 @@ pub fn update_audited(
     }
     super::check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
+    let entry = entry.map(|e| e.clone().with_dropped(&write.ignored));
+    let entry = entry.as_ref();
     let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
     if write.doc == current.doc && !members_changed {
         return Ok((current, false, probed));

@@ -60,6 +60,9 @@ pub enum Side {
 pub struct Write {
     pub doc: Value,
     pub side: Side,
+    /// Undeclared attributes the write left out (the organization ignores
+    /// them), for its audit entry.
+    pub ignored: Vec<String>,
 }
 
 fn mismatch(kind: Kind) -> StoreError {
@@ -88,6 +91,7 @@ fn group_write(w: Write) -> Result<GroupWrite, StoreError> {
         Side::Members(members) => Ok(GroupWrite {
             doc: w.doc,
             members,
+            ignored: w.ignored,
         }),
         Side::Password(_) => Err(mismatch(Kind::Group)),
     }

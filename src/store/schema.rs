@@ -6,6 +6,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamptz,
         schema_version -> Int8,
+        undeclared_attributes -> Text,
     }
 }
 
@@ -95,6 +96,7 @@ diesel::table! {
         resource_type -> Text,
         resource_id -> Text,
         status -> Int2,
+        details -> Nullable<Jsonb>,
     }
 }
 

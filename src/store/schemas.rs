@@ -33,17 +33,50 @@ pub fn urn_key(urn: &str) -> String {
 /// The organization's schema version and its declarations, in the order
 /// they were declared, read in one statement so that the two agree.
 pub fn load(conn: &mut PgConnection, org: Uuid) -> Result<(i64, Vec<SchemaRow>), StoreError> {
-    let rows: Vec<(i64, Option<SchemaRow>)> = organizations::table
+    let loaded = load_all(conn, org)?;
+    Ok((loaded.version, loaded.rows))
+}
+
+/// Everything an organization's registry is built from.
+pub struct Loaded {
+    pub version: i64,
+    /// `undeclared_attributes = 'ignore'`.
+    pub ignore_undeclared: bool,
+    pub rows: Vec<SchemaRow>,
+}
+
+/// [`load`], with the organization's `undeclared_attributes` setting.
+pub fn load_all(conn: &mut PgConnection, org: Uuid) -> Result<Loaded, StoreError> {
+    let rows: Vec<(i64, String, Option<SchemaRow>)> = organizations::table
         .left_join(scim_schemas::table)
         .filter(organizations::id.eq(org))
         .order((scim_schemas::created_at, scim_schemas::urn_key))
         .select((
             organizations::schema_version,
+            organizations::undeclared_attributes,
             Option::<SchemaRow>::as_select(),
         ))
         .load(conn)?;
-    let version = rows.first().map_or(0, |(v, _)| *v);
-    Ok((version, rows.into_iter().filter_map(|(_, r)| r).collect()))
+    let (version, ignore_undeclared) = rows
+        .first()
+        .map_or((0, false), |(v, u, _)| (*v, u == "ignore"));
+    Ok(Loaded {
+        version,
+        ignore_undeclared,
+        rows: rows.into_iter().filter_map(|(_, _, r)| r).collect(),
+    })
+}
+
+/// Sets the organization's `undeclared_attributes` (`reject` or `ignore`);
+/// the caller bumps the schema version in the same transaction.
+pub fn set_undeclared(conn: &mut PgConnection, org: Uuid, ignore: bool) -> Result<(), StoreError> {
+    let n = diesel::update(organizations::table.find(org))
+        .set(organizations::undeclared_attributes.eq(if ignore { "ignore" } else { "reject" }))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 /// The organization's schema version alone.

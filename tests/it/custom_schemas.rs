@@ -856,3 +856,154 @@ fn tightening_uniqueness_over_duplicates_is_refused_with_the_count() {
     );
     assert_eq!(r.status, 409, "{}", r.body);
 }
+
+/// `undeclared_attributes: ignore`: a write naming attributes nobody
+/// declared goes ahead without them, and its audit entry lists them; the
+/// default refuses them. Switched on one instance, applied by the other
+/// from its next request.
+#[test]
+fn undeclared_attributes_are_refused_by_default_and_listed_when_ignored() {
+    let db = TestDb::new();
+    let one = TestApp::new(&db);
+    let two = TestApp::new(&db);
+    let admin_token = seed_token(&db, &["all"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let auditor = seed_token(&db, &["admin:read"]);
+    assert_eq!(
+        declare(&one, &admin_token, &contoso(default_attributes())).status,
+        201
+    );
+    let body = json!({
+        "schemas": [USER, EXT, "urn:example:unknown:1.0:User"],
+        "userName": "iggy",
+        "nickName": "Ig",
+        "shoeSize": 44,
+        "name": {"givenName": "Ig", "middleInitial": "Q"},
+        EXT: {"costCenterCode": "CC-9", "floor": 3},
+        "urn:example:unknown:1.0:User": {"x": 1}
+    });
+    // The default: refused, naming the attribute; the setting says so.
+    let r = scim(&two, "POST", "/Users", &connector, Some(&body));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "invalidValue");
+    let r = admin(&one, "GET", "/settings", &admin_token, None);
+    assert_eq!(r.json(), json!({"undeclared_attributes": "reject"}));
+    assert_eq!(
+        admin(
+            &one,
+            "PUT",
+            "/settings",
+            &admin_token,
+            Some(&json!({"undeclared_attributes": "maybe"}))
+        )
+        .status,
+        400
+    );
+    assert_eq!(
+        admin(
+            &one,
+            "PUT",
+            "/settings",
+            &connector,
+            Some(&json!({"undeclared_attributes": "ignore"}))
+        )
+        .status,
+        403
+    );
+
+    let r = admin(
+        &one,
+        "PUT",
+        "/settings",
+        &admin_token,
+        Some(&json!({"undeclared_attributes": "ignore"})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scim(&two, "POST", "/Users", &connector, Some(&body));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let user = r.json();
+    let id = user["id"].as_str().unwrap().to_string();
+    assert_eq!(user["nickName"], "Ig", "declared ones kept");
+    assert!(user.get("shoeSize").is_none(), "{user}");
+    assert!(user["name"].get("middleInitial").is_none(), "{user}");
+    assert_eq!(user[EXT], json!({"costCenterCode": "CC-9"}));
+    assert!(user.get("urn:example:unknown:1.0:User").is_none());
+    assert!(!user["schemas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "urn:example:unknown:1.0:User"));
+
+    // A PATCH naming an undeclared attribute does nothing for it.
+    let r = scim(
+        &one,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &connector,
+        Some(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": "hatSize", "value": "7"},
+            {"op": "replace", "path": format!("{EXT}:costCenterCode"), "value": "CC-10"},
+            {"op": "add", "value": {"favoriteColor": "teal", "title": "Boss"}}
+        ]})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()[EXT]["costCenterCode"], "CC-10");
+    assert_eq!(r.json()["title"], "Boss");
+    assert!(r.json().get("hatSize").is_none() && r.json().get("favoriteColor").is_none());
+
+    let log = get(&one.url("/api/v1/audit?resource_type=User"), Some(&auditor)).json();
+    let entries = log["entries"].as_array().unwrap();
+    let patch = &entries[0];
+    assert_eq!(patch["action"], "user.patch", "{log}");
+    assert_eq!(
+        patch["details"]["ignored_attributes"],
+        json!(["hatSize", "favoriteColor"]),
+        "{patch}"
+    );
+    let create = &entries[1];
+    let listed: Vec<&str> = create["details"]["ignored_attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    for want in [
+        "schemas: urn:example:unknown:1.0:User",
+        "shoeSize",
+        "name.middleInitial",
+        &format!("{EXT}:floor"),
+        "urn:example:unknown:1.0:User",
+    ] {
+        assert!(listed.contains(&want), "{want} not in {listed:?}");
+    }
+    let settings = get(
+        &one.url("/api/v1/audit?resource_type=Organization"),
+        Some(&auditor),
+    )
+    .json();
+    assert_eq!(
+        settings["entries"][0]["details"]["undeclared_attributes"], "ignore",
+        "{settings}"
+    );
+
+    // Back to reject: refused again, on the other instance too.
+    let r = admin(
+        &two,
+        "PUT",
+        "/settings",
+        &admin_token,
+        Some(&json!({"undeclared_attributes": "reject"})),
+    );
+    assert_eq!(r.status, 200);
+    let r = scim(
+        &one,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &connector,
+        Some(
+            &json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "hatSize", "value": "7"}]}),
+        ),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "invalidPath");
+}

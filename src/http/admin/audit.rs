@@ -99,7 +99,7 @@ fn parse_query(req: &HttpRequest) -> Result<audit::AuditQuery, ApiError> {
 }
 
 fn entry_json(e: &audit::Entry) -> Value {
-    json!({
+    let mut v = json!({
         "id": e.id,
         "at": e.at,
         "actor": { "token_id": e.actor_token_id, "name": e.actor_name },
@@ -107,7 +107,11 @@ fn entry_json(e: &audit::Entry) -> Value {
         "resource_type": e.resource_type,
         "resource_id": e.resource_id,
         "status": e.status,
-    })
+    });
+    if let Some(d) = &e.details {
+        v["details"] = d.clone();
+    }
+    v
 }
 
 async fn list(
@@ -168,6 +172,7 @@ mod tests {
             resource_type: "User".into(),
             resource_id: "1".into(),
             status: 201,
+            details: None,
         };
         assert_eq!(decode_cursor(&encode_cursor(&e)), Some((e.at, e.id)));
         assert_eq!(decode_cursor("!!"), None);

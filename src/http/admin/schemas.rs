@@ -1,12 +1,13 @@
 //! `/api/v1/schemas`: declare, list, read, replace and remove the extension
-//! schemas of the caller's organization; each handler one call into
+//! schemas of the caller's organization, and `/api/v1/settings`: what it
+//! does with attributes nobody declared; each handler one call into
 //! `service::schemas`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
-use crate::service::schemas::{self, DeclareRequest, SchemaError};
+use crate::service::schemas::{self, DeclareRequest, SchemaError, Settings};
 use crate::service::{FieldError, Requester};
 use crate::state::AppState;
 
@@ -21,6 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get))
             .route(web::put().to(replace))
             .route(web::delete().to(remove)),
+    )
+    .service(
+        web::resource("/settings")
+            .route(web::get().to(settings))
+            .route(web::put().to(set_settings)),
     );
 }
 
@@ -136,4 +142,31 @@ async fn remove(
     .await?;
     log::info!("schema {} removed by {}", path.as_str(), auth.actor());
     Ok(HttpResponse::NoContent().finish())
+}
+
+async fn settings(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(schemas::settings(&state.pool, auth.org_id).await?))
+}
+
+async fn set_settings(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    body: web::Json<Settings>,
+) -> Result<HttpResponse, ApiError> {
+    let set = schemas::set_settings(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    log::info!(
+        "undeclared_attributes set to {} by {}",
+        set.undeclared_attributes,
+        auth.actor()
+    );
+    Ok(HttpResponse::Ok().json(set))
 }

@@ -21,6 +21,7 @@ fn json_body_errors(op: Op) -> Op {
 pub fn paths(p: &mut Paths) {
     tokens(p);
     schemas(p);
+    settings(p);
     reports(p);
 }
 
@@ -184,6 +185,33 @@ fn schemas(p: &mut Paths) {
             .err(400, "`force` is not a boolean.")
             .err(404, "No such declared schema.")
             .err(409, "Resources carry the extension."),
+    );
+}
+
+fn settings(p: &mut Paths) {
+    p.add(
+        "/api/v1/settings",
+        "get",
+        op("getSettings", "Read the organization's settings")
+            .access(Access::Admin)
+            .ok(200, "The settings.", schema("Settings")),
+    );
+    p.add(
+        "/api/v1/settings",
+        "put",
+        json_body_errors(
+            op("setSettings", "Change the organization's settings")
+                .about(
+                    "`undeclared_attributes`: `reject` (the default) answers a write naming an \
+                     attribute nobody declared with `400 invalidValue`; `ignore` accepts the write \
+                     without it and lists it in the audit entry's `details.ignored_attributes`. \
+                     Applies on every instance from the next request.",
+                )
+                .access(Access::Admin)
+                .body("Settings", true),
+        )
+        .ok(200, "The settings now.", schema("Settings"))
+        .err(400, "A value other than `reject` or `ignore`."),
     );
 }
 

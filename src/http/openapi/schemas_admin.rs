@@ -35,6 +35,17 @@ pub fn add(out: &mut Map<String, Value>) {
     );
     out.insert("DeclareSchemaRequest".into(), declare_schema_request());
     out.insert("DeclaredSchema".into(), declared_schema());
+    out.insert(
+        "Settings".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["undeclared_attributes"],
+            "properties": {
+                "undeclared_attributes": { "type": "string", "enum": ["reject", "ignore"], "default": "reject" },
+            },
+        }),
+    );
     out.insert("AuditEntry".into(), audit_entry());
     out.insert("AuditPage".into(), audit_page());
     out.insert("Overview".into(), overview());
@@ -200,6 +211,14 @@ fn audit_entry() -> Value {
             "resource_type": { "type": "string" },
             "resource_id": { "type": "string" },
             "status": { "type": "integer" },
+            "details": {
+                "type": "object",
+                "description": "Present when there is more to say: `ignored_attributes` lists what a \
+                                write under `undeclared_attributes: ignore` dropped.",
+                "properties": {
+                    "ignored_attributes": { "type": "array", "items": { "type": "string" } },
+                },
+            },
         },
     })
 }

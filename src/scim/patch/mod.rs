@@ -107,6 +107,10 @@ pub struct MemberDelta {
 pub struct Outcome {
     pub doc: Value,
     pub members: MemberDelta,
+    /// Paths of operations (or no-path value keys) that named attributes
+    /// nobody declared and so did nothing, when the organization ignores
+    /// undeclared attributes.
+    pub ignored: Vec<String>,
 }
 
 /// Applies ops in order to `doc` (the stored document of resource type `rt`:
@@ -133,6 +137,7 @@ pub fn apply(
     let mut engine = Engine {
         ctx: Ctx { reg, rt },
         members: MemberDelta::default(),
+        ignored: Vec::new(),
     };
     for (i, op) in ops.iter().enumerate() {
         engine
@@ -143,6 +148,7 @@ pub fn apply(
     Ok(Outcome {
         doc: Value::Object(root),
         members: engine.members,
+        ignored: engine.ignored,
     })
 }
 
@@ -163,6 +169,7 @@ struct Ctx<'r> {
 struct Engine<'r> {
     ctx: Ctx<'r>,
     members: MemberDelta,
+    ignored: Vec<String>,
 }
 
 impl Engine<'_> {
@@ -200,6 +207,10 @@ impl Engine<'_> {
                 "'{path}' is the whole resource, which 'remove' cannot target"
             ))),
             Location::Extension(urn) => self.remove_extension(root, urn),
+            Location::Undeclared => {
+                self.ignored.push(path.to_string());
+                Ok(())
+            }
             Location::Attr(target) => {
                 check_writable(&target)?;
                 if target.is_group_members() {
@@ -226,6 +237,10 @@ impl Engine<'_> {
         let target = match target::resolve(self.ctx.reg, self.ctx.rt, path)? {
             Location::Resource => return self.write_resource(root, value, mode),
             Location::Extension(urn) => return self.write_extension(root, urn, value, mode),
+            Location::Undeclared => {
+                self.ignored.push(path.to_string());
+                return Ok(());
+            }
             Location::Attr(target) => target,
         };
         if let Err(e) = check_writable(&target) {

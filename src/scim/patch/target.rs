@@ -17,6 +17,9 @@ pub(super) enum Location<'r, 'p> {
     /// A bare extension URN: the whole extension object.
     Extension(&'r str),
     Attr(Target<'r, 'p>),
+    /// An attribute nobody declared, in an organization that ignores them
+    /// (`Registry::ignores_undeclared`): the operation does nothing.
+    Undeclared,
 }
 
 /// An attribute location, resolved.
@@ -66,12 +69,21 @@ pub(super) fn resolve<'r, 'p>(
             rt.name
         ))
     };
-    let resolved = reg.resolve(rt, attr_path).ok_or_else(unknown)?;
+    let Some(resolved) = reg.resolve(rt, attr_path) else {
+        if reg.ignores_undeclared() {
+            return Ok(Location::Undeclared);
+        }
+        return Err(unknown());
+    };
     let (sub, filter) = match path {
         PatchPath::Attr(_) => (resolved.sub, None),
         PatchPath::Filtered { filter, sub, .. } => {
             let sub = match sub {
-                Some(name) => Some(resolved.attr.sub_attribute(name).ok_or_else(unknown)?),
+                Some(name) => match resolved.attr.sub_attribute(name) {
+                    Some(s) => Some(s),
+                    None if reg.ignores_undeclared() => return Ok(Location::Undeclared),
+                    None => return Err(unknown()),
+                },
                 None => None,
             };
             (sub, Some(filter))

@@ -679,6 +679,7 @@ impl Registry {
         }
         Registry::with_definitions(schemas, resource_types)
             .with_max_values(self.max_values())
+            .with_undeclared_ignored(self.ignores_undeclared())
             .with_declared_ids(declared)
     }
 }

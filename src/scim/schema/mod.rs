@@ -32,7 +32,7 @@ pub use types::{
     SchemaExtension, Uniqueness,
 };
 pub use user::USER_SCHEMA;
-pub use validate::{validate, WriteMode};
+pub use validate::{validate, validate_collecting, WriteMode};
 pub use values::MAX_STRING_BYTES;
 
 #[cfg(test)]

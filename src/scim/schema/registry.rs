@@ -23,6 +23,9 @@ pub struct Registry {
     /// The schemas an organization declared (`with_declared`), whose
     /// values the store keeps one per row for lookups and uniqueness.
     declared: Vec<&'static str>,
+    /// The organization's `undeclared_attributes` setting: leave attributes
+    /// nobody declared out of a write (and say so) instead of refusing it.
+    ignore_undeclared: bool,
 }
 
 /// An attribute path resolved against a resource type.
@@ -100,7 +103,21 @@ impl Registry {
             common: common_attributes(),
             max_values: crate::scim::limits::DEFAULT_MAX_VALUES,
             declared: Vec::new(),
+            ignore_undeclared: false,
         }
+    }
+
+    /// This registry leaving undeclared attributes out of writes (`true`)
+    /// or refusing them (`false`, the default).
+    pub fn with_undeclared_ignored(mut self, ignore: bool) -> Self {
+        self.ignore_undeclared = ignore;
+        self
+    }
+
+    /// Whether writes leave undeclared attributes out instead of refusing
+    /// them (see `validate_collecting`).
+    pub fn ignores_undeclared(&self) -> bool {
+        self.ignore_undeclared
     }
 
     /// Whether the schema `urn` was declared by the organization (not

@@ -29,12 +29,14 @@
 //!   stored. A Replace without it therefore carries no password, which must
 //!   be read as "unchanged", since clients can never read it back.
 
+use std::cell::RefCell;
+
 use serde_json::{Map, Value};
 
 use super::common::SCHEMAS_ATTR;
 use super::registry::Registry;
 use super::types::ResourceTypeDef;
-use super::values::{get_ci, json_kind, validate_members, Scope};
+use super::values::{get_ci, json_kind, validate_members, Ignored, Scope};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::path::split_urn;
 
@@ -65,6 +67,33 @@ pub fn validate(
     input: &Value,
     mode: WriteMode<'_>,
 ) -> ScimResult<Value> {
+    validate_collecting(reg, rt, input, mode).map(|(doc, _)| doc)
+}
+
+/// [`validate`], with the attributes it left out because nobody declared
+/// them, by path (`urn:…:User:shoeSize`, `name.nickname2`), when the
+/// registry ignores undeclared attributes; with the default (refusing
+/// them) the list is always empty. Unknown URNs in `schemas` and unknown
+/// extension objects are left out the same way.
+pub fn validate_collecting(
+    reg: &Registry,
+    rt: &ResourceTypeDef,
+    input: &Value,
+    mode: WriteMode<'_>,
+) -> ScimResult<(Value, Vec<String>)> {
+    let cell = RefCell::new(Vec::new());
+    let ignored = reg.ignores_undeclared().then_some(&cell);
+    let doc = validate_in(reg, rt, input, mode, ignored)?;
+    Ok((doc, cell.into_inner()))
+}
+
+fn validate_in(
+    reg: &Registry,
+    rt: &ResourceTypeDef,
+    input: &Value,
+    mode: WriteMode<'_>,
+    ignored: Ignored<'_>,
+) -> ScimResult<Value> {
     let body = input
         .as_object()
         .ok_or_else(|| ScimError::invalid_syntax("the resource must be a JSON object"))?;
@@ -72,7 +101,7 @@ pub fn validate(
         WriteMode::Create => None,
         WriteMode::Replace { existing } => existing.as_object(),
     };
-    let declared = declared_schemas(body, rt, reg)?;
+    let declared = declared_schemas(body, rt, reg, ignored)?;
 
     let mut core_input: Vec<(&str, &Value)> = Vec::new();
     let mut ext_input: Vec<Vec<(&str, &Value)>> = vec![Vec::new(); rt.extensions.len()];
@@ -112,6 +141,8 @@ pub fn validate(
             core_input.push((attr, value));
         } else if let Some(i) = extension_index(rt, &urn) {
             ext_input[i].push((attr, value));
+        } else if let Some(ignored) = ignored {
+            ignored.borrow_mut().push(key.clone());
         } else {
             return Err(unsupported_schema(key, rt));
         }
@@ -124,6 +155,7 @@ pub fn validate(
         schema: rt.schema,
         prefix: String::new(),
         existing,
+        ignored,
     };
     let mut out = validate_members(
         &[reg.common_attributes(), &core.attributes],
@@ -145,6 +177,7 @@ pub fn validate(
                 existing: existing
                     .and_then(|m| get_ci(m, ext.schema))
                     .and_then(Value::as_object),
+                ignored,
             };
             validate_members(&[&def.attributes], input, &scope)?
         };
@@ -214,6 +247,7 @@ fn declared_schemas<'b>(
     body: &'b Map<String, Value>,
     rt: &ResourceTypeDef,
     reg: &Registry,
+    ignored: Ignored<'_>,
 ) -> ScimResult<Vec<&'b str>> {
     let malformed = || {
         ScimError::invalid_value(format!(
@@ -235,6 +269,10 @@ fn declared_schemas<'b>(
             continue;
         }
         if !rt.has_schema(urn) || reg.schema(urn).is_none() {
+            if let Some(ignored) = ignored {
+                ignored.borrow_mut().push(format!("schemas: {urn}"));
+                continue;
+            }
             return Err(unsupported_schema(urn, rt));
         }
         declared.push(urn);

@@ -9,6 +9,8 @@
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
+use std::cell::RefCell;
+
 use serde_json::{Map, Value};
 
 use super::types::{find_attr, AttrType, AttributeDef, Mutability};
@@ -36,7 +38,14 @@ pub(super) struct Scope<'a> {
     /// multi-valued attributes, where elements have no stable identity to
     /// compare against; immutability is enforced only where this is set.
     pub existing: Option<&'a Map<String, Value>>,
+    /// Where undeclared attributes are listed and left out, when the
+    /// organization ignores them; `None`: they are refused.
+    pub ignored: Ignored<'a>,
 }
+
+/// The list of attributes left out because nobody declared them (see
+/// `Registry::ignores_undeclared`), by path.
+pub(super) type Ignored<'a> = Option<&'a RefCell<Vec<String>>>;
 
 /// Case-insensitive member lookup: stored documents use canonical names, but
 /// this must not be the place where a non-canonical one goes unnoticed.
@@ -67,12 +76,16 @@ pub(super) fn validate_members(
     let mut out = Map::new();
     let mut seen: Vec<&str> = Vec::with_capacity(input.len());
     for &(key, value) in input {
-        let def = defs.iter().find_map(|d| find_attr(d, key)).ok_or_else(|| {
-            ScimError::invalid_value(format!(
+        let Some(def) = defs.iter().find_map(|d| find_attr(d, key)) else {
+            if let Some(ignored) = scope.ignored {
+                ignored.borrow_mut().push(format!("{}{key}", scope.prefix));
+                continue;
+            }
+            return Err(ScimError::invalid_value(format!(
                 "attribute '{}{key}' is not defined in schema {}",
                 scope.prefix, scope.schema
-            ))
-        })?;
+            )));
+        };
         let path = format!("{}{}", scope.prefix, def.name);
         if seen.contains(&def.name) {
             return Err(ScimError::invalid_value(format!(
@@ -89,7 +102,8 @@ pub(super) fn validate_members(
             .existing
             .and_then(|m| get_ci(m, def.name))
             .filter(|v| !is_unassigned(v));
-        if let Some(v) = check_attribute(def, value, &path, scope.schema, existing)? {
+        if let Some(v) = check_attribute(def, value, &path, scope.schema, existing, scope.ignored)?
+        {
             out.insert(def.name.to_string(), v);
         }
     }
@@ -153,6 +167,7 @@ fn check_attribute(
     path: &str,
     schema: &str,
     existing: Option<&Value>,
+    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     if value.is_null() {
         return Ok(None);
@@ -163,7 +178,7 @@ fn check_attribute(
                 "attribute '{path}' is single-valued but an array was given"
             )));
         }
-        return check_single(def, value, path, schema, existing);
+        return check_single(def, value, path, schema, existing, ignored);
     }
     // Okta sometimes sends one object where an array belongs; the meaning is
     // unambiguous, so it is read as a one-element array.
@@ -176,7 +191,7 @@ fn check_attribute(
         if item.is_null() {
             continue;
         }
-        if let Some(v) = check_single(def, item, &format!("{path}[{i}]"), schema, None)? {
+        if let Some(v) = check_single(def, item, &format!("{path}[{i}]"), schema, None, ignored)? {
             out.push(v);
         }
     }
@@ -250,6 +265,7 @@ fn check_single(
     path: &str,
     schema: &str,
     existing: Option<&Value>,
+    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     let checked = match def.attr_type {
         AttrType::String | AttrType::Reference => {
@@ -288,7 +304,7 @@ fn check_single(
             Value::Number(_) => value.clone(),
             other => return Err(wrong_type(path, "a number", other)),
         },
-        AttrType::Complex => return check_complex(def, value, path, schema, existing),
+        AttrType::Complex => return check_complex(def, value, path, schema, existing, ignored),
     };
     Ok(Some(checked))
 }
@@ -299,6 +315,7 @@ fn check_complex(
     path: &str,
     schema: &str,
     existing: Option<&Value>,
+    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     let wrapped;
     let members = match value {
@@ -319,6 +336,7 @@ fn check_complex(
         schema,
         prefix: format!("{path}."),
         existing: existing.and_then(Value::as_object),
+        ignored,
     };
     let out = validate_members(&[&def.sub_attributes], &input, &scope)?;
     Ok((!out.is_empty()).then_some(Value::Object(out)))

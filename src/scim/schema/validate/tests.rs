@@ -319,3 +319,56 @@ fn group_members_need_a_value() {
         "'members[1].value' is missing",
     );
 }
+
+#[test]
+fn an_organization_ignoring_undeclared_attributes_gets_them_listed_not_refused() {
+    let body = json!({
+        "schemas": [USER_SCHEMA, "urn:x:unknown:1.0:User"],
+        "userName": "a",
+        "shoeSize": 44,
+        "name": {"givenName": "A", "middleInitial": "Q"},
+        "emails": [{"value": "a@x", "label": "work"}],
+        "urn:x:unknown:1.0:User": {"y": 1}
+    });
+    let strict = Registry::new();
+    let rt = strict.resource_type("User").expect("user");
+    assert_err(
+        validate(&strict, rt, &body, WriteMode::Create),
+        ScimType::InvalidValue,
+        "urn:x:unknown:1.0:User",
+    );
+    let (none, listed) = validate_collecting(
+        &strict,
+        rt,
+        &json!({"schemas": [USER_SCHEMA], "userName": "b"}),
+        WriteMode::Create,
+    )
+    .expect("valid");
+    assert!(listed.is_empty() && none["userName"] == "b");
+
+    let lenient = Registry::new().with_undeclared_ignored(true);
+    let rt = lenient.resource_type("User").expect("user");
+    let (doc, listed) = validate_collecting(&lenient, rt, &body, WriteMode::Create).expect("valid");
+    assert_eq!(
+        doc,
+        json!({"schemas": [USER_SCHEMA], "userName": "a", "name": {"givenName": "A"},
+               "emails": [{"value": "a@x"}]})
+    );
+    assert_eq!(
+        listed,
+        [
+            "schemas: urn:x:unknown:1.0:User",
+            "urn:x:unknown:1.0:User",
+            "emails[0].label",
+            "name.middleInitial",
+            "shoeSize",
+        ]
+    );
+    // Declared attributes are checked as strictly as ever.
+    let bad = json!({"schemas": [USER_SCHEMA], "userName": "a", "active": "perhaps"});
+    assert_err(
+        validate(&lenient, rt, &bad, WriteMode::Create),
+        ScimType::InvalidValue,
+        "active",
+    );
+}
