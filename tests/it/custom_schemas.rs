@@ -1007,3 +1007,117 @@ fn undeclared_attributes_are_refused_by_default_and_listed_when_ignored() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.json()["scimType"], "invalidPath");
 }
+
+/// Characteristics the built-in User has no attribute of the right shape
+/// for: `immutable` (set once, then refused when changed), `returned:
+/// "request"` (only when asked for) and `"always"`; and declared
+/// attributes through Bulk, with ETags moving on each write.
+#[test]
+fn immutable_returned_and_bulk_work_on_declared_attributes() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["all"]);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let body = contoso(json!([
+        {"name": "employeeId", "type": "string", "mutability": "immutable"},
+        {"name": "clearance", "type": "integer", "returned": "request"},
+        {"name": "region", "type": "string", "returned": "always"}
+    ]));
+    assert_eq!(declare(&app, &writer, &body).status, 201);
+    let id = user_with(
+        &app,
+        &connector,
+        "imm",
+        json!({"employeeId": "E-1", "clearance": 3, "region": "emea"}),
+    );
+    let r = scim(&app, "GET", &format!("/Users/{id}"), &connector, None);
+    let v1 = r.header("ETag").unwrap().to_string();
+    assert_eq!(
+        r.json()[EXT],
+        json!({"employeeId": "E-1", "region": "emea"}),
+        "{}",
+        r.body
+    );
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Users/{id}?attributes={EXT}:clearance"),
+        &connector,
+        None,
+    );
+    assert_eq!(
+        r.json()[EXT],
+        json!({"clearance": 3, "region": "emea"}),
+        "{}",
+        r.body
+    );
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Users/{id}?attributes=userName"),
+        &connector,
+        None,
+    );
+    assert_eq!(
+        r.json()[EXT],
+        json!({"region": "emea"}),
+        "always is always: {}",
+        r.body
+    );
+
+    let change = |value: &str| {
+        json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{EXT}:employeeId"), "value": value}
+        ]})
+    };
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &connector,
+        Some(&change("E-2")),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["scimType"], "mutability");
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Users/{id}"),
+        &connector,
+        Some(&change("E-1")),
+    );
+    assert_eq!(r.status, 200, "the same value is no change: {}", r.body);
+
+    // Bulk: create with the extension, then patch it by bulkId reference.
+    let bulk = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Users", "bulkId": "b1",
+             "data": {"schemas": [USER, EXT], "userName": "bulky", EXT: {"employeeId": "E-9", "region": "apac"}}},
+            {"method": "PATCH", "path": "/Users/bulkId:b1",
+             "data": {"schemas": [PATCH], "Operations": [
+                 {"op": "add", "path": format!("{EXT}:clearance"), "value": 5}]}},
+            {"method": "PATCH", "path": format!("/Users/{id}"), "version": v1,
+             "data": {"schemas": [PATCH], "Operations": [
+                 {"op": "replace", "path": format!("{EXT}:region"), "value": "amer"}]}}
+        ]
+    });
+    let r = scim(&app, "POST", "/Bulk", &connector, Some(&bulk));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ops = r.json()["Operations"].as_array().unwrap().clone();
+    assert_eq!(ops[0]["status"], "201", "{ops:?}");
+    assert_eq!(ops[1]["status"], "200", "{ops:?}");
+    // v1 still holds: the same-value PATCH above changed nothing.
+    assert_eq!(ops[2]["status"], "200", "{ops:?}");
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Users?filter={EXT}:employeeId%20eq%20%22E-9%22&attributes={EXT}:clearance"),
+        &connector,
+        None,
+    );
+    assert_eq!(r.json()["Resources"][0][EXT]["clearance"], 5, "{}", r.body);
+    let r = scim(&app, "GET", &format!("/Users/{id}"), &connector, None);
+    assert_ne!(r.header("ETag"), Some(v1.as_str()));
+    assert_eq!(r.json()[EXT]["region"], "amer");
+}
