@@ -297,6 +297,42 @@ describe('admin page', { timeout: 120_000 }, () => {
     await page.screenshot({ path: join(ARTIFACTS, 'admin-overview.png') });
   });
 
+  it('declares a schema from pasted JSON, refuses a bad one precisely, and removes it', async () => {
+    const urn = 'urn:ietf:params:scim:schemas:extension:BrowserTest:2.0:User';
+    await page.getByRole('link', { name: 'Schemas' }).click();
+    await page.locator('#view-schemas').waitFor({ state: 'visible' });
+    await page.getByText('No schemas declared.').waitFor();
+    // Not JSON: caught in the page, nothing sent.
+    await page.locator('#schema-json').fill('{"id": ');
+    await page.locator('#schema-submit').click();
+    await page.locator('#schema-error').filter({ hasText: /JSON/ }).waitFor();
+    // A bad definition: the server names the field.
+    await page.locator('#schema-json').fill(JSON.stringify({ id: urn, attributes: [{ name: 'badge', type: 'strng' }] }));
+    await page.locator('#schema-submit').click();
+    await page.locator('#schema-error').filter({ hasText: 'schema.attributes[badge].type' }).waitFor();
+    assert.deepEqual((await http('/api/v1/schemas', SECRET)).body, []);
+    // A bare schema, wrapped with the form's "extends".
+    await page.locator('#schema-json').fill(JSON.stringify({
+      id: urn,
+      attributes: [
+        { name: 'badgeNumber', type: 'integer', uniqueness: 'server' },
+        { name: 'desk', type: 'complex', subAttributes: [{ name: 'building', type: 'string' }] },
+      ],
+    }));
+    await page.locator('#schema-submit').click();
+    const card = page.locator('.schema-card', { hasText: urn });
+    await card.waitFor();
+    await card.locator('tr', { hasText: 'badgeNumber' }).filter({ hasText: 'server' }).waitFor();
+    await card.locator('tr', { hasText: 'building' }).waitFor();
+    const served = await http('/scim/v2/Schemas/' + urn, SECRET);
+    assert.equal(served.status, 200, JSON.stringify(served.body));
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: `Remove schema ${urn}` }).click();
+    await card.waitFor({ state: 'detached' });
+    await page.getByText('No schemas declared.').waitFor();
+    assert.equal((await http('/scim/v2/Schemas/' + urn, SECRET)).status, 404);
+  });
+
   it('is usable at phone width', async () => {
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.setViewportSize({ width: 390, height: 844 });

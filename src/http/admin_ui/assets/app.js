@@ -134,7 +134,7 @@
 
   // ---------------------------------------------------------------- views
 
-  const VIEWS = ['tokens', 'activity', 'overview'];
+  const VIEWS = ['tokens', 'activity', 'overview', 'schemas'];
   let signedIn = false;
 
   function currentView() {
@@ -155,11 +155,12 @@
       document.title = 'Sign in · scimd admin';
       return;
     }
-    const title = { tokens: 'API tokens', activity: 'Activity', overview: 'Directory' }[view];
+    const title = { tokens: 'API tokens', activity: 'Activity', overview: 'Directory', schemas: 'Schemas' }[view];
     document.title = `${title} · scimd admin`;
     if (view === 'tokens') loadTokens();
     if (view === 'activity') loadActivity(true);
     if (view === 'overview') loadOverview();
+    if (view === 'schemas') loadSchemas();
   }
 
   window.addEventListener('hashchange', () => {
@@ -176,6 +177,10 @@
     $('token-rows').textContent = '';
     $('activity-rows').textContent = '';
     $('overview-rows').textContent = '';
+    schemas = [];
+    $('schema-list').textContent = '';
+    $('schema-form').reset();
+    clearSchemaErrors();
     $('signin-error').textContent = message || '';
     show(currentView());
     $('signin-secret').value = '';
@@ -606,6 +611,252 @@
       }
     }
   }
+
+  // ---------------------------------------------------------------- schemas
+
+  let schemas = [];
+
+  function yesNo(v) {
+    return v ? 'yes' : el('span', { className: 'muted' }, 'no');
+  }
+
+  /** Rows for attributes, each complex one followed by its sub-attributes. */
+  function attributeRows(attrs, parent) {
+    const rows = [];
+    for (const a of attrs || []) {
+      const path = parent ? parent + '.' + a.name : a.name;
+      const refs = Array.isArray(a.referenceTypes) && a.referenceTypes.length ? a.referenceTypes : null;
+      const values = Array.isArray(a.canonicalValues) && a.canonicalValues.length ? a.canonicalValues : null;
+      rows.push(el('tr', {},
+        el('th', { scope: 'row', className: parent ? 'attr-name attr-sub' : 'attr-name' },
+          el('code', {}, parent ? el('span', { className: 'attr-parent' }, parent + '.') : null, a.name),
+          a.description ? el('span', { className: 'sub' }, a.description) : null),
+        el('td', {},
+          el('code', {}, a.type || ''),
+          refs ? el('span', { className: 'sub' }, 'to ', refs.join(', ')) : null,
+          values ? el('span', { className: 'sub' }, 'one of ', values.join(', ')) : null),
+        el('td', {}, yesNo(a.multiValued)),
+        el('td', {}, yesNo(a.required)),
+        el('td', {}, a.uniqueness || ''),
+        el('td', {}, a.mutability || ''),
+        el('td', {}, a.returned || ''),
+      ));
+      if (Array.isArray(a.subAttributes)) rows.push(...attributeRows(a.subAttributes, path));
+    }
+    return rows;
+  }
+
+  function schemaCard(s, i) {
+    const def = s.schema || {};
+    const titleId = `schema-${i}-title`;
+    const attrs = Array.isArray(def.attributes) ? def.attributes : [];
+    const meta = [
+      ['Extends', s.extends],
+      ['Required', yesNo(s.required)],
+      def.name ? ['Name', def.name] : null,
+      s.created_at ? ['Declared', timeEl(s.created_at, dateFmt.format(new Date(s.created_at)))] : null,
+      s.updated_at && s.updated_at !== s.created_at
+        ? ['Changed', timeEl(s.updated_at, dateFmt.format(new Date(s.updated_at)))] : null,
+    ].filter(Boolean);
+    return el('article', { className: 'card schema-card', 'aria-labelledby': titleId, dataset: { schemaId: s.id } },
+      el('div', { className: 'card-head' },
+        el('h3', { id: titleId, className: 'schema-urn' }, el('code', {}, s.id)),
+        el('button', {
+          type: 'button', className: 'btn btn-small btn-danger-quiet',
+          'aria-label': `Remove schema ${s.id}`, dataset: { remove: s.id },
+        }, 'Remove')),
+      def.description ? el('p', { className: 'muted' }, def.description) : null,
+      el('dl', { className: 'schema-meta' },
+        meta.map(([k, v]) => el('div', {}, el('dt', {}, k), el('dd', {}, v)))),
+      attrs.length
+        ? el('div', { className: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': `Attributes of ${s.id}` },
+          el('table', { className: 'table' },
+            el('thead', {}, el('tr', {},
+              ['Name', 'Type', 'Multi-valued', 'Required', 'Uniqueness', 'Mutability', 'Returned']
+                .map((h) => el('th', { scope: 'col' }, h)))),
+            el('tbody', {}, attributeRows(attrs, null))))
+        : el('p', { className: 'empty' }, 'No attributes.'),
+    );
+  }
+
+  function renderSchemas() {
+    const list = $('schema-list');
+    list.textContent = '';
+    list.append(...schemas.map(schemaCard));
+    $('schema-empty').hidden = schemas.length > 0;
+    $('schema-count').textContent = schemas.length ? `${schemas.length} declared` : '';
+  }
+
+  /** 403 (a token without `all`) or 404: the view explains instead. */
+  function schemasUnavailable(status) {
+    $('schemas-unavailable').textContent = status === 404
+      ? 'Schemas are not available on this server.'
+      : 'Schemas are not available with this credential.';
+    $('schemas-unavailable').hidden = false;
+    $('schemas-body').hidden = true;
+  }
+
+  let schemasSeq = 0;
+  /** Resolves to true when the list was loaded. */
+  async function loadSchemas() {
+    const seq = ++schemasSeq;
+    $('schemas-error').textContent = '';
+    try {
+      const list = await api('GET', '/api/v1/schemas');
+      if (seq !== schemasSeq) return false;
+      schemas = list || [];
+      $('schemas-unavailable').hidden = true;
+      $('schemas-body').hidden = false;
+      renderSchemas();
+      return true;
+    } catch (e) {
+      if (seq !== schemasSeq) return false;
+      if (e.status === 403 || e.status === 404) schemasUnavailable(e.status);
+      else if (e.status !== 401) $('schemas-error').textContent = 'Could not load schemas: ' + e.message;
+      return false;
+    }
+  }
+
+  $('schemas-refresh').addEventListener('click', async () => {
+    if (await loadSchemas()) announce('Schemas refreshed.');
+  });
+
+  // --- removal
+
+  $('schema-list').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-remove]');
+    if (!button) return;
+    const urn = button.dataset.remove;
+    if (!window.confirm(`Remove schema ${urn}?\n\nClients stop seeing its attributes from the next request on.`)) return;
+    const path = '/api/v1/schemas/' + encodeURIComponent(urn);
+    $('schemas-error').textContent = '';
+    button.disabled = true;
+    try {
+      try {
+        await api('DELETE', path);
+      } catch (e) {
+        // Resources carry the extension: say so, and offer to drop the values too.
+        if (e.status !== 409) throw e;
+        if (!window.confirm(`${e.message}\n\nRemove it and delete those values?`)) {
+          $('schemas-error').textContent = `Schema ${urn} was not removed: ${e.message}`;
+          button.disabled = false;
+          return;
+        }
+        await api('DELETE', path + '?force=true');
+      }
+      announce(`Schema ${urn} removed.`);
+      await loadSchemas();
+      $('schema-list').focus();
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 403) { schemasUnavailable(e.status); return; }
+      if (e.status === 404) {
+        announce(`Schema ${urn} no longer exists.`, 'error');
+        await loadSchemas();
+        $('schema-list').focus();
+        return;
+      }
+      $('schemas-error').textContent = `Schema ${urn} was not removed: ${e.message}`;
+      button.disabled = false;
+    }
+  });
+
+  // --- declaration
+
+  const SCHEMA_FILE_MAX = 1024 * 1024;
+
+  function clearSchemaErrors() {
+    $('schema-error').textContent = '';
+    $('schema-json').removeAttribute('aria-invalid');
+  }
+
+  /** Where JSON.parse's message says the error is, as an offset into text. */
+  function jsonErrorOffset(message, text) {
+    const pos = /position (\d+)/.exec(message);
+    if (pos) return Number(pos[1]);
+    const lc = /line (\d+) column (\d+)/.exec(message);
+    if (!lc) return null;
+    const lines = text.split('\n').slice(0, Number(lc[1]) - 1);
+    return lines.reduce((n, l) => n + l.length + 1, 0) + Number(lc[2]) - 1;
+  }
+
+  /** The POST body: the document itself, or a bare schema wrapped with the form's choices. */
+  function schemaRequest(doc) {
+    const wrap = { extends: $('schema-extends').value, required: $('schema-required').checked };
+    return 'schema' in doc ? { ...wrap, ...doc } : { ...wrap, schema: doc };
+  }
+
+  function schemaInvalid(message, offset) {
+    const input = $('schema-json');
+    $('schema-error').textContent = message;
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    if (offset !== null && offset !== undefined) input.setSelectionRange(offset, offset);
+  }
+
+  $('schema-file').addEventListener('change', () => {
+    const file = $('schema-file').files[0];
+    if (!file) return;
+    clearSchemaErrors();
+    if (file.size > SCHEMA_FILE_MAX) {
+      $('schema-error').textContent = `${file.name} is too large for a schema document.`;
+      return;
+    }
+    const reader = new FileReader();
+    reader.addEventListener('load', () => {
+      $('schema-json').value = String(reader.result);
+      announce(`Read ${file.name}.`);
+    });
+    reader.addEventListener('error', () => {
+      $('schema-error').textContent = `Could not read ${file.name}: ` + (reader.error ? reader.error.message : 'unknown error');
+    });
+    reader.readAsText(file);
+  });
+
+  $('schema-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearSchemaErrors();
+    const text = $('schema-json').value;
+    if (!text.trim()) {
+      schemaInvalid('Paste a schema document or choose a file.');
+      return;
+    }
+    let doc;
+    try {
+      doc = JSON.parse(text);
+    } catch (e) {
+      schemaInvalid('Not valid JSON: ' + e.message, jsonErrorOffset(e.message, text));
+      return;
+    }
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      schemaInvalid('The document must be a JSON object: a request body or a schema.');
+      return;
+    }
+    const button = $('schema-submit');
+    button.disabled = true;
+    try {
+      const created = await api('POST', '/api/v1/schemas', schemaRequest(doc));
+      $('schema-form').reset();
+      announce(`Schema ${created.id} added.`);
+      await loadSchemas();
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 403) { schemasUnavailable(e.status); return; }
+      const fields = (e.body && e.body.fields) || [];
+      const box = $('schema-error');
+      if (fields.length) {
+        box.append(
+          el('p', {}, 'The schema was not added:'),
+          el('ul', { className: 'error-list' },
+            fields.map((f) => el('li', {}, el('code', {}, f.field), ': ', f.message))));
+      } else {
+        box.textContent = 'The schema was not added: ' + e.message;
+      }
+      if (e.status === 400) $('schema-json').setAttribute('aria-invalid', 'true');
+    } finally {
+      button.disabled = false;
+    }
+  });
 
   // ---------------------------------------------------------------- start
 
