@@ -146,6 +146,14 @@ pub struct ConfigArgs {
         global = true
     )]
     pub max_tokens_per_org: u32,
+    /// Extension schemas an organization may declare (`/api/v1/schemas`).
+    #[arg(
+        long,
+        env = "SCIMD_MAX_SCHEMAS_PER_ORG",
+        default_value_t = 50,
+        global = true
+    )]
+    pub max_schemas_per_org: u32,
     /// Values a multi-valued attribute (emails, roles, …) may hold; Group
     /// members are not limited.
     #[arg(
@@ -178,6 +186,7 @@ pub struct Config {
     pub audit_retention: chrono::Duration,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub max_tokens_per_org: i64,
+    pub max_schemas_per_org: usize,
     pub max_values_per_attribute: usize,
     pub pg_bin: Option<PathBuf>,
 }
@@ -281,6 +290,7 @@ impl ConfigArgs {
             audit_retention: chrono::Duration::days(i64::from(self.audit_retention_days)),
             trusted_proxies,
             max_tokens_per_org: i64::from(self.max_tokens_per_org),
+            max_schemas_per_org: usize::try_from(self.max_schemas_per_org).unwrap_or(usize::MAX),
             max_values_per_attribute: usize::try_from(self.max_values_per_attribute)
                 .unwrap_or(usize::MAX),
             pg_bin: self.pg_bin,

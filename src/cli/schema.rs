@@ -110,6 +110,7 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
         pool: &s.pool,
         retries: &s.retries,
         base,
+        max_schemas: s.config.max_schemas_per_org,
     };
     match cmd {
         SchemaCommand::Add { file, org } => {

@@ -21,7 +21,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{FieldError, Requester};
-use crate::scim::schema::define::{self, Declared, DefinitionError, MAX_SCHEMAS_PER_ORG};
+use crate::scim::schema::define::{self, Declared, DefinitionError};
 use crate::scim::schema::{schema_json, AttributeDef, Registry, SchemaDef};
 use crate::state::AppState;
 use crate::store::schemas::{Holder, SchemaRow};
@@ -364,6 +364,8 @@ pub struct Env<'a> {
     pub pool: &'a PgPool,
     pub retries: &'a Arc<TxRetries>,
     pub base: Arc<Registry>,
+    /// `SCIMD_MAX_SCHEMAS_PER_ORG`.
+    pub max_schemas: usize,
 }
 
 impl<'a> Env<'a> {
@@ -372,6 +374,7 @@ impl<'a> Env<'a> {
             pool: &state.pool,
             retries: &state.tx_retries,
             base: state.registries.base(),
+            max_schemas: state.config.max_schemas_per_org,
         }
     }
 }
@@ -385,6 +388,7 @@ pub async fn add(
     now: DateTime<Utc>,
 ) -> Result<SchemaView, SchemaError> {
     let decl = parse_request(&request)?;
+    let max_schemas = env.max_schemas;
     let base = Arc::clone(&env.base);
     let actor = by.actor.clone();
     let row = SchemaRow {
@@ -406,8 +410,8 @@ pub async fn add(
         if rows.iter().any(|r| r.urn_key == row.urn_key) {
             return Ok(Err(SchemaError::Exists(row.urn.clone())));
         }
-        if rows.len() >= MAX_SCHEMAS_PER_ORG {
-            return Ok(Err(SchemaError::Limit(MAX_SCHEMAS_PER_ORG)));
+        if rows.len() >= max_schemas {
+            return Ok(Err(SchemaError::Limit(max_schemas)));
         }
         let current = registry_without(&base, &rows, None);
         if let Err(e) = define::check_against(&current, &decl) {

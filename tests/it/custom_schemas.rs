@@ -1121,3 +1121,23 @@ fn immutable_returned_and_bulk_work_on_declared_attributes() {
     assert_ne!(r.header("ETag"), Some(v1.as_str()));
     assert_eq!(r.json()[EXT]["region"], "amer");
 }
+
+/// `SCIMD_MAX_SCHEMAS_PER_ORG` caps declarations per organization: one
+/// more is `409` saying the limit.
+#[test]
+fn the_schema_limit_is_configurable_and_refused_with_409() {
+    let db = TestDb::new();
+    let mut config = test_config(&db.url);
+    config.max_schemas_per_org = 1;
+    let app = TestApp::with_config(config);
+    let writer = seed_token(&db, &["all"]);
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    let second = json!({"extends": "Group", "schema": {"id": "urn:okta:acme:1.0:group",
+        "attributes": [{"name": "a", "type": "string"}]}});
+    let r = declare(&app, &writer, &second);
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("1 schemas"), "{}", r.body);
+}

@@ -24,8 +24,6 @@ use super::types::{
 pub const MAX_ATTRIBUTES: usize = 200;
 /// Most sub-attributes of one complex attribute.
 pub const MAX_SUB_ATTRIBUTES: usize = 50;
-/// Most extension schemas one organization may declare.
-pub const MAX_SCHEMAS_PER_ORG: usize = 50;
 /// Longest URN, name, description or canonical value, in bytes.
 const MAX_URN: usize = 300;
 const MAX_NAME: usize = 100;

@@ -40,6 +40,7 @@ pub fn test_config(db_url: &str) -> Config {
         audit_retention: chrono::Duration::days(90),
         trusted_proxies: Vec::new(),
         max_tokens_per_org: 50,
+        max_schemas_per_org: 50,
         max_values_per_attribute: 1000,
         pg_bin: None,
     }
