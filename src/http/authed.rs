@@ -241,13 +241,14 @@ pub async fn settle<B: MessageBody>(
 }
 
 /// A credential where one is optional (discovery, RFC 7644 §4): no
-/// `Authorization` header is no caller, with no refusal logged; a header
-/// that does not authenticate is no caller either (the answer is the one
-/// an anonymous client gets), logged as any refused credential.
+/// `Authorization` header is an anonymous caller, served the `default`
+/// organization's view; a header that does not authenticate is refused as
+/// on any route (RFC 6750 §3.1), so a bad credential costs the same one
+/// hash and one primary-key read everywhere and is never silently served.
 pub struct MaybeAuthed<A: AccessClass>(pub Option<Authed<A>>);
 
 impl<A: AccessClass + 'static> FromRequest for MaybeAuthed<A> {
-    type Error = actix_web::Error;
+    type Error = HttpAuthError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
@@ -255,6 +256,6 @@ impl<A: AccessClass + 'static> FromRequest for MaybeAuthed<A> {
             return Box::pin(async { Ok(MaybeAuthed(None)) });
         }
         let fut = Authed::<A>::from_request(req, payload);
-        Box::pin(async move { Ok(MaybeAuthed(fut.await.ok())) })
+        Box::pin(async move { fut.await.map(|a| MaybeAuthed(Some(a))) })
     }
 }

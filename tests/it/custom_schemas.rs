@@ -1141,3 +1141,29 @@ fn the_schema_limit_is_configurable_and_refused_with_409() {
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("1 schemas"), "{}", r.body);
 }
+
+/// Discovery needs no credential (the `default` organization's view), but
+/// a credential that is sent must be good: a bad one is a 401 there too,
+/// not an anonymous answer.
+#[test]
+fn discovery_is_open_but_refuses_a_bad_credential() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let writer = seed_token(&db, &["all"]);
+    assert_eq!(
+        declare(&app, &writer, &contoso(default_attributes())).status,
+        201
+    );
+    for path in ["/Schemas", "/ResourceTypes", "/ServiceProviderConfig"] {
+        let url = app.url(&format!("/scim/v2{path}"));
+        assert_eq!(get(&url, None).status, 200, "{path}");
+        assert_eq!(
+            get(&url, Some("scimd_not-a-real-token")).status,
+            401,
+            "{path}"
+        );
+    }
+    // Anonymous callers see the default organization's declarations.
+    let r = get(&app.url(&format!("/scim/v2/Schemas/{EXT}")), None);
+    assert_eq!(r.status, 200, "{}", r.body);
+}
