@@ -73,10 +73,28 @@ pub fn run(b: &mut Bench) -> Res<()> {
             &[("filter", &filter_for(i))],
         )))
     })?;
-    let rows = vec![Row::measured(
+    let mut rows = vec![Row::measured(
         "declared `costCenterCode eq` (random user, case-insensitive)",
         s,
     )];
+    // A search-box substring: the same 100 users match at any size.
+    let co = format!("{URN}:costCenterCode co \"user00001\"");
+    let probe = b.client.send(&Request::get(query(
+        "/scim/v2/Users",
+        &[("filter", &co), ("count", "10")],
+    )))?;
+    let note = probe.json()?["totalResults"].to_string();
+    let mut s = measure(b.iterations, || {
+        b.client.timed(&Request::get(query(
+            "/scim/v2/Users",
+            &[("filter", &co), ("count", "10")],
+        )))
+    })?;
+    s.note = format!("totalResults {note}");
+    rows.push(Row::measured(
+        "declared `costCenterCode co \"user00001\"`, count=10",
+        s,
+    ));
     print_table(
         &format!("Declared attribute filter ({n} users; values written in {filled:.1} s)"),
         &rows,

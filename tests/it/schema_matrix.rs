@@ -123,6 +123,7 @@ impl World {
                 "emails": [{"value": "bob@work.example", "type": "work"}]}),
             ),
             ("cat", json!({"title": "Accountant", "active": true})),
+            ("fay", json!({"title": "50%_off \\ École"})),
             (
                 "dan",
                 json!({"active": false,
@@ -197,6 +198,13 @@ fn declared_attributes_answer_as_built_in_ones_do() {
         r#"{title} gt "B""#,
         r#"{title} le "Engineer""#,
         r#"{title} pr"#,
+        // LIKE wildcards and the escape are literal; Unicode folds.
+        r#"{title} co "%_""#,
+        r#"{title} sw "50%""#,
+        r#"{title} co "\\ é""#,
+        r#"{title} ew "ÉCOLE""#,
+        r#"{title} co "_""#,
+        r#"{title} eq "50%_OFF \\ ÉCOLE""#,
         r#"not ({title} pr)"#,
         r#"{active} eq true"#,
         r#"{active} ne true"#,

@@ -26,7 +26,7 @@ use super::target::{Ctx, DocAttr, MemberField, Target};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::path::AttrPath;
-use crate::scim::schema::fold;
+use crate::scim::schema::{fold, AttrType};
 
 /// Elements of a (possibly multi-valued) document attribute, as rows `e(v)`.
 const ELEMENTS_OPEN: &str = "EXISTS (SELECT 1 FROM jsonb_path_query(";
@@ -159,7 +159,7 @@ fn compare(ctx: &Ctx<'_>, path: &AttrPath, op: CompareOp, value: &CompValue) -> 
                 .push(")"),
         },
         Target::Doc(d) => {
-            indexed_eq(ctx, &d, op, value).unwrap_or_else(|| doc_compare(ctx, &d, op, value))
+            indexed_compare(ctx, &d, op, value).unwrap_or_else(|| doc_compare(ctx, &d, op, value))
         }
         Target::Unsupported => return Err(unsupported(&path)),
     })
@@ -189,24 +189,58 @@ fn guard_null(col: &'static str, nullable: bool, test: Frag) -> Frag {
 }
 
 /// `eq` on a declared attribute whose values are kept one per row
-/// (`define::indexed_paths`): a lookup in `scim_attr_values`' index, not a
-/// scan of the organization's documents. The value is normalised as the
-/// trigger that writes the rows normalises it. `None` when the comparison
-/// is not one the rows can answer (another operator, a decimal, `null`).
-fn indexed_eq(ctx: &Ctx<'_>, d: &DocAttr<'_>, op: CompareOp, value: &CompValue) -> Option<Frag> {
+/// (`define::indexed_paths`), and `co`/`sw`/`ew` on a declared string: a
+/// lookup in `scim_attr_values` (its btree, or its trigram index for the
+/// patterns), not a scan of the organization's documents. Any of a
+/// multi-valued attribute's values may match, as on the document. The value
+/// is folded as the document path folds it (`text_pred`, `Case::Lower`),
+/// the stored rows as the trigger folds them, so both paths agree. `None`
+/// when the rows cannot answer (another operator, a decimal, `null`).
+fn indexed_compare(
+    ctx: &Ctx<'_>,
+    d: &DocAttr<'_>,
+    op: CompareOp,
+    value: &CompValue,
+) -> Option<Frag> {
+    use super::sql::like_escape;
     use crate::scim::schema::define::{indexable, IndexedPath};
     let urn = d.ext?;
-    if op != CompareOp::Eq || !ctx.reg.is_declared(urn) || !indexable(d.leaf.ty) {
+    if !ctx.reg.is_declared(urn) || !indexable(d.leaf.ty) {
         return None;
     }
-    let value = match value {
-        CompValue::Str(s) if d.leaf.case_exact => Frag::<Text>::sql("").bind(Bind::Text(s.clone())),
-        CompValue::Str(s) => Frag::sql("scim_fold(")
-            .bind(Bind::Text(s.clone()))
-            .push(")"),
-        CompValue::Bool(b) => Frag::sql("").bind(Bind::Text(b.to_string())),
-        CompValue::Number(n) if n.is_i64() || n.is_u64() => {
-            Frag::sql("").bind(Bind::Text(n.to_string()))
+    let folded = |s: &str| {
+        if d.leaf.case_exact {
+            s.to_string()
+        } else {
+            fold(s)
+        }
+    };
+    let bound = |text: String| {
+        let b = Frag::<Text>::sql("").bind(Bind::Text(text));
+        if d.leaf.case_exact {
+            b
+        } else {
+            Frag::sql("scim_fold(").append(&b).push(")")
+        }
+    };
+    let test: Frag<Text> = match (op, value) {
+        (CompareOp::Eq, CompValue::Str(s)) => Frag::sql(" = ").append(&bound(folded(s))),
+        (CompareOp::Eq, CompValue::Bool(b)) => Frag::sql(" = ").bind(Bind::Text(b.to_string())),
+        (CompareOp::Eq, CompValue::Number(n)) if n.is_i64() || n.is_u64() => {
+            Frag::sql(" = ").bind(Bind::Text(n.to_string()))
+        }
+        (CompareOp::Co | CompareOp::Sw | CompareOp::Ew, CompValue::Str(s))
+            if matches!(d.leaf.ty, AttrType::String | AttrType::Reference) =>
+        {
+            let escaped = like_escape(&folded(s));
+            let pattern = match op {
+                CompareOp::Co => format!("%{escaped}%"),
+                CompareOp::Sw => format!("{escaped}%"),
+                _ => format!("%{escaped}"),
+            };
+            Frag::sql(" LIKE ")
+                .append(&bound(pattern))
+                .push(" ESCAPE '\\'")
         }
         _ => return None,
     };
@@ -219,8 +253,8 @@ fn indexed_eq(ctx: &Ctx<'_>, d: &DocAttr<'_>, op: CompareOp, value: &CompValue) 
             .bind(Bind::Text(ctx.rt.name.to_string()))
             .push(" AND v.path = ")
             .bind(Bind::Text(IndexedPath::key(urn, d.attr, d.sub)))
-            .push(" AND v.value = ")
-            .append(&value)
+            .push(" AND v.value")
+            .append(&test)
             .push("))"),
     )
 }

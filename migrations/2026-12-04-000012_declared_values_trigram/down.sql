@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS scim_attr_values_trgm_idx;
