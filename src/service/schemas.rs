@@ -664,16 +664,22 @@ pub struct Settings {
     pub undeclared_attributes: String,
 }
 
+impl Settings {
+    fn of(ignore_undeclared: bool) -> Settings {
+        Settings {
+            undeclared_attributes: if ignore_undeclared {
+                "ignore"
+            } else {
+                "reject"
+            }
+            .into(),
+        }
+    }
+}
+
 pub async fn settings(pool: &PgPool, org: Uuid) -> Result<Settings, StoreError> {
     let loaded = store::read(pool, move |conn| store::schemas::load_all(conn, org)).await?;
-    Ok(Settings {
-        undeclared_attributes: if loaded.ignore_undeclared {
-            "ignore"
-        } else {
-            "reject"
-        }
-        .into(),
-    })
+    Ok(Settings::of(loaded.ignore_undeclared))
 }
 
 /// Changes the organization's `undeclared_attributes` setting; like a
@@ -718,9 +724,7 @@ pub async fn set_settings(
         Ok(())
     })
     .await?;
-    Ok(Settings {
-        undeclared_attributes: if ignore { "ignore" } else { "reject" }.into(),
-    })
+    Ok(Settings::of(ignore))
 }
 
 #[cfg(test)]

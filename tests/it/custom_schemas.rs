@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::harness::client::{request, Resp};
 use crate::harness::pg::socket_path;
 use crate::harness::wire::{cost, WireProxy};
-use crate::harness::{get, org_with_token, seed_token, test_config, TestApp, TestDb};
+use crate::harness::{get, org_with_token, scimd, seed_token, test_config, TestApp, TestDb};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -581,15 +581,6 @@ fn a_declared_schema_costs_no_round_trip() {
             assert_eq!(c.round_trips, 1, "POST /Users: {c:?}");
         }
     }
-}
-
-fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("AUTH_SECRET")
-        .output()
-        .expect("run scimd")
 }
 
 /// `scimd schema …` declares for a running server, audited under `cli`.

@@ -1,10 +1,8 @@
 //! Token lifecycle over the admin API and the CLI.
 
-use std::process::Command;
-
 use serde_json::json;
 
-use crate::harness::{create_token, delete, get, post, seed_token, TestApp, TestDb};
+use crate::harness::{create_token, delete, get, post, scimd, seed_token, TestApp, TestDb};
 
 #[test]
 fn http_lifecycle_shows_the_value_once_and_revocation_is_immediate() {
@@ -140,15 +138,6 @@ fn revocation_on_one_instance_is_seen_by_another_on_the_next_request() {
         204
     );
     assert_eq!(get(&b.url("/probe/scim-write"), Some(&value)).status, 401);
-}
-
-fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_scimd"))
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env_remove("AUTH_SECRET")
-        .output()
-        .expect("run scimd")
 }
 
 #[test]

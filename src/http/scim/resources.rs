@@ -176,10 +176,26 @@ async fn list<E: Endpoint>(
     ctx: Ctx,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = &ListQuery::from_pairs(&params.0)?;
-    let (ctx, org) = (&ctx, auth.org_id);
+    list_page(
+        &ctx,
+        auth.org_id,
+        E::KIND,
+        &ListQuery::from_pairs(&params.0)?,
+    )
+    .await
+}
+
+/// A list of one resource type, as `GET /{endpoint}` and `POST
+/// /{endpoint}/.search` answer it; resolved against the registry inside
+/// [`fresh`], so a stale one starts it over.
+pub async fn list_page(
+    ctx: &Ctx,
+    org: uuid::Uuid,
+    kind: Kind,
+    q: &ListQuery,
+) -> Result<HttpResponse, ScimFailure> {
     fresh(ctx, move || async move {
-        let q = ResolvedQuery::new(ctx, org, E::KIND, q)?;
+        let q = ResolvedQuery::new(ctx, org, kind, q)?;
         Ok(scim_json(
             StatusCode::OK,
             &query::list(ctx, q).await?.into_json(),

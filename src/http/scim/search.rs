@@ -11,7 +11,6 @@ use crate::http::authed::{Authed, ScimRead};
 use crate::http::error::ScimFailure;
 use crate::http::scim::fresh;
 use crate::scim::list::ListQuery;
-use crate::service::query::{self, ResolvedQuery};
 use crate::service::{search, Ctx};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,16 +32,8 @@ async fn search_one<E: Endpoint>(
     ctx: Ctx,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = &ListQuery::from_search_request(&body.0)?;
-    let (ctx, org) = (&ctx, auth.org_id);
-    fresh(ctx, move || async move {
-        let q = ResolvedQuery::new(ctx, org, E::KIND, q)?;
-        Ok(scim_json(
-            StatusCode::OK,
-            &query::list(ctx, q).await?.into_json(),
-        ))
-    })
-    .await
+    let q = ListQuery::from_search_request(&body.0)?;
+    super::resources::list_page(&ctx, auth.org_id, E::KIND, &q).await
 }
 
 /// Across Users and Groups (see `service::search`).

@@ -60,3 +60,14 @@ fn issue_in(conn: &mut diesel::PgConnection, org: uuid::Uuid, scopes: &[&str]) -
     .expect("issue token");
     created.token
 }
+
+/// Runs the `scimd` binary with `args` against `db` (a command such as
+/// `token create` or `schema add`, as an operator types it).
+pub fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimd"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env_remove("AUTH_SECRET")
+        .output()
+        .expect("run scimd")
+}
