@@ -34,9 +34,9 @@ impl AppState {
         ));
         let registry = Registry::new().with_max_values(config.max_values_per_attribute);
         let registries = Arc::new(Registries::new(registry));
-        if config.auth_secret.is_some() {
-            registries.preload(&pool, crate::store::orgs::DEFAULT_ORG_ID);
-        }
+        // The default organization is what AUTH_SECRET and anonymous
+        // callers see: read at start, so neither waits on it later.
+        registries.preload(&pool, crate::store::orgs::DEFAULT_ORG_ID);
         AppState {
             pool,
             config: Arc::new(config),

@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use super::{org, CliError, Session};
 use crate::scim::schema::Registry;
+use crate::service::custom::{self, TypeRequest};
 use crate::service::schemas::{self, DeclareRequest, Env, SchemaError, Settings};
 use crate::service::Requester;
 use crate::store::orgs::DEFAULT_ORG_NAME;
@@ -63,8 +64,15 @@ pub enum SchemaCommand {
     },
 }
 
-/// The requests in `file`: one object or an array of objects.
-fn read_requests(file: &Path) -> Result<Vec<DeclareRequest>, CliError> {
+/// One entry of a `schema add` file: an extension schema, or a resource
+/// type with its core schema (told apart by the `resourceType` key).
+enum Entry {
+    Schema(DeclareRequest),
+    Type(TypeRequest),
+}
+
+/// The entries in `file`: one object or an array of objects.
+fn read_entries(file: &Path) -> Result<Vec<Entry>, CliError> {
     let text = if file == Path::new("-") {
         std::io::read_to_string(std::io::stdin())
     } else {
@@ -81,12 +89,18 @@ fn read_requests(file: &Path) -> Result<Vec<DeclareRequest>, CliError> {
         .into_iter()
         .enumerate()
         .map(|(i, v)| {
-            serde_json::from_value(v).map_err(|e| {
+            let is_type = v.get("resourceType").is_some();
+            let bad = |e: serde_json::Error| {
                 CliError::new(format!(
-                    "{} entry {i}: {e} (expected {{\"extends\": \"User\", \"required\": false, \"schema\": {{…}}}})",
+                    "{} entry {i}: {e} (expected {{\"extends\": \"User\", \"required\": false, \"schema\": {{…}}}} or {{\"resourceType\": {{…}}, \"schema\": {{…}}}})",
                     file.display()
                 ))
-            })
+            };
+            if is_type {
+                serde_json::from_value(v).map(Entry::Type).map_err(bad)
+            } else {
+                serde_json::from_value(v).map(Entry::Schema).map_err(bad)
+            }
         })
         .collect()
 }
@@ -115,14 +129,27 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
     match cmd {
         SchemaCommand::Add { file, org } => {
             let by = Requester::cli(org::id(s, &org)?);
-            for request in read_requests(&file)? {
-                let view = s
-                    .wait(schemas::add(&env, &by, request, s.clock.now()))
-                    .map_err(explain)?;
-                println!(
-                    "Declared {} (extends {}) in organization {org}",
-                    view.id, view.extends
-                );
+            for entry in read_entries(&file)? {
+                match entry {
+                    Entry::Schema(request) => {
+                        let view = s
+                            .wait(schemas::add(&env, &by, request, s.clock.now()))
+                            .map_err(explain)?;
+                        println!(
+                            "Declared {} (extends {}) in organization {org}",
+                            view.id, view.extends
+                        );
+                    }
+                    Entry::Type(request) => {
+                        let view = s
+                            .wait(custom::add_type(&env, &by, request, s.clock.now()))
+                            .map_err(explain)?;
+                        println!(
+                            "Declared resource type {} at {} in organization {org}",
+                            view.name, view.endpoint
+                        );
+                    }
+                }
             }
             Ok(())
         }
@@ -140,6 +167,15 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
                     v.id, v.extends, v.required
                 );
             }
+            for t in s.wait(custom::list_types(&s.pool, org_id))? {
+                let attributes = t.schema["attributes"].as_array().map_or(0, Vec::len);
+                println!(
+                    "{:<64}  {:<7}  {:<8}  {attributes}",
+                    format!("{} (resource type, {})", t.name, t.endpoint),
+                    "-",
+                    "-"
+                );
+            }
             Ok(())
         }
         SchemaCommand::Show { urn, org } => {
@@ -153,30 +189,50 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
         }
         SchemaCommand::Replace { file, force, org } => {
             let by = Requester::cli(org::id(s, &org)?);
-            let mut requests = read_requests(&file)?;
-            if requests.len() != 1 {
+            let mut entries = read_entries(&file)?;
+            if entries.len() != 1 {
                 return Err(CliError::new(format!(
-                    "{} must hold one schema to replace, not {}",
+                    "{} must hold one schema or resource type to replace, not {}",
                     file.display(),
-                    requests.len()
+                    entries.len()
                 )));
             }
-            let request = requests.remove(0);
-            let urn = request.schema["id"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let view = s
-                .wait(schemas::replace(
-                    &env,
-                    &by,
-                    &urn,
-                    request,
-                    force,
-                    s.clock.now(),
-                ))
-                .map_err(explain)?;
-            println!("Replaced {} in organization {org}", view.id);
+            match entries.remove(0) {
+                Entry::Schema(request) => {
+                    let urn = request.schema["id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let view = s
+                        .wait(schemas::replace(
+                            &env,
+                            &by,
+                            &urn,
+                            request,
+                            force,
+                            s.clock.now(),
+                        ))
+                        .map_err(explain)?;
+                    println!("Replaced {} in organization {org}", view.id);
+                }
+                Entry::Type(request) => {
+                    let name = request.resource_type["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    let view = s
+                        .wait(custom::replace_type(
+                            &env,
+                            &by,
+                            &name,
+                            request,
+                            force,
+                            s.clock.now(),
+                        ))
+                        .map_err(explain)?;
+                    println!("Replaced resource type {} in organization {org}", view.name);
+                }
+            }
             Ok(())
         }
         SchemaCommand::Undeclared { mode, org } => {
@@ -198,6 +254,15 @@ pub(super) fn run(s: &Session, cmd: SchemaCommand) -> Result<(), CliError> {
                 "undeclared_attributes: {} (organization {org})",
                 now.undeclared_attributes
             );
+            Ok(())
+        }
+        SchemaCommand::Remove { urn, force, org }
+            if !urn.to_ascii_lowercase().starts_with("urn:") =>
+        {
+            let by = Requester::cli(org::id(s, &org)?);
+            s.wait(custom::remove_type(&env, &by, &urn, force, s.clock.now()))
+                .map_err(explain)?;
+            println!("Removed resource type {urn} from organization {org}");
             Ok(())
         }
         SchemaCommand::Remove { urn, force, org } => {

@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod custom;
 pub mod gate;
 pub mod me;
 mod members;

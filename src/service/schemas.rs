@@ -52,6 +52,13 @@ impl Registries {
         Arc::clone(&self.base)
     }
 
+    /// `org`'s registry if this process holds one, unconfirmed: for
+    /// answers that no stale registry can make wrong (whether an anonymous
+    /// request gets 401 or 404).
+    pub fn cached_registry(&self, org: Uuid) -> Option<Arc<Registry>> {
+        self.cached(org).map(|(_, r)| r)
+    }
+
     fn cached(&self, org: Uuid) -> Option<(i64, Arc<Registry>)> {
         let map = self.entries.lock().ok()?;
         map.get(&org).map(|(v, r)| (*v, Arc::clone(r)))
@@ -91,16 +98,33 @@ impl Registries {
     /// The registry for `rows` (an organization's declarations). A stored
     /// definition this version cannot read (written by a newer one) is left
     /// out and logged, rather than making the organization unusable.
-    fn build(&self, rows: &[SchemaRow], ignore_undeclared: bool) -> Arc<Registry> {
-        if rows.is_empty() && !ignore_undeclared {
+    fn build(
+        &self,
+        rows: &[SchemaRow],
+        types: &[store::custom::TypeRow],
+        ignore_undeclared: bool,
+    ) -> Arc<Registry> {
+        if rows.is_empty() && types.is_empty() && !ignore_undeclared {
             return self.base();
         }
         let decls: Vec<Declared> = rows.iter().filter_map(declared_of).collect();
+        let types = super::custom::declared_types(types);
         Arc::new(
             self.base
+                .with_declared_types(&types)
                 .with_declared(&decls)
                 .with_undeclared_ignored(ignore_undeclared),
         )
+    }
+
+    /// Reads `org`'s registry into this process's cache again, after a
+    /// change made here: the next request finds it current without a
+    /// rebuild, and anonymous callers' 401-or-404 answers see the change
+    /// at once. A failure leaves the stale entry, which the next request's
+    /// version check replaces.
+    pub async fn refresh(self: &Arc<Self>, pool: &PgPool, org: Uuid) {
+        let regs = Arc::clone(self);
+        let _refreshed = store::read(pool, move |conn| regs.load(conn, org)).await;
     }
 
     /// Reads `org`'s declarations on `conn` and caches the registry.
@@ -114,7 +138,10 @@ impl Registries {
             ignore_undeclared,
             rows,
         } = store::schemas::load_all(conn, org)?;
-        let reg = self.build(&rows, ignore_undeclared);
+        // A second statement, on a cache miss only; both are read under
+        // the version just read, which every change bumps.
+        let types = store::custom::types(conn, org)?;
+        let reg = self.build(&rows, &types, ignore_undeclared);
         self.put(org, version, Arc::clone(&reg));
         Ok((version, reg))
     }
@@ -457,7 +484,7 @@ pub async fn get(pool: &PgPool, org: Uuid, urn: &str) -> Result<SchemaView, Sche
 /// What replacing `old` by `new` does to stored values: the attributes
 /// whose values must go (removed, or their type or plurality changed) and
 /// those that become required.
-fn changes(old: &SchemaDef, new: &SchemaDef) -> (Vec<String>, Vec<String>) {
+pub(super) fn changes(old: &SchemaDef, new: &SchemaDef) -> (Vec<String>, Vec<String>) {
     let mut dropped = Vec::new();
     let mut now_required = Vec::new();
     for a in &old.attributes {

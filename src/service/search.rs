@@ -1,6 +1,7 @@
-//! `POST /.search` at the root (RFC 7644 §3.4.3): Users and Groups in one
-//! ListResponse, users first, then groups, each in its own order (`sortBy`
-//! applies within each type). Both totals and the page are read in one
+//! `POST /.search` at the root (RFC 7644 §3.4.3): Users, Groups and the
+//! organization's declared resource types in one ListResponse, users first,
+//! then groups, then each declared type, each in its own order (`sortBy`
+//! applies within each type). Every total and the page are read in one
 //! snapshot, so they describe the same moment.
 
 use uuid::Uuid;
@@ -12,7 +13,9 @@ use crate::scim::error::ScimError;
 use crate::scim::filter::{check_defined, restrict, Restricted};
 use crate::scim::list::ListQuery;
 use crate::scim::path::AttrPath;
-use crate::scim::resource::Kind;
+use crate::scim::resource::{Kind, Projection};
+use crate::scim::schema::ResourceTypeDef;
+use crate::store;
 
 /// Each type is searched with the filter as it sees it (`filter::restrict`):
 /// an attribute the type does not define is absent on every one of its
@@ -32,13 +35,24 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
         resource_type(reg, Kind::User)?,
         resource_type(reg, Kind::Group)?,
     );
+    let declared: Vec<ResourceTypeDef> = reg
+        .resource_types()
+        .iter()
+        .filter(|rt| !matches!(rt.name, "User" | "Group"))
+        .cloned()
+        .collect();
+    let any_defines = |p: &AttrPath| {
+        reg.defines(user_rt, p)
+            || reg.defines(group_rt, p)
+            || declared.iter().any(|rt| reg.defines(rt, p))
+    };
     if let Some(f) = &q.filter {
-        check_defined(f, &|p| reg.defines(user_rt, p) || reg.defines(group_rt, p))?;
+        check_defined(f, &any_defines)?;
     }
     if let Some(p) = &q.sort_by {
-        if !reg.defines(user_rt, p) && !reg.defines(group_rt, p) {
+        if !any_defines(p) {
             return Err(ScimError::invalid_value(format!(
-                "sortBy: neither Users nor Groups have the attribute '{p}'"
+                "sortBy: no resource type here has the attribute '{p}'"
             ))
             .into());
         }
@@ -54,7 +68,14 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
     };
     let users = resolve(Kind::User, &|p| reg.defines(user_rt, p))?;
     let groups = resolve(Kind::Group, &|p| reg.defines(group_rt, p))?;
-    let (user_total, group_total, user_page, group_page) = ctx
+    // Declared types: checked against the schema like the built-in ones
+    // (`store::query::list_resources` compiles the filter), read after them.
+    let customs: Vec<(ResourceTypeDef, ListQuery)> = declared
+        .iter()
+        .filter_map(|rt| restricted(&q, &|p| reg.defines(rt, p)).map(|tq| (rt.clone(), tq)))
+        .collect();
+    let (reg_owned, now) = (std::sync::Arc::clone(reg), ctx.state.clock.now());
+    let (user_total, group_total, user_page, group_page, custom_total, custom_pages) = ctx
         .read_snapshot(move |conn| {
             let mut total = |t: &Option<ResolvedQuery>| match t {
                 Some(rq) => rq.index_page(1, 0).read(conn).map(|p| p.total),
@@ -76,17 +97,66 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
             if let Some(gq) = groups.as_ref().filter(|_| remaining > 0 && groups_left) {
                 let rq = gq.index_page((offset - user_total).max(0) + 1, remaining);
                 let read = rq.read(conn)?;
+                taken += read.items.len() as i64;
                 group_page = Some((rq, read));
             }
-            Ok((user_total, group_total, user_page, group_page))
+            // Each declared type covers the next stretch of the combined
+            // result: its total first, then the rows of the page in it.
+            let (mut before, mut custom_total, mut custom_pages) =
+                (user_total + group_total, 0, Vec::new());
+            for (rt, tq) in &customs {
+                let window = |start: i64, count: i64| ListQuery {
+                    start_index: start,
+                    count: Some(count),
+                    ..tq.clone()
+                };
+                let total =
+                    store::query::list_resources(conn, &reg_owned, rt, org, &window(1, 0), now)?
+                        .total;
+                let from = (offset - before).max(0);
+                let want = count - taken;
+                if want > 0 && from < total {
+                    let page = store::query::list_resources(
+                        conn,
+                        &reg_owned,
+                        rt,
+                        org,
+                        &window(from + 1, want),
+                        now,
+                    )?;
+                    taken += page.items.len() as i64;
+                    custom_pages.push((rt.clone(), page));
+                }
+                before += total;
+                custom_total += total;
+            }
+            Ok((
+                user_total,
+                group_total,
+                user_page,
+                group_page,
+                custom_total,
+                custom_pages,
+            ))
         })
         .await?;
     let mut resources = Vec::new();
     for (rq, read) in user_page.into_iter().chain(group_page) {
         resources.extend(page(ctx, &rq, read)?.resources);
     }
+    let projection = Projection {
+        attributes: q.attributes.clone(),
+        excluded: q.excluded.clone(),
+    };
+    for (rt, p) in custom_pages {
+        resources.extend(
+            p.items
+                .into_iter()
+                .map(|r| super::custom::render(ctx, &rt, r, &projection)),
+        );
+    }
     Ok(ListPage {
-        total: user_total + group_total,
+        total: user_total + group_total + custom_total,
         start_index: q.start_index,
         resources,
         cursor_mode: false,

@@ -20,6 +20,7 @@ macro_rules! row_in_org {
 pub mod audit;
 pub mod backup;
 pub mod counts;
+pub mod custom;
 pub mod embedded;
 pub mod groups;
 pub mod members;

@@ -141,3 +141,29 @@ diesel::table! {
         is_unique -> Bool,
     }
 }
+
+diesel::table! {
+    scim_resource_types (org_id, name_key) {
+        org_id -> Uuid,
+        name_key -> Text,
+        name -> Text,
+        endpoint_key -> Text,
+        definition -> Jsonb,
+        schema -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scim_resources (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        resource_type -> Text,
+        external_id -> Nullable<Text>,
+        doc -> Jsonb,
+        created_at -> Timestamptz,
+        last_modified -> Timestamptz,
+        version -> Int8,
+    }
+}

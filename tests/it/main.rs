@@ -11,6 +11,7 @@ mod auth;
 mod concurrency;
 mod counts;
 mod custom_schemas;
+mod custom_types;
 mod discovery;
 mod embedded;
 mod filter_agreement;

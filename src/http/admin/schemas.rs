@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
+use crate::service::custom::{self, TypeRequest};
 use crate::service::schemas::{self, DeclareRequest, SchemaError, Settings};
 use crate::service::{FieldError, Requester};
 use crate::state::AppState;
@@ -22,6 +23,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(get))
             .route(web::put().to(replace))
             .route(web::delete().to(remove)),
+    )
+    .service(
+        web::resource("/resource-types")
+            .route(web::post().to(add_type))
+            .route(web::get().to(list_types)),
+    )
+    .service(
+        web::resource("/resource-types/{name}")
+            .route(web::get().to(get_type))
+            .route(web::put().to(replace_type))
+            .route(web::delete().to(remove_type)),
     )
     .service(
         web::resource("/settings")
@@ -81,6 +93,7 @@ async fn add(
         state.clock.now(),
     )
     .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
     log::info!("schema {} declared by {}", view.id, auth.actor());
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/schemas/{}", view.id)))
@@ -121,6 +134,7 @@ async fn replace(
         state.clock.now(),
     )
     .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
     log::info!("schema {} replaced by {}", view.id, auth.actor());
     Ok(HttpResponse::Ok().json(view))
 }
@@ -140,6 +154,7 @@ async fn remove(
         state.clock.now(),
     )
     .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
     log::info!("schema {} removed by {}", path.as_str(), auth.actor());
     Ok(HttpResponse::NoContent().finish())
 }
@@ -163,10 +178,91 @@ async fn set_settings(
         state.clock.now(),
     )
     .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
     log::info!(
         "undeclared_attributes set to {} by {}",
         set.undeclared_attributes,
         auth.actor()
     );
     Ok(HttpResponse::Ok().json(set))
+}
+
+async fn add_type(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    body: web::Json<TypeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let view = custom::add_type(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        body.into_inner(),
+        state.clock.now(),
+    )
+    .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
+    log::info!("resource type {} declared by {}", view.name, auth.actor());
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/resource-types/{}", view.name)))
+        .json(view))
+}
+
+async fn list_types(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(custom::list_types(&state.pool, auth.org_id).await?))
+}
+
+async fn get_type(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(custom::get_type(&state.pool, auth.org_id, &path).await?))
+}
+
+async fn replace_type(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<TypeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let force = force(&req)?;
+    let view = custom::replace_type(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        &path,
+        body.into_inner(),
+        force,
+        state.clock.now(),
+    )
+    .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
+    log::info!("resource type {} replaced by {}", view.name, auth.actor());
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn remove_type(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let force = force(&req)?;
+    custom::remove_type(
+        &schemas::Env::of(&state),
+        &Requester::of(&auth),
+        &path,
+        force,
+        state.clock.now(),
+    )
+    .await?;
+    state.registries.refresh(&state.pool, auth.org_id).await;
+    log::info!(
+        "resource type {} removed by {}",
+        path.as_str(),
+        auth.actor()
+    );
+    Ok(HttpResponse::NoContent().finish())
 }

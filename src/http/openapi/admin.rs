@@ -21,6 +21,7 @@ fn json_body_errors(op: Op) -> Op {
 pub fn paths(p: &mut Paths) {
     tokens(p);
     schemas(p);
+    resource_types(p);
     settings(p);
     reports(p);
 }
@@ -185,6 +186,103 @@ fn schemas(p: &mut Paths) {
             .err(400, "`force` is not a boolean.")
             .err(404, "No such declared schema.")
             .err(409, "Resources carry the extension."),
+    );
+}
+
+fn resource_types(p: &mut Paths) {
+    let name = || path_param("name", "The resource type's name, case-insensitive.");
+    let force = || {
+        query_param(
+            "force",
+            "Apply even though stored resources hold values the change invalidates (PUT), \
+             or delete the type's resources with it (DELETE).",
+            json!({ "type": "boolean", "default": false }),
+        )
+    };
+    let validation = "The definition is not a valid RFC 7643 §6/§7 resource type and schema, \
+                      or clashes with one already served; `fields` names each problem.";
+    p.add(
+        "/api/v1/resource-types",
+        "post",
+        json_body_errors(
+            op("declareResourceType", "Declare a resource type")
+                .about(
+                    "Served at `/scim/v2/{endpoint}` for the organization, listed in its \
+                     `/ResourceTypes` and `/Schemas`, from the next request on, on every instance.",
+                )
+                .access(Access::Admin)
+                .body("DeclareResourceTypeRequest", true),
+        )
+        .ok(
+            201,
+            "The declared resource type.",
+            schema("DeclaredResourceType"),
+        )
+        .err(400, validation)
+        .err(
+            409,
+            "The organization's limit of declared types is reached.",
+        ),
+    );
+    p.add(
+        "/api/v1/resource-types",
+        "get",
+        op(
+            "listDeclaredResourceTypes",
+            "List the organization's declared resource types",
+        )
+        .access(Access::Admin)
+        .ok(
+            200,
+            "Every declared resource type, oldest first.",
+            json!({ "type": "array", "items": schema("DeclaredResourceType") }),
+        ),
+    );
+    p.add(
+        "/api/v1/resource-types/{name}",
+        "get",
+        op("getDeclaredResourceType", "Read a declared resource type")
+            .access(Access::Admin)
+            .params([name()])
+            .ok(200, "The resource type.", schema("DeclaredResourceType"))
+            .err(404, "No such declared resource type."),
+    );
+    p.add(
+        "/api/v1/resource-types/{name}",
+        "put",
+        json_body_errors(
+            op(
+                "replaceDeclaredResourceType",
+                "Replace a declared resource type's core schema",
+            )
+            .about("Name, endpoint and schema URN stay; attribute changes follow the schema rules.")
+            .access(Access::Admin)
+            .params([name(), force()])
+            .body("DeclareResourceTypeRequest", true),
+        )
+        .ok(
+            200,
+            "The resource type now.",
+            schema("DeclaredResourceType"),
+        )
+        .err(400, validation)
+        .err(404, "No such declared resource type.")
+        .err(409, "Stored resources hold values the change invalidates."),
+    );
+    p.add(
+        "/api/v1/resource-types/{name}",
+        "delete",
+        op(
+            "removeDeclaredResourceType",
+            "Remove a declared resource type",
+        )
+        .about("Refused while it has resources, unless `force`, which deletes them.")
+        .access(Access::Admin)
+        .params([name(), force()])
+        .empty(204, "Removed.")
+        .err(400, "`force` is not a boolean.")
+        .err(404, "No such declared resource type.")
+        .err(409, "The type has resources."),
     );
 }
 

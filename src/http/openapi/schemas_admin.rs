@@ -36,6 +36,37 @@ pub fn add(out: &mut Map<String, Value>) {
     out.insert("DeclareSchemaRequest".into(), declare_schema_request());
     out.insert("DeclaredSchema".into(), declared_schema());
     out.insert(
+        "DeclareResourceTypeRequest".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["resourceType", "schema"],
+            "properties": {
+                "resourceType": {
+                    "type": "object",
+                    "description": "As `/ResourceTypes` serves one: `name`, `endpoint` (e.g. \
+                                    `/Agents`), `schema` (the core schema's URN), `description`.",
+                },
+                "schema": { "type": "object", "description": "The core schema, as `/Schemas` serves one." },
+            },
+        }),
+    );
+    out.insert(
+        "DeclaredResourceType".into(),
+        json!({
+            "type": "object",
+            "required": ["name", "endpoint", "resourceType", "schema", "created_at", "updated_at"],
+            "properties": {
+                "name": { "type": "string" },
+                "endpoint": { "type": "string" },
+                "resourceType": { "type": "object" },
+                "schema": { "type": "object" },
+                "created_at": { "type": "string", "format": DATE_TIME },
+                "updated_at": { "type": "string", "format": DATE_TIME },
+            },
+        }),
+    );
+    out.insert(
         "Settings".into(),
         json!({
             "type": "object",

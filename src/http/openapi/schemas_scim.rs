@@ -32,6 +32,22 @@ pub fn add(out: &mut Map<String, Value>) {
     out.insert("Meta".into(), meta());
     out.insert("User".into(), user());
     out.insert("Group".into(), group());
+    out.insert(
+        "DeclaredResource".into(),
+        json!({
+            "type": "object",
+            "description": "A resource of a resource type the organization declared: its \
+                            attributes are those of the type's core schema (`/Schemas`).",
+            "required": ["schemas"],
+            "properties": {
+                "schemas": { "type": "array", "items": { "type": "string" } },
+                "id": { "type": "string", "readOnly": true },
+                "externalId": { "type": "string" },
+                "meta": schema("Meta"),
+            },
+            "additionalProperties": true,
+        }),
+    );
     out.insert("ListResponse".into(), list_response());
     out.insert("PatchOp".into(), patch_op());
     out.insert("SearchRequest".into(), search_request());

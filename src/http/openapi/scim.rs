@@ -48,7 +48,114 @@ fn body_errors(op: Op) -> Op {
 pub fn paths(p: &mut Paths) {
     resources(p, "User", "Users");
     resources(p, "Group", "Groups");
+    declared(p);
     me(p);
+}
+
+/// `/{endpoint}`, `/{endpoint}/{id}` and `/{endpoint}/.search` for the
+/// resource types the caller's organization declared
+/// (`/api/v1/resource-types`).
+fn declared(p: &mut Paths) {
+    let kind = "DeclaredResource";
+    let endpoint = || {
+        let mut p = path_param(
+            "endpoint",
+            "A declared resource type's endpoint, without the slash (e.g. `Agents`).",
+        );
+        p["schema"]["examples"] = serde_json::json!(["Agents"]);
+        p
+    };
+    let id = || path_param("id", "The resource's id (a UUID).");
+    let unknown = "No declared resource type is served at this endpoint, or no such resource.";
+    p.add(
+        "/scim/v2/{endpoint}",
+        "get",
+        op("listDeclared", "List or filter a declared type's resources")
+            .access(Access::ScimRead)
+            .params([endpoint()])
+            .params(refs(LIST))
+            .ok(200, "A ListResponse.", schema("ListResponse"))
+            .err(
+                400,
+                "Bad parameter (`invalidFilter`, `invalidValue`, `invalidCursor`).",
+            )
+            .err(404, unknown),
+    );
+    p.add(
+        "/scim/v2/{endpoint}",
+        "post",
+        body_errors(
+            op("createDeclared", "Create a resource of a declared type")
+                .access(Access::ScimWrite)
+                .params([endpoint()])
+                .params(refs(PROJECTION))
+                .body(kind, true),
+        )
+        .resource(201, "The created resource.", kind)
+        .err(404, unknown),
+    );
+    p.add(
+        "/scim/v2/{endpoint}/.search",
+        "post",
+        op(
+            "searchDeclared",
+            "Search a declared type's resources (POST)",
+        )
+        .access(Access::ScimRead)
+        .params([endpoint()])
+        .body("SearchRequest", true)
+        .ok(200, "A ListResponse.", schema("ListResponse"))
+        .err(
+            400,
+            "Bad request (`invalidFilter`, `invalidValue`, `invalidSyntax`).",
+        )
+        .err(404, unknown),
+    );
+    p.add(
+        "/scim/v2/{endpoint}/{id}",
+        "get",
+        op("getDeclared", "Read a resource of a declared type")
+            .access(Access::ScimRead)
+            .params([endpoint(), id()])
+            .params(refs(PROJECTION))
+            .params([param("IfNoneMatch")])
+            .resource(200, "The resource.", kind)
+            .empty(
+                304,
+                "Not modified: `If-None-Match` names the current version.",
+            )
+            .err(404, unknown),
+    );
+    for (method, verb, body) in [("put", "Replace", kind), ("patch", "Modify", "PatchOp")] {
+        p.add(
+            "/scim/v2/{endpoint}/{id}",
+            method,
+            body_errors(
+                op(
+                    &format!("{method}Declared"),
+                    &format!("{verb} a resource of a declared type"),
+                )
+                .access(Access::ScimWrite)
+                .params([endpoint(), id()])
+                .params(refs(PROJECTION))
+                .params([param("IfMatch")])
+                .body(body, true),
+            )
+            .resource(200, "The resource as stored.", kind)
+            .err(404, unknown)
+            .err(412, "`If-Match` names a stale version."),
+        );
+    }
+    p.add(
+        "/scim/v2/{endpoint}/{id}",
+        "delete",
+        op("deleteDeclared", "Delete a resource of a declared type")
+            .access(Access::ScimWrite)
+            .params([endpoint(), id(), param("IfMatch")])
+            .empty(204, "Deleted.")
+            .err(404, unknown)
+            .err(412, "`If-Match` names a stale version."),
+    );
 }
 
 /// `/{plural}` and `/{plural}/{id}` for one resource type.

@@ -3,6 +3,7 @@
 //! body size, JSON syntax and query parameters — before any handler runs.
 
 mod bulk;
+mod custom;
 mod discovery;
 mod me;
 mod resources;
@@ -70,6 +71,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 resources::configure(cfg, &mut mounted);
                 bulk::configure(cfg, &mut mounted);
                 me::configure(cfg);
+                // Last: a declared type's endpoint never shadows a built-in.
+                custom::configure(cfg);
                 cfg.app_data(web::Data::new(mounted));
             })
             .default_service(web::to(|req: HttpRequest| async move {

@@ -39,7 +39,7 @@ pub struct DefinitionError {
 }
 
 impl DefinitionError {
-    fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         DefinitionError {
             path: path.into(),
             message: message.into(),
@@ -136,9 +136,19 @@ pub fn valid_urn(urn: &str) -> bool {
 /// The URNs no declaration may take: the RFC's own.
 fn reserved_urn(urn: &str) -> bool {
     let lower = urn.to_ascii_lowercase();
-    lower.starts_with("urn:ietf:params:scim:schemas:core:")
-        || lower.starts_with("urn:ietf:params:scim:api:messages:")
-        || lower == super::ENTERPRISE_USER_SCHEMA.to_ascii_lowercase()
+    // Drafts define other `core:2.0` schemas (the SCIM agent extension's
+    // `…:core:2.0:Agent`), which an operator may load; the RFC's own stay
+    // reserved.
+    const RFC: [&str; 6] = [
+        super::USER_SCHEMA,
+        super::GROUP_SCHEMA,
+        super::ENTERPRISE_USER_SCHEMA,
+        "urn:ietf:params:scim:schemas:core:2.0:Schema",
+        "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+        "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+    ];
+    lower.starts_with("urn:ietf:params:scim:api:")
+        || RFC.iter().any(|r| r.eq_ignore_ascii_case(&lower))
 }
 
 /// Reads a schema document (RFC 7643 §7 representation; `schemas` and
@@ -249,7 +259,7 @@ fn get_ci<'v>(obj: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
         .map(|(_, v)| v)
 }
 
-fn text_field<'v>(
+pub(super) fn text_field<'v>(
     obj: &'v Map<String, Value>,
     key: &str,
     at: &str,

@@ -9,6 +9,7 @@
 
 pub mod columns;
 mod common;
+pub mod declared_type;
 pub mod define;
 pub mod discovery;
 mod enterprise;

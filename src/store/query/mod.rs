@@ -254,28 +254,7 @@ pub fn prepare(
         table,
         org,
     };
-    let predicate = match &q.filter {
-        Some(f) => {
-            crate::scim::filter::check(f, &|p| ctx.kind(p))?;
-            // An attribute never returned (a password, a declared secret)
-            // is absent to filters too: `password eq "guess"` must not
-            // tell a client whether it guessed right. The built-in password
-            // is kept out of the document, so this makes a declared one
-            // behave the same.
-            let readable = |p: &crate::scim::path::AttrPath| {
-                reg.resolve(rt, p).is_none_or(|r| {
-                    let a = r.sub.unwrap_or(r.attr);
-                    a.returned != Returned::Never && a.mutability != Mutability::WriteOnly
-                })
-            };
-            match crate::scim::filter::restrict(f, &readable) {
-                Restricted::Nothing => Frag::truth(false).shared(),
-                Restricted::Everything => Frag::truth(true).shared(),
-                Restricted::Filter(f) => filter::compile(&ctx, &f)?.shared_if(one_comparison(&f)),
-            }
-        }
-        None => Frag::truth(true).shared(),
-    };
+    let predicate = predicate_of(&ctx, q)?;
     let mut sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
     if kind == Kind::User && q.filter.as_ref().is_some_and(requires_email) {
         sort.fence_id_order();
@@ -292,6 +271,33 @@ pub fn prepare(
         filtered: q.filter.is_some(),
         predicate,
         plan,
+    })
+}
+
+/// The `WHERE` predicate of `q`'s filter over `ctx`'s table.
+fn predicate_of(ctx: &Ctx<'_>, q: &ListQuery) -> Result<Frag, StoreError> {
+    let (reg, rt) = (ctx.reg, ctx.rt);
+    Ok(match &q.filter {
+        Some(f) => {
+            crate::scim::filter::check(f, &|p| ctx.kind(p))?;
+            // An attribute never returned (a password, a declared secret)
+            // is absent to filters too: `password eq "guess"` must not
+            // tell a client whether it guessed right. The built-in password
+            // is kept out of the document, so this makes a declared one
+            // behave the same.
+            let readable = |p: &crate::scim::path::AttrPath| {
+                reg.resolve(rt, p).is_none_or(|r| {
+                    let a = r.sub.unwrap_or(r.attr);
+                    a.returned != Returned::Never && a.mutability != Mutability::WriteOnly
+                })
+            };
+            match crate::scim::filter::restrict(f, &readable) {
+                Restricted::Nothing => Frag::truth(false).shared(),
+                Restricted::Everything => Frag::truth(true).shared(),
+                Restricted::Filter(f) => filter::compile(ctx, &f)?.shared_if(one_comparison(&f)),
+            }
+        }
+        None => Frag::truth(true).shared(),
     })
 }
 
@@ -453,4 +459,86 @@ impl<T> Page<T> {
             previous_cursor: self.previous_cursor,
         }
     }
+}
+
+/// A page of a declared resource type's resources (RFC 7644 §3.4.2), with
+/// `totalResults` read in the same statement: filter, sort, index and
+/// cursor paging as for users and groups, over `scim_resources`.
+pub fn list_resources(
+    conn: &mut PgConnection,
+    reg: &Registry,
+    rt: &crate::scim::schema::ResourceTypeDef,
+    org: Uuid,
+    q: &ListQuery,
+    now: DateTime<Utc>,
+) -> Result<Page<super::custom::ResourceRow>, StoreError> {
+    use self::sql::Bind;
+    use super::custom::{key, ResourceRow};
+    use super::schema::scim_resources;
+    let ctx = Ctx {
+        reg,
+        rt,
+        table: &target::RESOURCES,
+        org,
+    };
+    let predicate = predicate_of(&ctx, q)?;
+    let sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
+    let filter_text = q
+        .filter
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let plan = Plan::new(q, sort, &[&org.to_string(), rt.name, &filter_text], now)?;
+    let name = key(rt.name);
+    let total_of = Frag::<diesel::sql_types::BigInt>::sql(
+        "(SELECT count(*) FROM scim_resources WHERE scim_resources.org_id = ",
+    )
+    .bind(Bind::Uuid(org))
+    .push(" AND scim_resources.resource_type = ")
+    .bind(Bind::Text(name.clone()))
+    .push(" AND ")
+    .append(&predicate)
+    .push(")");
+    let page = || {
+        scim_resources::table
+            .filter(scim_resources::org_id.eq(org))
+            .filter(scim_resources::resource_type.eq(name.clone()))
+            .filter(predicate.clone())
+            .order_by(plan.order_by())
+            .limit(plan.limit())
+            .select((
+                ResourceRow::as_select(),
+                plan.sort.key_text(),
+                total_of.clone(),
+            ))
+    };
+    let rows: Vec<(ResourceRow, Option<String>, i64)> = if !plan.reads_rows() {
+        Vec::new()
+    } else if plan.offset() > 0 {
+        page()
+            .filter(plan.position()?)
+            .offset(plan.offset())
+            .load(conn)?
+    } else {
+        page().filter(plan.position()?).load(conn)?
+    };
+    let total = match rows.first() {
+        Some((_, _, total)) => *total,
+        None if plan.starts_at_first() && plan.reads_rows() => 0,
+        None => diesel::select(total_of).get_result::<i64>(conn)?,
+    };
+    let (items, next_cursor, previous_cursor) = plan.finish(
+        rows.into_iter()
+            .map(|(r, key, _)| {
+                let id = r.id;
+                (r, id, key)
+            })
+            .collect(),
+    );
+    Ok(Page {
+        total,
+        items,
+        next_cursor,
+        previous_cursor,
+    })
 }

@@ -18,13 +18,15 @@ use crate::scim::schema::{
 #[derive(Debug, PartialEq, Eq)]
 pub struct Table {
     pub is_users: bool,
+    /// Group membership rows answer `members` (the groups table only).
+    pub has_members: bool,
     pub id: &'static str,
     pub id_text: &'static str,
     pub doc: &'static str,
     pub created: &'static str,
     pub last_modified: &'static str,
     pub external_id: &'static str,
-    pub display_name_ci: &'static str,
+    pub display_name_ci: Option<&'static str>,
     /// The columns only the users table has.
     pub user_name_ci: Option<&'static str>,
     pub active: Option<&'static str>,
@@ -33,13 +35,14 @@ pub struct Table {
 
 pub const USERS: Table = Table {
     is_users: true,
+    has_members: false,
     id: "scim_users.id",
     id_text: "scim_users.id::text",
     doc: "scim_users.doc",
     created: "scim_users.created_at",
     last_modified: "scim_users.last_modified",
     external_id: "scim_users.external_id",
-    display_name_ci: "scim_users.display_name_ci",
+    display_name_ci: Some("scim_users.display_name_ci"),
     user_name_ci: Some("scim_users.user_name_ci"),
     active: Some("scim_users.active"),
     emails_ci: Some("scim_users.emails_ci"),
@@ -47,13 +50,31 @@ pub const USERS: Table = Table {
 
 pub const GROUPS: Table = Table {
     is_users: false,
+    has_members: true,
     id: "scim_groups.id",
     id_text: "scim_groups.id::text",
     doc: "scim_groups.doc",
     created: "scim_groups.created_at",
     last_modified: "scim_groups.last_modified",
     external_id: "scim_groups.external_id",
-    display_name_ci: "scim_groups.display_name_ci",
+    display_name_ci: Some("scim_groups.display_name_ci"),
+    user_name_ci: None,
+    active: None,
+    emails_ci: None,
+};
+
+/// The resources of declared resource types: every attribute but the
+/// common ones is read from the document.
+pub const RESOURCES: Table = Table {
+    is_users: false,
+    has_members: false,
+    id: "scim_resources.id",
+    id_text: "scim_resources.id::text",
+    doc: "scim_resources.doc",
+    created: "scim_resources.created_at",
+    last_modified: "scim_resources.last_modified",
+    external_id: "scim_resources.external_id",
+    display_name_ci: None,
     user_name_ci: None,
     active: None,
     emails_ci: None,
@@ -208,14 +229,14 @@ impl<'r> Ctx<'r> {
             // A user's groups are derived from membership rows, directly and
             // through nesting; searching them is not offered.
             ("groups", _) if t.is_users => Some(Target::Unsupported),
-            ("members", None) if !t.is_users => Some(Target::Members(None)),
-            ("members", Some("value")) if !t.is_users => {
+            ("members", None) if t.has_members => Some(Target::Members(None)),
+            ("members", Some("value")) if t.has_members => {
                 Some(Target::Members(Some(MemberField::Value)))
             }
-            ("members", Some("type")) if !t.is_users => {
+            ("members", Some("type")) if t.has_members => {
                 Some(Target::Members(Some(MemberField::Type)))
             }
-            ("members", Some(_)) if !t.is_users => Some(Target::Unsupported),
+            ("members", Some(_)) if t.has_members => Some(Target::Unsupported),
             _ => None,
         };
         if structural.is_some() {
@@ -230,7 +251,7 @@ impl<'r> Ctx<'r> {
                 nullable: true,
             },
             Column::DisplayName => Target::Text {
-                col: t.display_name_ci,
+                col: t.display_name_ci?,
                 folded: true,
                 nullable: !leaf.required,
             },
