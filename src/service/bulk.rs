@@ -30,12 +30,29 @@ pub struct OpResult<'r> {
     pub outcome: Result<Done>,
 }
 
-fn parse_path(path: &str) -> std::result::Result<(Kind, Option<&str>), ScimError> {
+/// What a Bulk operation's path names: Users or Groups, or a resource
+/// type the organization declared.
+enum Target {
+    Builtin(Kind),
+    Declared(crate::scim::schema::ResourceTypeDef),
+}
+
+fn parse_path<'p>(
+    ctx: &Ctx,
+    path: &'p str,
+) -> std::result::Result<(Target, Option<&'p str>), ScimError> {
     let mut parts = path.trim_start_matches('/').split('/');
-    let Some(kind) = parts.next().and_then(Kind::from_endpoint) else {
-        return Err(ScimError::invalid_path(format!(
-            "path {path:?} must be /Users, /Groups, /Users/{{id}} or /Groups/{{id}}"
-        )));
+    let first = parts.next().unwrap_or_default();
+    let target = match Kind::from_endpoint(first) {
+        Some(kind) => Target::Builtin(kind),
+        None => match super::custom::type_at(ctx, first) {
+            Ok(rt) => Target::Declared(rt),
+            Err(_) => {
+                return Err(ScimError::invalid_path(format!(
+                    "path {path:?} must be /Users, /Groups or a declared resource type's endpoint, with or without an id"
+                )))
+            }
+        },
     };
     let id = parts.next().filter(|s| !s.is_empty());
     if parts.next().is_some() {
@@ -43,7 +60,7 @@ fn parse_path(path: &str) -> std::result::Result<(Kind, Option<&str>), ScimError
             "path {path:?} has too many segments"
         )));
     }
-    Ok((kind, id))
+    Ok((target, id))
 }
 
 /// Bulk results do not carry resources, so nothing costly is read for them.
@@ -66,7 +83,13 @@ async fn execute(
     let method = op.method.clone().map_err(|m| {
         ScimError::invalid_syntax(format!("method {m:?} must be POST, PUT, PATCH or DELETE"))
     })?;
-    let (kind, id) = parse_path(path)?;
+    let (target, id) = parse_path(ctx, path)?;
+    let kind = match target {
+        Target::Builtin(kind) => kind,
+        Target::Declared(rt) => {
+            return execute_declared(ctx, actor, op, method, data, &rt, id).await
+        }
+    };
     let data = || {
         data.clone().ok_or_else(|| {
             Error::from(ScimError::invalid_syntax(format!(
@@ -125,6 +148,84 @@ async fn execute(
                 status,
                 location: location(raw),
                 version,
+            };
+            Ok((done, None))
+        }
+    }
+}
+
+/// [`execute`] for a declared resource type's resources.
+async fn execute_declared(
+    ctx: &Ctx,
+    actor: &Actor,
+    op: &BulkOp,
+    method: Method,
+    data: Option<Value>,
+    rt: &crate::scim::schema::ResourceTypeDef,
+    id: Option<&str>,
+) -> Result<(Done, Option<String>)> {
+    use super::custom::{self, Edit};
+    let needs_data = || {
+        data.clone().ok_or_else(|| {
+            Error::from(ScimError::invalid_syntax(format!(
+                "{} needs data",
+                method.as_str()
+            )))
+        })
+    };
+    let if_match = op.version.as_deref().map(EtagCondition::parse);
+    let p = lean();
+    let location = |id: &str| format!("{}{}/{id}", ctx.base, rt.endpoint);
+    match (&method, id) {
+        (Method::Post, None) => {
+            if op.bulk_id.is_none() {
+                return Err(ScimError::invalid_value(
+                    "bulkId is required for POST (RFC 7644 §3.7)",
+                )
+                .into());
+            }
+            let w = custom::create(ctx, actor, rt, &needs_data()?, &p).await?;
+            let id = w.id.to_string();
+            let done = Done {
+                status: 201,
+                location: location(&id),
+                version: Some(w.version),
+            };
+            Ok((done, Some(id)))
+        }
+        (Method::Post, Some(_)) => Err(ScimError::invalid_path(format!(
+            "POST goes to {}, without an id",
+            rt.endpoint
+        ))
+        .into()),
+        (_, None) => Err(ScimError::invalid_path(format!(
+            "{} needs a resource id in its path",
+            method.as_str()
+        ))
+        .into()),
+        (Method::Delete, Some(raw)) => {
+            let id = resources::parse_id(raw)?;
+            custom::delete(ctx, actor, rt, id, if_match).await?;
+            let done = Done {
+                status: 204,
+                location: location(raw),
+                version: None,
+            };
+            Ok((done, None))
+        }
+        (Method::Put | Method::Patch, Some(raw)) => {
+            let id = resources::parse_id(raw)?;
+            let body = needs_data()?;
+            let edit = if method == Method::Patch {
+                Edit::Patch(&body)
+            } else {
+                Edit::Replace(&body)
+            };
+            let w = custom::write(ctx, actor, rt, (id, if_match), edit, &p).await?;
+            let done = Done {
+                status: 200,
+                location: location(raw),
+                version: Some(w.version),
             };
             Ok((done, None))
         }

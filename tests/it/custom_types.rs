@@ -382,3 +382,67 @@ fn a_resource_type_definition_is_checked_and_needs_all() {
     .json();
     assert_eq!(listed[0]["endpoint"], "/Devices", "{listed}");
 }
+
+/// Bulk reaches declared types like Users and Groups, bulkId references
+/// included.
+#[test]
+fn bulk_creates_patches_and_deletes_declared_resources() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let connector = seed_token(&db, &["admin:scim"]);
+    let out = scimd(&db, &["schema", "add", agents_file()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bulk = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [
+            {"method": "POST", "path": "/Agents", "bulkId": "a1", "data": agent("bulk-one")},
+            {"method": "POST", "path": "/AgenticApplications", "bulkId": "app",
+             "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:AgenticApplication"], "name": "suite",
+                      "agents": [{"value": "bulkId:a1"}]}},
+            {"method": "PATCH", "path": "/Agents/bulkId:a1",
+             "data": {"schemas": [PATCH], "Operations": [{"op": "add", "path": "applications", "value": [{"value": "bulkId:app"}]}]}},
+            {"method": "POST", "path": "/Agents", "bulkId": "bad", "data": {"schemas": [AGENT]}},
+            {"method": "POST", "path": "/Nowhere", "bulkId": "x", "data": {"schemas": [AGENT], "name": "n"}}
+        ]
+    });
+    let r = scim(&app, "POST", "/Bulk", &connector, Some(&bulk));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ops = r.json()["Operations"].as_array().unwrap().clone();
+    assert_eq!(ops[0]["status"], "201", "{ops:?}");
+    assert_eq!(ops[1]["status"], "201", "{ops:?}");
+    assert_eq!(ops[2]["status"], "200", "{ops:?}");
+    assert_eq!(ops[3]["status"], "400", "name is required: {ops:?}");
+    assert_eq!(ops[4]["status"], "400", "{ops:?}");
+    let location = ops[0]["location"].as_str().unwrap();
+    let id = location.rsplit('/').next().unwrap();
+    let app_id = ops[1]["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let agent = scim(&app, "GET", &format!("/Agents/{id}"), &connector, None).json();
+    assert_eq!(agent["applications"][0]["value"], app_id, "{agent}");
+    let suite = scim(
+        &app,
+        "GET",
+        &format!("/AgenticApplications/{app_id}"),
+        &connector,
+        None,
+    )
+    .json();
+    assert_eq!(suite["agents"][0]["value"], id, "{suite}");
+    let del = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [{"method": "DELETE", "path": format!("/Agents/{id}")}]});
+    let r = scim(&app, "POST", "/Bulk", &connector, Some(&del));
+    assert_eq!(r.json()["Operations"][0]["status"], "204", "{}", r.body);
+    assert_eq!(
+        scim(&app, "GET", &format!("/Agents/{id}"), &connector, None).status,
+        404
+    );
+}
