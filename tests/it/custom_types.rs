@@ -446,3 +446,56 @@ fn bulk_creates_patches_and_deletes_declared_resources() {
         404
     );
 }
+
+/// Two organizations declaring the same type each see their own resources
+/// only, on every route.
+#[test]
+fn organizations_with_the_same_declared_type_never_see_each_others_resources() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let mine = seed_token(&db, &["admin:scim"]);
+    let (_, theirs) = org_with_token(&db, "other", &["all"]);
+    for org in ["default", "other"] {
+        let out = scimd(&db, &["schema", "add", agents_file(), "--org", org]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let r = scim(&app, "POST", "/Agents", &mine, Some(&agent("shared")));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let path = format!("/Agents/{id}");
+    assert_eq!(scim(&app, "GET", &path, &theirs, None).status, 404);
+    assert_eq!(
+        scim(&app, "PUT", &path, &theirs, Some(&agent("stolen"))).status,
+        404
+    );
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": false}]});
+    assert_eq!(
+        scim(&app, "PATCH", &path, &theirs, Some(&patch)).status,
+        404
+    );
+    assert_eq!(scim(&app, "DELETE", &path, &theirs, None).status, 404);
+    assert_eq!(
+        scim(&app, "GET", "/Agents", &theirs, None).json()["totalResults"],
+        0
+    );
+    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "displayName eq \"Agent shared\""});
+    assert_eq!(
+        scim(&app, "POST", "/.search", &theirs, Some(&search)).json()["totalResults"],
+        0
+    );
+    let bulk = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+        "Operations": [{"method": "DELETE", "path": path}]});
+    let r = scim(&app, "POST", "/Bulk", &theirs, Some(&bulk));
+    assert_eq!(r.json()["Operations"][0]["status"], "404", "{}", r.body);
+    // Still mine, untouched.
+    let r = scim(&app, "GET", &path, &mine, None);
+    assert_eq!((r.status, r.json()["active"].clone()), (200, json!(true)));
+    assert_eq!(
+        scim(&app, "POST", "/Agents", &theirs, Some(&agent("shared"))).status,
+        201
+    );
+}
