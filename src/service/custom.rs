@@ -161,6 +161,8 @@ pub async fn add_type(
             return Ok(Err(invalid(e)));
         }
         rows::insert_type(conn, &row)?;
+        let paths = crate::scim::schema::define::indexed_paths(&t.schema);
+        rows::set_indexed(conn, actor.org_id, &row.name, t.schema.id, &paths, false)?;
         store::schemas::bump(conn, actor.org_id)?;
         audit::record(
             conn,
@@ -267,6 +269,8 @@ pub async fn replace_type(
             ..old
         };
         rows::replace_type(conn, &row)?;
+        let paths = crate::scim::schema::define::indexed_paths(&t.schema);
+        rows::set_indexed(conn, actor.org_id, &row.name, t.schema.id, &paths, true)?;
         store::schemas::bump(conn, actor.org_id)?;
         let action = if conflicting > 0 || lacking > 0 {
             "resource_type.replace.forced"
@@ -306,6 +310,7 @@ pub async fn remove_type(
             ))));
         }
         rows::delete_type(conn, actor.org_id, &row.name)?;
+        rows::set_indexed(conn, actor.org_id, &row.name, "", &[], false)?;
         store::schemas::bump(conn, actor.org_id)?;
         let action = if n > 0 { "resource_type.remove.forced" } else { "resource_type.remove" };
         audit::record(conn, &actor, action, "ResourceType", &row.name, 204, now)?;

@@ -499,3 +499,69 @@ fn organizations_with_the_same_declared_type_never_see_each_others_resources() {
         201
     );
 }
+
+/// `uniqueness: "server"` on a declared type's core attribute holds under
+/// concurrency, and `eq` on its core attributes uses the value rows.
+#[test]
+fn a_declared_type_can_have_unique_core_attributes() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let body = json!({"resourceType": {"name": "Device", "endpoint": "/Devices", "schema": "urn:acme:device:1.0"},
+        "schema": {"id": "urn:acme:device:1.0", "attributes": [
+            {"name": "serial", "type": "string", "required": true, "uniqueness": "server"},
+            {"name": "model", "type": "string"}]}});
+    let r = request(
+        "POST",
+        &app.url("/api/v1/resource-types"),
+        Some(&admin),
+        Some(&body),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let device =
+        |serial: &str| json!({"schemas": ["urn:acme:device:1.0"], "serial": serial, "model": "M1"});
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| {
+                let (app, admin) = (&app, &admin);
+                s.spawn(move || scim(app, "POST", "/Devices", admin, Some(&device("SN-1"))).status)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        9,
+        "{statuses:?}"
+    );
+    let r = scim(&app, "POST", "/Devices", &admin, Some(&device("sn-1")));
+    assert_eq!(r.status, 409, "case folds: {}", r.body);
+    assert_eq!(r.json()["scimType"], "uniqueness");
+    assert_eq!(
+        scim(&app, "POST", "/Devices", &admin, Some(&device("SN-2"))).status,
+        201
+    );
+    let r = scim(
+        &app,
+        "GET",
+        "/Devices?filter=serial%20eq%20%22sn-2%22",
+        &admin,
+        None,
+    )
+    .json();
+    assert_eq!(r["totalResults"], 1, "{r}");
+    let r = scim(
+        &app,
+        "GET",
+        "/Devices?filter=model%20sw%20%22m%22",
+        &admin,
+        None,
+    )
+    .json();
+    assert_eq!(r["totalResults"], 2, "{r}");
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::define::{intern, parse_schema, text_field, DefinitionError};
 use super::registry::Registry;
-use super::types::{ResourceTypeDef, SchemaDef, Uniqueness};
+use super::types::{ResourceTypeDef, SchemaDef};
 
 /// The endpoints scimd serves itself: a declared type may not shadow one.
 const RESERVED_ENDPOINTS: [&str; 8] = [
@@ -150,20 +150,6 @@ pub fn parse_resource_type(
             "required: the core schema's URN",
         ));
     }
-    if let Some(s) = &parsed {
-        for a in &s.attributes {
-            let unique = a.uniqueness != Uniqueness::None
-                || a.sub_attributes
-                    .iter()
-                    .any(|x| x.uniqueness != Uniqueness::None);
-            if unique {
-                errors.push(DefinitionError::new(
-                    format!("schema.attributes[{}].uniqueness", a.name),
-                    "not enforced on a declared resource type's core schema in this version; use \"none\"",
-                ));
-            }
-        }
-    }
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -236,9 +222,14 @@ impl Registry {
             schemas.push(t.schema.clone());
             resource_types.push(t.resource_type.clone());
         }
+        // Their core schemas are declared: their values are kept one per
+        // row like a declared extension's.
+        let mut declared = self.declared_ids().to_vec();
+        declared.extend(types.iter().map(|t| t.schema.id));
         Registry::with_definitions(schemas, resource_types)
             .with_max_values(self.max_values())
             .with_undeclared_ignored(self.ignores_undeclared())
+            .with_declared_ids(declared)
     }
 }
 

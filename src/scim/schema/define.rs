@@ -670,7 +670,7 @@ impl Registry {
     pub fn with_declared(&self, decls: &[Declared]) -> Registry {
         let mut schemas = self.schemas().to_vec();
         let mut resource_types = self.resource_types().to_vec();
-        let mut declared = Vec::new();
+        let mut declared = self.declared_ids().to_vec();
         for d in decls {
             let Some(rt) = resource_types
                 .iter_mut()

@@ -126,6 +126,11 @@ impl Registry {
         self.declared.iter().any(|d| d.eq_ignore_ascii_case(urn))
     }
 
+    /// The schemas marked declared.
+    pub(super) fn declared_ids(&self) -> &[&'static str] {
+        &self.declared
+    }
+
     /// This registry with `ids` marked declared (see [`Self::is_declared`]).
     pub(super) fn with_declared_ids(mut self, ids: Vec<&'static str>) -> Self {
         self.declared = ids;

@@ -204,10 +204,25 @@ fn indexed_compare(
 ) -> Option<Frag> {
     use super::sql::like_escape;
     use crate::scim::schema::define::{indexable, IndexedPath};
-    let urn = d.ext?;
+    // A declared type's core attributes sit at the top of its documents
+    // (no `ext`); their rows are under its core schema's URN and its
+    // folded name, as `store::custom::set_indexed` writes them.
+    let custom = ctx.table.id == super::target::RESOURCES.id;
+    let urn = match d.ext {
+        Some(urn) => urn,
+        None if custom => ctx.rt.schema,
+        None => return None,
+    };
+    // Only what the schema itself declares has rows (not a common attribute).
+    ctx.reg.schema(urn)?.attribute(d.attr)?;
     if !ctx.reg.is_declared(urn) || !indexable(d.leaf.ty) {
         return None;
     }
+    let rt_key = if custom {
+        ctx.rt.name.to_ascii_lowercase()
+    } else {
+        ctx.rt.name.to_string()
+    };
     let folded = |s: &str| {
         if d.leaf.case_exact {
             s.to_string()
@@ -250,7 +265,7 @@ fn indexed_compare(
             .push(" IN (SELECT v.resource_id FROM scim_attr_values v WHERE v.org_id = ")
             .bind(Bind::Uuid(ctx.org))
             .push(" AND v.resource_type = ")
-            .bind(Bind::Text(ctx.rt.name.to_string()))
+            .bind(Bind::Text(rt_key))
             .push(" AND v.path = ")
             .bind(Bind::Text(IndexedPath::key(urn, d.attr, d.sub)))
             .push(" AND v.value")
