@@ -302,6 +302,19 @@ pub async fn remove_type(
             Err(StoreError::NotFound) => return Ok(Err(SchemaError::NotFound(name.clone()))),
             Err(e) => return Err(e),
         };
+        let (_, schema_rows) = store::schemas::load(conn, actor.org_id)?;
+        let extensions: Vec<&str> = schema_rows
+            .iter()
+            .filter(|s| s.extends.eq_ignore_ascii_case(&row.name))
+            .map(|s| s.urn.as_str())
+            .collect();
+        if !extensions.is_empty() {
+            return Ok(Err(SchemaError::HoldsData(format!(
+                "{} is extended by {}; remove those schemas first",
+                row.name,
+                extensions.join(", ")
+            ))));
+        }
         let n = rows::holding(conn, actor.org_id, &row.name, &[])?;
         if n > 0 && !force {
             return Ok(Err(SchemaError::HoldsData(format!(

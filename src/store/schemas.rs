@@ -160,6 +160,8 @@ pub fn delete(conn: &mut PgConnection, org: Uuid, urn: &str) -> Result<(), Store
 pub enum Holder {
     Users,
     Groups,
+    /// A declared resource type (its folded name), in `scim_resources`.
+    Declared(&'static str),
 }
 
 /// How many of the organization's resources hold the extension `urn` at
@@ -171,7 +173,7 @@ pub fn holding(
     urn: &str,
     keys: &[String],
 ) -> Result<i64, StoreError> {
-    use super::schema::{scim_groups, scim_users};
+    use super::schema::{scim_groups, scim_resources, scim_users};
     use diesel::dsl::count_star;
     let n = match (holder, keys.is_empty()) {
         (Holder::Users, true) => scim_users::table
@@ -194,6 +196,22 @@ pub fn holding(
             .filter(scim_groups::doc.retrieve_as_object(urn).has_any_key(keys))
             .select(count_star())
             .first(conn)?,
+        (Holder::Declared(rt), true) => scim_resources::table
+            .filter(scim_resources::org_id.eq(org))
+            .filter(scim_resources::resource_type.eq(rt))
+            .filter(scim_resources::doc.has_key(urn))
+            .select(count_star())
+            .first(conn)?,
+        (Holder::Declared(rt), false) => scim_resources::table
+            .filter(scim_resources::org_id.eq(org))
+            .filter(scim_resources::resource_type.eq(rt))
+            .filter(
+                scim_resources::doc
+                    .retrieve_as_object(urn)
+                    .has_any_key(keys),
+            )
+            .select(count_star())
+            .first(conn)?,
     };
     Ok(n)
 }
@@ -210,9 +228,26 @@ pub fn lacking(
     keys: &[String],
     whole: bool,
 ) -> Result<i64, StoreError> {
-    use super::schema::{scim_groups, scim_users};
+    use super::schema::{scim_groups, scim_resources, scim_users};
     use diesel::dsl::{count_star, not};
     let n = match holder {
+        Holder::Declared(rt) => {
+            let ext = scim_resources::doc.retrieve_as_object(urn);
+            let mut q = scim_resources::table
+                .filter(scim_resources::org_id.eq(org))
+                .filter(scim_resources::resource_type.eq(rt))
+                .into_boxed();
+            q = match (whole, keys.is_empty()) {
+                (true, true) => q.filter(not(scim_resources::doc.has_key(urn))),
+                (true, false) => q.filter(
+                    not(scim_resources::doc.has_key(urn)).or(not(ext.has_all_keys(keys.to_vec()))),
+                ),
+                (false, _) => q
+                    .filter(scim_resources::doc.has_key(urn))
+                    .filter(not(ext.has_all_keys(keys.to_vec()))),
+            };
+            q.select(count_star()).first(conn)?
+        }
         Holder::Users => {
             let ext = scim_users::doc.retrieve_as_object(urn);
             let mut q = scim_users::table
@@ -264,22 +299,29 @@ pub fn strip(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     use diesel::sql_types::{Array, Text, Timestamptz, Uuid as SqlUuid};
-    let table = match holder {
-        Holder::Users => "scim_users",
-        Holder::Groups => "scim_groups",
+    let table = holder.table();
+    // A declared type's rows share their table with other types': the
+    // type is bound as $5 (a fixed text still, one per table).
+    let of_type = match holder {
+        Holder::Declared(_) => " AND resource_type = $5",
+        Holder::Users | Holder::Groups => " AND $5::text IS NULL",
+    };
+    let rt = match holder {
+        Holder::Declared(rt) => Some(rt),
+        Holder::Users | Holder::Groups => None,
     };
     // Two fixed texts per table: the parameters carry every value.
     let remove_keys = format!(
         "UPDATE {table} SET doc = jsonb_set(doc, ARRAY[$2], (doc -> $2) - $3::text[]), \
          version = version + 1, last_modified = $4 \
-         WHERE org_id = $1 AND (doc -> $2) ?| $3::text[]"
+         WHERE org_id = $1 AND (doc -> $2) ?| $3::text[]{of_type}"
     );
     let drop_empty = format!(
         "UPDATE {table} SET doc = (doc - $2) || jsonb_build_object('schemas', \
            (SELECT coalesce(jsonb_agg(s), '[]'::jsonb) FROM jsonb_array_elements(doc -> 'schemas') s \
             WHERE lower(s #>> '{{}}') <> lower($2))), \
          version = version + CASE WHEN $3 THEN 1 ELSE 0 END, last_modified = CASE WHEN $3 THEN $4 ELSE last_modified END \
-         WHERE org_id = $1 AND doc ? $2 AND ($3 OR doc -> $2 = '{{}}'::jsonb)"
+         WHERE org_id = $1 AND doc ? $2 AND ($3 OR doc -> $2 = '{{}}'::jsonb){of_type}"
     );
     let mut changed = 0;
     if !keys.is_empty() {
@@ -288,6 +330,7 @@ pub fn strip(
             .bind::<Text, _>(urn)
             .bind::<Array<Text>, _>(keys)
             .bind::<Timestamptz, _>(now)
+            .bind::<diesel::sql_types::Nullable<Text>, _>(rt)
             .execute(conn)?;
     }
     let whole = diesel::sql_query(drop_empty)
@@ -295,6 +338,7 @@ pub fn strip(
         .bind::<Text, _>(urn)
         .bind::<diesel::sql_types::Bool, _>(keys.is_empty())
         .bind::<Timestamptz, _>(now)
+        .bind::<diesel::sql_types::Nullable<Text>, _>(rt)
         .execute(conn)?;
     if keys.is_empty() {
         changed += whole;
@@ -307,6 +351,7 @@ impl Holder {
         match self {
             Holder::Users => "User",
             Holder::Groups => "Group",
+            Holder::Declared(rt) => rt,
         }
     }
 
@@ -314,6 +359,17 @@ impl Holder {
         match self {
             Holder::Users => "scim_users",
             Holder::Groups => "scim_groups",
+            Holder::Declared(_) => "scim_resources",
+        }
+    }
+
+    /// The condition on `r` (a row of [`Self::table`]) that keeps this
+    /// holder's rows, on the bound type `$n` (NULL for Users and Groups,
+    /// whose tables hold one type).
+    fn of_type(self) -> &'static str {
+        match self {
+            Holder::Declared(_) => " AND r.resource_type = $2",
+            Holder::Users | Holder::Groups => "",
         }
     }
 }
@@ -399,8 +455,9 @@ pub fn set_indexed(
             "INSERT INTO scim_attr_values (org_id, resource_type, resource_id, path, value, is_unique) \
              SELECT r.org_id, $2, r.id, v.path, v.value, v.is_unique \
              FROM {} r, scim_declared_values(r.doc, r.org_id, $2) v \
-             WHERE r.org_id = $1 AND r.doc ? $3 AND starts_with(v.path, $4)",
-            holder.table()
+             WHERE r.org_id = $1 AND r.doc ? $3 AND starts_with(v.path, $4){}",
+            holder.table(),
+            holder.of_type()
         );
         diesel::sql_query(sql)
             .bind::<diesel::sql_types::Uuid, _>(org)
@@ -428,9 +485,10 @@ fn unique_duplicates(
     let sql = format!(
         "SELECT count(*) AS n FROM (SELECT v.path, v.value FROM {} r, \
          scim_declared_values(r.doc, r.org_id, $2) v \
-         WHERE r.org_id = $1 AND v.is_unique AND starts_with(v.path, $3) \
+         WHERE r.org_id = $1 AND v.is_unique AND starts_with(v.path, $3){} \
          GROUP BY v.path, v.value HAVING count(*) > 1) d",
-        holder.table()
+        holder.table(),
+        holder.of_type()
     );
     let row: N = diesel::sql_query(sql)
         .bind::<diesel::sql_types::Uuid, _>(org)

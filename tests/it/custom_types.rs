@@ -565,3 +565,113 @@ fn a_declared_type_can_have_unique_core_attributes() {
     .json();
     assert_eq!(r["totalResults"], 2, "{r}");
 }
+
+/// A declared type can be extended like User and Group: the extension is
+/// listed under it, validated, filtered through its value rows, patched by
+/// URN path, and removed with its values only when forced; the type cannot
+/// go while an extension names it.
+#[test]
+fn a_declared_type_can_be_extended() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let admin = seed_token(&db, &["all"]);
+    let ext = "urn:acme:device:ext:1.0";
+    let post = |path: &str, b: &Value| request("POST", &app.url(path), Some(&admin), Some(b));
+    let r = post(
+        "/api/v1/resource-types",
+        &json!({
+        "resourceType": {"name": "Device", "endpoint": "/Devices", "schema": "urn:acme:device:1.0"},
+        "schema": {"id": "urn:acme:device:1.0", "attributes": [{"name": "serial", "type": "string", "required": true}]}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = post(
+        "/api/v1/schemas",
+        &json!({"extends": "device", "schema": {"id": ext,
+        "attributes": [{"name": "site", "type": "string"}, {"name": "rack", "type": "integer"}]}}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = post(
+        "/api/v1/schemas",
+        &json!({"extends": "Toaster", "schema": {"id": "urn:acme:t:1.0",
+        "attributes": [{"name": "a", "type": "string"}]}}),
+    );
+    assert_eq!(r.status, 400, "no such type: {}", r.body);
+    let rt = scim(&app, "GET", "/ResourceTypes/Device", &admin, None).json();
+    assert_eq!(rt["schemaExtensions"][0]["schema"], ext, "{rt}");
+
+    let r = scim(
+        &app,
+        "POST",
+        "/Devices",
+        &admin,
+        Some(&json!({
+        "schemas": ["urn:acme:device:1.0", ext], "serial": "S-1", ext: {"site": "Lyon", "rack": 4}})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(r.json()[ext]["site"], "Lyon");
+    let r = scim(
+        &app,
+        "POST",
+        "/Devices",
+        &admin,
+        Some(&json!({
+        "schemas": ["urn:acme:device:1.0", ext], "serial": "S-2", ext: {"rack": "four"}})),
+    );
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Devices?filter={ext}:site%20eq%20%22LYON%22"),
+        &admin,
+        None,
+    )
+    .json();
+    assert_eq!(r["totalResults"], 1, "{r}");
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": format!("{ext}:rack"), "value": 5}]});
+    let r = scim(
+        &app,
+        "PATCH",
+        &format!("/Devices/{id}"),
+        &admin,
+        Some(&patch),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()[ext]["rack"], 5);
+
+    let r = request(
+        "DELETE",
+        &app.url("/api/v1/resource-types/Device?force=true"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(r.status, 409, "extended: {}", r.body);
+    let r = request(
+        "DELETE",
+        &app.url(&format!("/api/v1/schemas/{ext}")),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(r.status, 409, "held: {}", r.body);
+    assert!(
+        r.body.contains("1 Device resources") || r.body.contains("1 device resources"),
+        "{}",
+        r.body
+    );
+    let r = request(
+        "DELETE",
+        &app.url(&format!("/api/v1/schemas/{ext}?force=true")),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+    let d = scim(&app, "GET", &format!("/Devices/{id}"), &admin, None).json();
+    assert!(d.get(ext).is_none(), "{d}");
+    let r = request(
+        "DELETE",
+        &app.url("/api/v1/resource-types/Device?force=true"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(r.status, 204, "{}", r.body);
+}

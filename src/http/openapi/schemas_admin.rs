@@ -187,7 +187,11 @@ fn declare_schema_request() -> Value {
         "additionalProperties": false,
         "required": ["extends", "schema"],
         "properties": {
-            "extends": { "type": "string", "enum": ["User", "Group"] },
+            "extends": {
+                "type": "string",
+                "description": "The resource type extended: `User`, `Group` or a declared type's name.",
+                "examples": ["User", "Group", "Agent"],
+            },
             "required": {
                 "type": "boolean",
                 "default": false,

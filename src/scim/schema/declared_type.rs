@@ -127,7 +127,7 @@ pub fn parse_resource_type(
         Some(Value::Array(a)) if a.is_empty() => {}
         Some(_) => errors.push(DefinitionError::new(
             format!("{at}.schemaExtensions"),
-            "a declared resource type has no extensions in this version: put its attributes in its core schema",
+            "extensions are declared on their own, after the type: POST /api/v1/schemas with \"extends\": \"<the type's name>\"",
         )),
     }
     let parsed = match parse_schema(schema, "schema") {
