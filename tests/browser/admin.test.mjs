@@ -331,6 +331,19 @@ describe('admin page', { timeout: 120_000 }, () => {
     await card.waitFor({ state: 'detached' });
     await page.getByText('No schemas declared.').waitFor();
     assert.equal((await http('/scim/v2/Schemas/' + urn, SECRET)).status, 404);
+    // A resource type's body goes to its own endpoint, and is listed too.
+    await page.locator('#schema-json').fill(JSON.stringify({
+      resourceType: { name: 'Gadget', endpoint: '/Gadgets', schema: 'urn:example:gadget:1.0' },
+      schema: { id: 'urn:example:gadget:1.0', attributes: [{ name: 'serial', type: 'string' }] },
+    }));
+    await page.locator('#schema-submit').click();
+    const typeCard = page.locator('.schema-card', { hasText: 'resource type Gadget at /Gadgets' });
+    await typeCard.waitFor();
+    assert.equal((await http('/scim/v2/ResourceTypes/Gadget', SECRET)).status, 200);
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Remove resource type Gadget' }).click();
+    await typeCard.waitFor({ state: 'detached' });
+    assert.equal((await http('/scim/v2/ResourceTypes/Gadget', SECRET)).status, 404);
   });
 
   it('is usable at phone width', async () => {

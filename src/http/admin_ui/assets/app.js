@@ -663,7 +663,8 @@
         el('h3', { id: titleId, className: 'schema-urn' }, el('code', {}, s.id)),
         el('button', {
           type: 'button', className: 'btn btn-small btn-danger-quiet',
-          'aria-label': `Remove schema ${s.id}`, dataset: { remove: s.id },
+          'aria-label': s.typeName ? `Remove resource type ${s.typeName}` : `Remove schema ${s.id}`,
+          dataset: s.typeName ? { remove: s.id, type: s.typeName } : { remove: s.id },
         }, 'Remove')),
       def.description ? el('p', { className: 'muted' }, def.description) : null,
       el('dl', { className: 'schema-meta' },
@@ -703,8 +704,19 @@
     $('schemas-error').textContent = '';
     try {
       const list = await api('GET', '/api/v1/schemas');
+      // Declared resource types: each shown by its core schema, removed
+      // through its own endpoint.
+      const types = await api('GET', '/api/v1/resource-types');
       if (seq !== schemasSeq) return false;
-      schemas = list || [];
+      schemas = (list || []).concat((types || []).map((t) => ({
+        id: t.schema && t.schema.id ? t.schema.id : t.name,
+        extends: `resource type ${t.name} at ${t.endpoint}`,
+        required: false,
+        schema: t.schema,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+        typeName: t.name,
+      })));
       $('schemas-unavailable').hidden = true;
       $('schemas-body').hidden = false;
       renderSchemas();
@@ -727,8 +739,12 @@
     const button = ev.target.closest('button[data-remove]');
     if (!button) return;
     const urn = button.dataset.remove;
-    if (!window.confirm(`Remove schema ${urn}?\n\nClients stop seeing its attributes from the next request on.`)) return;
-    const path = '/api/v1/schemas/' + encodeURIComponent(urn);
+    const typeName = button.dataset.type;
+    const what = typeName ? `resource type ${typeName}` : `schema ${urn}`;
+    if (!window.confirm(`Remove ${what}?\n\nClients stop seeing it from the next request on.`)) return;
+    const path = typeName
+      ? '/api/v1/resource-types/' + encodeURIComponent(typeName)
+      : '/api/v1/schemas/' + encodeURIComponent(urn);
     $('schemas-error').textContent = '';
     button.disabled = true;
     try {
@@ -835,9 +851,14 @@
     const button = $('schema-submit');
     button.disabled = true;
     try {
-      const created = await api('POST', '/api/v1/schemas', schemaRequest(doc));
+      // A resource type's body (`resourceType` and its core `schema`) goes
+      // to its own endpoint; anything else is an extension schema.
+      const isType = 'resourceType' in doc;
+      const created = isType
+        ? await api('POST', '/api/v1/resource-types', doc)
+        : await api('POST', '/api/v1/schemas', schemaRequest(doc));
       $('schema-form').reset();
-      announce(`Schema ${created.id} added.`);
+      announce(isType ? `Resource type ${created.name} added.` : `Schema ${created.id} added.`);
       await loadSchemas();
     } catch (e) {
       if (e.status === 401) return;
