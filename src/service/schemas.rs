@@ -464,7 +464,7 @@ pub async fn add(
         store::schemas::insert(conn, &row)?;
         let holder = holder_of(decl.extends).unwrap_or(Holder::Users);
         let paths = define::indexed_paths(&decl.schema);
-        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &paths, false)?;
+        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &paths, false, false)?;
         store::schemas::bump(conn, actor.org_id)?;
         audit::record(conn, &actor, "schema.add", "Schema", &row.urn, 201, now)?;
         Ok(Ok(()))
@@ -634,7 +634,7 @@ pub async fn replace(
         };
         store::schemas::replace(conn, &row)?;
         let paths = define::indexed_paths(&decl.schema);
-        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &paths, true)?;
+        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &paths, true, false)?;
         store::schemas::bump(conn, actor.org_id)?;
         let action = if force && (conflicting > 0 || lacking > 0) {
             "schema.replace.forced"
@@ -679,7 +679,7 @@ pub async fn remove(
             store::schemas::strip(conn, holder, actor.org_id, &row.urn, &[], now)?;
         }
         store::schemas::delete(conn, actor.org_id, &urn)?;
-        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &[], false)?;
+        store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &[], false, false)?;
         store::schemas::bump(conn, actor.org_id)?;
         let action = if n > 0 { "schema.remove.forced" } else { "schema.remove" };
         audit::record(conn, &actor, action, "Schema", &row.urn, 204, now)?;

@@ -239,10 +239,8 @@ pub fn delete(conn: &mut PgConnection, org: Uuid, name: &str, id: Uuid) -> Resul
 }
 
 /// Makes `paths` the indexed core attributes of the declared type `name`
-/// (its core schema `core_urn`; values sit at the top of its documents),
-/// drops its value rows, and with `reindex` writes them again from the
-/// stored documents; a unique path whose values more than one resource
-/// holds refuses the change with the count. See `schemas::set_indexed`.
+/// (its core schema `core_urn`), as `schemas::set_indexed` does for an
+/// extension.
 pub fn set_indexed(
     conn: &mut PgConnection,
     org: Uuid,
@@ -251,82 +249,6 @@ pub fn set_indexed(
     paths: &[crate::scim::schema::define::IndexedPath],
     reindex: bool,
 ) -> Result<(), StoreError> {
-    use super::schema::{scim_attr_values, scim_indexed_paths};
-    use crate::scim::schema::define::IndexedPath;
-    use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
-    let rt = key(name);
-    diesel::delete(
-        scim_indexed_paths::table
-            .filter(scim_indexed_paths::org_id.eq(org))
-            .filter(scim_indexed_paths::resource_type.eq(&rt)),
-    )
-    .execute(conn)?;
-    diesel::delete(
-        scim_attr_values::table
-            .filter(scim_attr_values::org_id.eq(org))
-            .filter(scim_attr_values::resource_type.eq(&rt)),
-    )
-    .execute(conn)?;
-    if paths.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<_> = paths
-        .iter()
-        .map(|p| {
-            (
-                scim_indexed_paths::org_id.eq(org),
-                scim_indexed_paths::resource_type.eq(&rt),
-                scim_indexed_paths::urn.eq(""),
-                scim_indexed_paths::attr.eq(p.attr),
-                scim_indexed_paths::sub.eq(p.sub),
-                scim_indexed_paths::path.eq(IndexedPath::key(
-                    core_urn,
-                    p.attr,
-                    (!p.sub.is_empty()).then_some(p.sub),
-                )),
-                scim_indexed_paths::case_exact.eq(p.case_exact),
-                scim_indexed_paths::is_unique.eq(p.unique),
-            )
-        })
-        .collect();
-    diesel::insert_into(scim_indexed_paths::table)
-        .values(&rows)
-        .execute(conn)?;
-    if !reindex {
-        return Ok(());
-    }
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-    let duplicates: N = diesel::sql_query(
-        "SELECT count(*) AS n FROM (SELECT v.path, v.value FROM scim_resources r, \
-         scim_declared_values(r.doc, r.org_id, $2) v \
-         WHERE r.org_id = $1 AND r.resource_type = $2 AND v.is_unique \
-         GROUP BY v.path, v.value HAVING count(*) > 1) d",
-    )
-    .bind::<SqlUuid, _>(org)
-    .bind::<Text, _>(&rt)
-    .get_result(conn)?;
-    if duplicates.n > 0 {
-        return Err(StoreError::Rejected(crate::scim::error::ScimError::new(
-            409,
-            None,
-            format!(
-                "{} values of attributes declared unique are held by more than one resource; make them differ first (forcing does not choose between them)",
-                duplicates.n
-            ),
-        )));
-    }
-    diesel::sql_query(
-        "INSERT INTO scim_attr_values (org_id, resource_type, resource_id, path, value, is_unique) \
-         SELECT r.org_id, $2, r.id, v.path, v.value, v.is_unique \
-         FROM scim_resources r, scim_declared_values(r.doc, r.org_id, $2) v \
-         WHERE r.org_id = $1 AND r.resource_type = $2",
-    )
-    .bind::<SqlUuid, _>(org)
-    .bind::<Text, _>(&rt)
-    .execute(conn)?;
-    Ok(())
+    let holder = super::schemas::Holder::Declared(crate::scim::schema::define::intern(&key(name)));
+    super::schemas::set_indexed(conn, holder, org, core_urn, paths, reindex, true)
 }

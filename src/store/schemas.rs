@@ -379,6 +379,9 @@ impl Holder {
 /// `reindex`, writes them again from the stored documents (the trigger on
 /// the resource tables keeps them from then on). A declaration that has
 /// just been added holds no values yet, so it skips the scan.
+///
+/// `core`: the schema is a declared type's core schema, whose values sit at
+/// the top of its documents rather than under the URN (stored as `urn` '').
 pub fn set_indexed(
     conn: &mut PgConnection,
     holder: Holder,
@@ -386,12 +389,14 @@ pub fn set_indexed(
     urn: &str,
     paths: &[crate::scim::schema::define::IndexedPath],
     reindex: bool,
+    core: bool,
 ) -> Result<(), StoreError> {
     use super::schema::{scim_attr_values, scim_indexed_paths};
     use crate::scim::schema::define::IndexedPath;
     let rt = holder.resource_type();
     let prefix = format!("{}:", urn.to_ascii_lowercase());
-    let folded_urn = urn.to_ascii_lowercase();
+    let stored_under = if core { "" } else { urn };
+    let folded_urn = stored_under.to_ascii_lowercase();
     diesel::delete(
         scim_indexed_paths::table
             .filter(scim_indexed_paths::org_id.eq(org))
@@ -422,7 +427,7 @@ pub fn set_indexed(
             (
                 scim_indexed_paths::org_id.eq(org),
                 scim_indexed_paths::resource_type.eq(rt),
-                scim_indexed_paths::urn.eq(urn),
+                scim_indexed_paths::urn.eq(stored_under),
                 scim_indexed_paths::attr.eq(p.attr),
                 scim_indexed_paths::sub.eq(p.sub),
                 scim_indexed_paths::path.eq(IndexedPath::key(
@@ -455,14 +460,14 @@ pub fn set_indexed(
             "INSERT INTO scim_attr_values (org_id, resource_type, resource_id, path, value, is_unique) \
              SELECT r.org_id, $2, r.id, v.path, v.value, v.is_unique \
              FROM {} r, scim_declared_values(r.doc, r.org_id, $2) v \
-             WHERE r.org_id = $1 AND r.doc ? $3 AND starts_with(v.path, $4){}",
+             WHERE r.org_id = $1 AND ($3 = '' OR r.doc ? $3) AND starts_with(v.path, $4){}",
             holder.table(),
             holder.of_type()
         );
         diesel::sql_query(sql)
             .bind::<diesel::sql_types::Uuid, _>(org)
             .bind::<diesel::sql_types::Text, _>(rt)
-            .bind::<diesel::sql_types::Text, _>(urn)
+            .bind::<diesel::sql_types::Text, _>(stored_under)
             .bind::<diesel::sql_types::Text, _>(&prefix)
             .execute(conn)?;
     }

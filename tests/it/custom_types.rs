@@ -639,6 +639,28 @@ fn a_declared_type_can_be_extended() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()[ext]["rack"], 5);
 
+    // Replacing the type's core schema keeps the extension's value rows.
+    let r = request(
+        "PUT",
+        &app.url("/api/v1/resource-types/Device"),
+        Some(&admin),
+        Some(&json!({
+            "resourceType": {"name": "Device", "endpoint": "/Devices", "schema": "urn:acme:device:1.0"},
+            "schema": {"id": "urn:acme:device:1.0", "attributes": [
+                {"name": "serial", "type": "string", "required": true},
+                {"name": "model", "type": "string"}]}})),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = scim(
+        &app,
+        "GET",
+        &format!("/Devices?filter={ext}:rack%20eq%205"),
+        &admin,
+        None,
+    )
+    .json();
+    assert_eq!(r["totalResults"], 1, "{r}");
+
     let r = request(
         "DELETE",
         &app.url("/api/v1/resource-types/Device?force=true"),
