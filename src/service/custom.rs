@@ -107,15 +107,10 @@ fn parse(request: &TypeRequest) -> std::result::Result<DeclaredType, SchemaError
     parse_resource_type(&request.resource_type, &request.schema).map_err(invalid)
 }
 
-/// The registry of the organization's built-in types and the declared types
-/// in `types` except `skip`: what a declaration is checked against.
-fn registry_of(base: &Registry, types: &[TypeRow], skip: Option<&str>) -> Registry {
-    let kept: Vec<TypeRow> = types
-        .iter()
-        .filter(|r| skip.is_none_or(|s| r.name_key != rows::key(s)))
-        .cloned()
-        .collect();
-    base.with_declared_types(&declared_types(&kept))
+/// The registry of the organization's built-in and declared types: what a
+/// new type is checked against.
+fn registry_of(base: &Registry, types: &[TypeRow]) -> Registry {
+    base.with_declared_types(&declared_types(types))
 }
 
 pub async fn add_type(
@@ -157,7 +152,7 @@ pub async fn add_type(
                 format!("{} is already declared as an extension", t.schema.id),
             )])));
         }
-        if let Err(e) = check_type_against(&registry_of(&base, &types, None), &t) {
+        if let Err(e) = check_type_against(&registry_of(&base, &types), &t) {
             return Ok(Err(invalid(e)));
         }
         rows::insert_type(conn, &row)?;
@@ -401,24 +396,19 @@ pub async fn create(
     let reg = ctx.registry();
     crate::scim::limits::check_resource(rt, body, reg.max_values())?;
     let (doc, ignored) = validate_collecting(&reg, rt, body, WriteMode::Create)?;
-    let (by, now, name, id) = (
+    let (by, now, rt_owned, id) = (
         by.clone(),
         ctx.state.clock.now(),
-        rt.name.to_string(),
+        rt.clone(),
         Uuid::now_v7(),
     );
     let stored = ctx
         .in_tx(move |conn| {
-            let row = rows::insert(conn, by.org_id, &name, id, &doc, now)?;
-            let entry = audit::Entry::new(
-                &by,
-                &format!("{}.create", name.to_ascii_lowercase()),
-                &name,
-                &id.to_string(),
-                201,
-                now,
-            );
-            audit::insert(conn, &entry.with_dropped(&ignored))?;
+            let row = rows::insert(conn, by.org_id, rt_owned.name, id, &doc, now)?;
+            audit::insert(
+                conn,
+                &audit_entry(&by, &rt_owned, "create", id, 201, now, &ignored),
+            )?;
             Ok(row)
         })
         .await?;

@@ -45,8 +45,18 @@ async fn list(
     path: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = &ListQuery::from_pairs(&params.0)?;
-    let (ctx, org, endpoint) = (&ctx, auth.org_id, path.as_str());
+    let q = ListQuery::from_pairs(&params.0)?;
+    page(&ctx, auth.org_id, path.as_str(), &q).await
+}
+
+/// A page of the type served at `endpoint`, for `GET /{endpoint}` and
+/// `POST /{endpoint}/.search`.
+async fn page(
+    ctx: &Ctx,
+    org: uuid::Uuid,
+    endpoint: &str,
+    q: &ListQuery,
+) -> Result<HttpResponse, ScimFailure> {
     fresh(ctx, move || async move {
         let rt = custom::type_at(ctx, endpoint)?;
         let page = custom::list(ctx, org, &rt, q).await?;
@@ -61,14 +71,8 @@ async fn search(
     path: web::Path<String>,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = &ListQuery::from_search_request(&body.0)?;
-    let (ctx, org, endpoint) = (&ctx, auth.org_id, path.as_str());
-    fresh(ctx, move || async move {
-        let rt = custom::type_at(ctx, endpoint)?;
-        let page = custom::list(ctx, org, &rt, q).await?;
-        Ok(scim_json(StatusCode::OK, &page.into_json()))
-    })
-    .await
+    let q = ListQuery::from_search_request(&body.0)?;
+    page(&ctx, auth.org_id, path.as_str(), &q).await
 }
 
 async fn create(
