@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::schemas::{changes, Env, SchemaError};
-use super::{Ctx, FieldError, Requester, Result};
+use super::schemas::{changes, field_errors, Env, SchemaError};
+use super::{Ctx, Requester, Result};
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::list::ListQuery;
@@ -91,20 +91,8 @@ pub(super) fn declared_types(rows: &[TypeRow]) -> Vec<DeclaredType> {
         .collect()
 }
 
-fn invalid(errors: Vec<DefinitionError>) -> SchemaError {
-    SchemaError::Invalid(
-        errors
-            .into_iter()
-            .map(|e| FieldError {
-                field: e.path,
-                message: e.message,
-            })
-            .collect(),
-    )
-}
-
 fn parse(request: &TypeRequest) -> std::result::Result<DeclaredType, SchemaError> {
-    parse_resource_type(&request.resource_type, &request.schema).map_err(invalid)
+    parse_resource_type(&request.resource_type, &request.schema).map_err(field_errors)
 }
 
 /// The registry of the organization's built-in and declared types: what a
@@ -147,13 +135,13 @@ pub async fn add_type(
             .iter()
             .any(|r| r.urn.eq_ignore_ascii_case(t.schema.id))
         {
-            return Ok(Err(invalid(vec![DefinitionError::new(
+            return Ok(Err(field_errors(vec![DefinitionError::new(
                 "schema.id",
                 format!("{} is already declared as an extension", t.schema.id),
             )])));
         }
         if let Err(e) = check_type_against(&registry_of(&base, &types), &t) {
-            return Ok(Err(invalid(e)));
+            return Ok(Err(field_errors(e)));
         }
         rows::insert_type(conn, &row)?;
         let paths = crate::scim::schema::define::indexed_paths(&t.schema);
@@ -226,7 +214,7 @@ pub async fn replace_type(
             || !same(old_t.resource_type.endpoint, t.resource_type.endpoint)
             || !same(old_t.schema.id, t.schema.id)
         {
-            return Ok(Err(invalid(vec![DefinitionError::new(
+            return Ok(Err(field_errors(vec![DefinitionError::new(
                 "resourceType",
                 "a declared type keeps its name, endpoint and core schema URN; remove and add it to change them",
             )])));

@@ -328,7 +328,7 @@ pub enum SchemaError {
     Store(#[from] StoreError),
 }
 
-fn field_errors(errors: Vec<DefinitionError>) -> SchemaError {
+pub(super) fn field_errors(errors: Vec<DefinitionError>) -> SchemaError {
     SchemaError::Invalid(
         errors
             .into_iter()
@@ -343,15 +343,13 @@ fn field_errors(errors: Vec<DefinitionError>) -> SchemaError {
 /// Where the resources a schema extends are stored. Any name but User and
 /// Group is a declared type's (checked against the registry before
 /// anything is stored: `define::check_against`).
-fn holder_of(extends: &str) -> Option<Holder> {
+fn holder_of(extends: &str) -> Holder {
     if extends.eq_ignore_ascii_case("User") {
-        Some(Holder::Users)
+        Holder::Users
     } else if extends.eq_ignore_ascii_case("Group") {
-        Some(Holder::Groups)
+        Holder::Groups
     } else {
-        Some(Holder::Declared(define::intern(&store::custom::key(
-            extends,
-        ))))
+        Holder::Declared(define::intern(&store::custom::key(extends)))
     }
 }
 
@@ -452,7 +450,7 @@ pub async fn add(
             return Ok(Err(field_errors(e)));
         }
         if decl.required {
-            let holder = holder_of(decl.extends).unwrap_or(Holder::Users);
+            let holder = holder_of(decl.extends);
             let n = store::schemas::lacking(conn, holder, actor.org_id, &row.urn, &[], true)?;
             if n > 0 {
                 return Ok(Err(SchemaError::HoldsData(format!(
@@ -462,7 +460,7 @@ pub async fn add(
             }
         }
         store::schemas::insert(conn, &row)?;
-        let holder = holder_of(decl.extends).unwrap_or(Holder::Users);
+        let holder = holder_of(decl.extends);
         let paths = define::indexed_paths(&decl.schema);
         store::schemas::set_indexed(conn, holder, actor.org_id, &row.urn, &paths, false, false)?;
         store::schemas::bump(conn, actor.org_id)?;
@@ -574,7 +572,7 @@ pub async fn replace(
         if let Err(e) = define::check_against(&others, &decl) {
             return Ok(Err(field_errors(e)));
         }
-        let holder = holder_of(decl.extends).unwrap_or(Holder::Users);
+        let holder = holder_of(decl.extends);
         // The stored documents key the extension by its URN as first
         // declared; a replace keeps that spelling.
         let stored_urn = old_row.urn.clone();
@@ -667,7 +665,7 @@ pub async fn remove(
             Err(StoreError::NotFound) => return Ok(Err(SchemaError::NotFound(urn.clone()))),
             Err(e) => return Err(e),
         };
-        let holder = holder_of(&row.extends).unwrap_or(Holder::Users);
+        let holder = holder_of(&row.extends);
         let n = store::schemas::holding(conn, holder, actor.org_id, &row.urn, &[])?;
         if n > 0 && !force {
             return Ok(Err(SchemaError::HoldsData(format!(
