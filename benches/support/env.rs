@@ -288,6 +288,7 @@ pub fn mint_token(db_url: &str) -> Res<String> {
         name: "bench".into(),
         scopes: vec![Scope::All],
         expires_at: None,
+        connector: None,
     };
     let created = tokens::issue(
         &mut conn,

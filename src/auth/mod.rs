@@ -37,6 +37,9 @@ pub struct Principal {
     pub token_id: Option<Uuid>,
     pub token_name: Option<String>,
     pub scopes: ScopeSet,
+    /// The connector the token belongs to; `None` for a token without one
+    /// and for `AUTH_SECRET`.
+    pub connector: Option<Uuid>,
 }
 
 impl Principal {
@@ -49,6 +52,7 @@ impl Principal {
                 .token_name
                 .clone()
                 .unwrap_or_else(|| "AUTH_SECRET".to_string()),
+            connector: self.connector,
         }
     }
 
@@ -249,6 +253,7 @@ impl Authenticator {
                         token_id: None,
                         token_name: None,
                         scopes: ScopeSet::all(),
+                        connector: None,
                     },
                     pending: None,
                     schema_version: None,
@@ -491,6 +496,7 @@ fn live(row: TokenRow, now: DateTime<Utc>) -> Result<(Principal, bool), Failure>
             token_id: Some(row.id),
             token_name: Some(row.name),
             scopes: ScopeSet::from_stored(&row.scopes),
+            connector: row.connector_id,
         },
         stale,
     ))

@@ -1,8 +1,9 @@
 //! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
-//! `scimd org …`, `scimd schema …`, `scimd backup`, `scimd restore`. Commands work against the
+//! `scimd org …`, `scimd connector …`, `scimd schema …`, `scimd backup`, `scimd restore`. Commands work against the
 //! same database as the server, including while a server runs on the same
 //! data directory, and through the same `service` operations as the API.
 
+mod connector;
 mod org;
 mod schema;
 mod token;
@@ -17,6 +18,7 @@ use crate::config::{Config, ConfigArgs};
 use crate::database::{Database, Role};
 use crate::store::{self, PgPool, PoolSettings, StoreError, TxRetries};
 
+pub use connector::ConnectorCommand;
 pub use org::OrgCommand;
 pub use schema::SchemaCommand;
 pub use token::TokenCommand;
@@ -42,6 +44,10 @@ pub enum Command {
     /// Create and list organizations (tenants).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Create, list, change and delete connectors (identity sources) and
+    /// mint their tokens.
+    #[command(subcommand)]
+    Connector(ConnectorCommand),
     /// Declare, list, replace and remove extension schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -116,6 +122,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(t) => with_db(&config, clock, |s| token::run(s, t)),
         Command::Org(o) => with_db(&config, clock, |s| org::run(s, o)),
         Command::Schema(c) => with_db(&config, clock, |s| schema::run(s, c)),
+        Command::Connector(c) => with_db(&config, clock, |s| connector::run(s, c)),
     }
 }
 

@@ -173,6 +173,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                             gate.expect_schema_version(regs, principal.org_id, version);
                         }
                         slot.set(reg);
+                        slot.set_caller(principal.connector);
                     }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));

@@ -81,6 +81,32 @@ pub struct Meta {
     pub created: DateTime<Utc>,
     pub last_modified: DateTime<Utc>,
     pub version: i64,
+    pub origin: Origin,
+}
+
+/// Which connectors a resource came from (issue 17); `None` everywhere for
+/// a credential with no connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The connector that created it; never changes.
+    pub created_by: Option<uuid::Uuid>,
+    /// The connector that may change it under the `owned` policy; an
+    /// administrator can transfer it.
+    pub owner: Option<uuid::Uuid>,
+    /// The connector whose `externalId` the resource holds (RFC 7643 §3.1:
+    /// the identifier is "issued by the provisioning client").
+    pub external_id_by: Option<uuid::Uuid>,
+}
+
+impl Origin {
+    /// A resource `connector` creates.
+    pub fn created_by(connector: Option<uuid::Uuid>) -> Origin {
+        Origin {
+            created_by: connector,
+            owner: connector,
+            external_id_by: connector,
+        }
+    }
 }
 
 impl Meta {
@@ -90,6 +116,7 @@ impl Meta {
             created: now,
             last_modified: now,
             version: 1,
+            origin: Origin::default(),
         }
     }
 
@@ -99,6 +126,7 @@ impl Meta {
             created: self.created,
             last_modified: now,
             version: self.version + 1,
+            origin: self.origin,
         }
     }
 }

@@ -343,7 +343,10 @@ pub(super) fn render(ctx: &Ctx, rt: &ResourceTypeDef, row: ResourceRow, p: &Proj
         version: row.version,
         location: format!("{}{}/{id}", ctx.base, rt.endpoint),
     };
-    let full = render_owned(row.doc, &info, "", None);
+    let origin = row.origin();
+    let mut doc = row.doc;
+    super::ownership::hide(ctx.caller(), &origin, &mut doc);
+    let full = render_owned(doc, &info, "", None);
     project_owned(&reg, rt, full, &p.attributes, &p.excluded)
 }
 
@@ -392,7 +395,8 @@ pub async fn create(
     );
     let stored = ctx
         .in_tx(move |conn| {
-            let row = rows::insert(conn, by.org_id, rt_owned.name, id, &doc, now)?;
+            let origin = super::ownership::created(by.connector, &doc);
+            let row = rows::insert(conn, by.org_id, rt_owned.name, id, &doc, origin, now)?;
             audit::insert(
                 conn,
                 &audit_entry(&by, &rt_owned, "create", id, 201, now, &ignored),
@@ -461,26 +465,29 @@ pub async fn write(
         .in_tx(move |conn| {
             let current = rows::get(conn, by.org_id, rt_owned.name, id, true)?;
             store::check_precondition(if_match.as_ref(), current.version)?;
+            let origin = current.origin();
+            let what = format!("{} {id}", rt_owned.name);
+            super::ownership::check(&reg, by.connector, &what, &origin)?;
+            let shown = super::ownership::visible(by.connector, &origin, &current.doc);
             let (input, mut ignored) = match &ops {
                 Some(ops) => {
-                    let outcome = crate::scim::patch::apply(&reg, &rt_owned, &current.doc, ops)?;
+                    let outcome = crate::scim::patch::apply(&reg, &rt_owned, &shown, ops)?;
                     (outcome.doc, outcome.ignored)
                 }
                 None => (body.clone(), Vec::new()),
             };
-            let (doc, left_out) = validate_collecting(
+            let (mut doc, left_out) = validate_collecting(
                 &reg,
                 &rt_owned,
                 &input,
-                WriteMode::Replace {
-                    existing: &current.doc,
-                },
+                WriteMode::Replace { existing: &shown },
             )?;
             ignored.extend(left_out);
-            if doc == current.doc {
+            let next = super::ownership::carry(by.connector, &origin, &current.doc, &mut doc);
+            if doc == current.doc && next.external_id_by == origin.external_id_by {
                 return Ok(current);
             }
-            let row = rows::update(conn, &current, doc, now)?;
+            let row = rows::update(conn, &current, doc, next.external_id_by, now)?;
             audit::insert(
                 conn,
                 &audit_entry(&by, &rt_owned, verb, id, 200, now, &ignored),
@@ -498,10 +505,17 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<EtagCondition>,
 ) -> Result<()> {
-    let (by, now, rt_owned) = (by.clone(), ctx.state.clock.now(), rt.clone());
+    let (by, now, rt_owned, reg) = (
+        by.clone(),
+        ctx.state.clock.now(),
+        rt.clone(),
+        ctx.registry(),
+    );
     ctx.in_tx(move |conn| {
         let current = rows::get(conn, by.org_id, rt_owned.name, id, true)?;
         store::check_precondition(if_match.as_ref(), current.version)?;
+        let what = format!("{} {id}", rt_owned.name);
+        super::ownership::check(&reg, by.connector, &what, &current.origin())?;
         rows::delete(conn, by.org_id, rt_owned.name, id)?;
         audit::insert(
             conn,
@@ -526,15 +540,16 @@ pub async fn list(
         attributes: q.attributes.clone(),
         excluded: q.excluded.clone(),
     };
-    let (now, rt_owned, q_owned, reg_owned) = (
+    let (now, rt_owned, q_owned, reg_owned, scope) = (
         ctx.state.clock.now(),
         rt.clone(),
         q.clone(),
         Arc::clone(&reg),
+        ctx.caller(),
     );
     let page = ctx
         .read(move |conn| {
-            store::query::list_resources(conn, &reg_owned, &rt_owned, org, &q_owned, now)
+            store::query::list_resources(conn, &reg_owned, &rt_owned, org, scope, &q_owned, now)
         })
         .await?;
     let resources = page

@@ -85,6 +85,9 @@ pub async fn resolve(ctx: &Ctx, actor: &Actor, email: Option<&str>) -> Result<St
 fn acting_for(actor: &Actor, user: &StoredUser) -> Actor {
     let mut a = actor.clone();
     a.name = format!("{} for user {}", a.name, user.id);
+    // A person changing their own record is not the connector whose token
+    // the request came through: ownership does not apply (issue 17).
+    a.connector = None;
     a
 }
 

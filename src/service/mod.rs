@@ -9,11 +9,13 @@
 
 pub mod audit;
 pub mod bulk;
+pub mod connectors;
 pub mod custom;
 pub mod gate;
 pub mod me;
 mod members;
 pub mod orgs;
+pub mod ownership;
 pub mod password;
 pub mod query;
 pub mod resources;
@@ -74,6 +76,13 @@ fn refused_by_gate() -> Error {
 }
 
 impl Ctx {
+    /// The connector the request's token belongs to (`None`: a token
+    /// without one, `AUTH_SECRET`): what it sees of `externalId` and
+    /// whose ownership its writes are checked against.
+    pub fn caller(&self) -> Option<Uuid> {
+        self.schemas.caller()
+    }
+
     /// The registry this request is served with: its organization's.
     pub fn registry(&self) -> Arc<crate::scim::schema::Registry> {
         self.schemas
@@ -403,6 +412,7 @@ impl Requester {
                 org_id,
                 token_id: None,
                 name: "cli".into(),
+                connector: None,
             },
             created_by: "cli".into(),
         }

@@ -37,7 +37,7 @@ impl ResolvedQuery {
         };
         Ok(ResolvedQuery {
             org,
-            prepared: query::prepare(reg, kind, org, q, ctx.state.clock.now())?,
+            prepared: query::prepare(reg, kind, org, ctx.caller(), q, ctx.state.clock.now())?,
             with_related: wants_related(reg, kind, &projection)?,
             projection,
             cursor_mode: q.cursor.is_some(),

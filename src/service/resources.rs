@@ -10,13 +10,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::members::{members_change, take_members};
-use super::{blocking, password, Ctx, Result};
+use super::{blocking, ownership, password, Ctx, Result};
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
 use crate::scim::patch::{self, PatchOp};
 use crate::scim::resource::{
-    render_owned as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
+    render_owned as render_doc, Kind, Origin, Projection, Reference, ResourceInfo, Verb,
 };
 use crate::scim::schema::{
     needs_attribute, project_owned as project, validate_collecting, Registry, ResourceTypeDef,
@@ -152,7 +152,10 @@ pub fn render_owned(ctx: &Ctx, r: Stored, p: &Projection) -> std::result::Result
             })
             .collect()
     });
-    let full = render_doc(r.doc, &info, r.kind.related_attr(), refs.as_deref());
+    let mut doc = r.doc;
+    ownership::hide(ctx.caller(), &r.meta.origin, &mut doc);
+    crate::scim::schema::provenance::add(reg.policy(), &r.meta.origin, &mut doc);
+    let full = render_doc(doc, &info, r.kind.related_attr(), refs.as_deref());
     Ok(project(
         reg,
         resource_type(reg, r.kind)?,
@@ -180,6 +183,7 @@ pub async fn create(
 ) -> Result<Written> {
     let reg = ctx.registry();
     let with_related = wants_related(&reg, kind, p)?;
+    let caller = actor.connector;
     let write = blocking(move || {
         let rt = resource_type(&reg, kind)?;
         limits::check_resource(rt, &body, reg.max_values())?;
@@ -188,7 +192,13 @@ pub async fn create(
             Kind::User => Side::Password(password::take(&mut doc, None)?),
             Kind::Group => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
         };
-        Ok(Write { doc, side, ignored })
+        let origin = ownership::created(caller, &doc);
+        Ok(Write {
+            doc,
+            side,
+            ignored,
+            origin,
+        })
     })
     .await?;
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
@@ -283,17 +293,37 @@ enum Input {
     Patch(Vec<PatchOp>),
 }
 
+/// Who writes, as the ownership rules see it, and which resource.
+#[derive(Clone, Copy)]
+struct Writer {
+    caller: Option<Uuid>,
+    id: Uuid,
+}
+
 /// The validated new state of a resource whose stored document is
-/// `current`. Runs inside the transaction, under the row lock.
+/// `stored` (from `origin`). Runs inside the transaction, under the row
+/// lock (or on the version the write is conditioned on): the ownership
+/// check sees the owner the write replaces.
+#[allow(clippy::too_many_arguments)]
 fn next_state(
     reg: &Registry,
     kind: Kind,
-    current: &Value,
+    writer: Writer,
+    stored: &Value,
+    origin: &Origin,
     input: &Input,
     guard: Option<Guard>,
     pre: Option<&password::Prehashed>,
 ) -> std::result::Result<Write, ScimError> {
     let rt = resource_type(reg, kind)?;
+    ownership::check(
+        reg,
+        writer.caller,
+        &format!("{} {}", kind.name(), writer.id),
+        origin,
+    )?;
+    // What the caller was shown is what its change applies to.
+    let current = &*ownership::visible(writer.caller, origin, stored);
     let (body, delta, mut ignored) = match input {
         Input::Patch(ops) => {
             let outcome = patch::apply(reg, rt, current, ops)?;
@@ -311,12 +341,18 @@ fn next_state(
     if let Some(g) = guard {
         g(current, &doc)?;
     }
+    let origin = ownership::carry(writer.caller, origin, stored, &mut doc);
     let side = match (kind, delta) {
         (Kind::User, _) => Side::Password(password::take(&mut doc, pre)?),
         (Kind::Group, Some(delta)) => Side::Members(members_change(delta)?),
         (Kind::Group, None) => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
     };
-    Ok(Write { doc, side, ignored })
+    Ok(Write {
+        doc,
+        side,
+        ignored,
+        origin,
+    })
 }
 
 /// PUT (replace) or PATCH. For a PATCH the pure engine applies the
@@ -351,6 +387,10 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
     let shows_group = patch_shows_group(p);
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
     let org = actor.org_id;
+    let writer = Writer {
+        caller: actor.connector,
+        id,
+    };
     if kind == Kind::User {
         let entry = audit::Entry::new(
             &actor,
@@ -366,6 +406,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                     conn,
                     cp,
                     &reg,
+                    writer,
                     org,
                     id,
                     if_match.as_ref(),
@@ -405,11 +446,13 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                 if_match.as_ref(),
                 &entry,
                 probe,
-                |current| {
+                |current, origin| {
                     Ok(next_state(
                         &reg,
                         kind,
+                        writer,
                         current,
+                        origin,
                         &input,
                         guard,
                         pre.as_ref(),
@@ -456,6 +499,7 @@ fn write_user(
     conn: &mut store::Conn,
     cp: &super::Checkpoint<'_>,
     reg: &Registry,
+    writer: Writer,
     org: Uuid,
     id: Uuid,
     if_match: Option<&EtagCondition>,
@@ -473,7 +517,16 @@ fn write_user(
             resources::get_probed(conn, Kind::User, org, id, with_related, probe.as_ref())?;
         cp.settle(conn, probed)?;
         store::check_precondition(if_match, current.meta.version)?;
-        let next = next_state(reg, Kind::User, &current.doc, input, guard, pre)?;
+        let next = next_state(
+            reg,
+            Kind::User,
+            writer,
+            &current.doc,
+            &current.meta.origin,
+            input,
+            guard,
+            pre,
+        )?;
         // The entry lists what an organization ignoring undeclared
         // attributes left out of this write.
         let listed;
@@ -491,12 +544,19 @@ fn write_user(
     }
     let locked = store::transaction(conn, |conn| {
         let mut ignored = Vec::new();
-        let mut stored =
-            resources::update_with(conn, Kind::User, org, id, if_match, entry.at, |cur| {
-                let next = next_state(reg, Kind::User, cur, input, guard, pre)?;
+        let mut stored = resources::update_with(
+            conn,
+            Kind::User,
+            org,
+            id,
+            if_match,
+            entry.at,
+            |cur, origin| {
+                let next = next_state(reg, Kind::User, writer, cur, origin, input, guard, pre)?;
                 ignored.clone_from(&next.ignored);
                 Ok(next)
-            })?;
+            },
+        )?;
         store::audit::insert(conn, &entry.clone().with_dropped(&ignored))?;
         if with_related {
             stored.related = Some(
@@ -524,9 +584,24 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<EtagCondition>,
 ) -> Result<()> {
-    let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    let (actor, now, reg) = (actor.clone(), ctx.state.clock.now(), ctx.registry());
     ctx.in_tx(move |conn| {
-        resources::delete(conn, kind, actor.org_id, id, if_match.as_ref(), now)?;
+        resources::delete(
+            conn,
+            kind,
+            actor.org_id,
+            id,
+            if_match.as_ref(),
+            now,
+            |origin| {
+                Ok(ownership::check(
+                    &reg,
+                    actor.connector,
+                    &format!("{} {id}", kind.name()),
+                    origin,
+                )?)
+            },
+        )?;
         audit::record(
             conn,
             &actor,

@@ -103,9 +103,15 @@ impl Registries {
         rows: &[SchemaRow],
         types: &[store::custom::TypeRow],
         ignore_undeclared: bool,
+        policy: crate::scim::policy::OrgPolicy,
     ) -> Arc<Registry> {
-        if rows.is_empty() && types.is_empty() && !ignore_undeclared {
+        let default_policy = policy == crate::scim::policy::OrgPolicy::default();
+        if rows.is_empty() && types.is_empty() && !ignore_undeclared && default_policy {
             return self.base();
+        }
+        let policy = Arc::new(policy);
+        if rows.is_empty() && types.is_empty() && !ignore_undeclared {
+            return Arc::new((*self.base).clone().with_policy(policy));
         }
         let decls: Vec<Declared> = rows.iter().filter_map(declared_of).collect();
         let types = super::custom::declared_types(types);
@@ -113,7 +119,8 @@ impl Registries {
             self.base
                 .with_declared_types(&types)
                 .with_declared(&decls)
-                .with_undeclared_ignored(ignore_undeclared),
+                .with_undeclared_ignored(ignore_undeclared)
+                .with_policy(policy),
         )
     }
 
@@ -141,7 +148,12 @@ impl Registries {
         // A second statement, on a cache miss only; both are read under
         // the version just read, which every change bumps.
         let types = store::custom::types(conn, org)?;
-        let reg = self.build(&rows, &types, ignore_undeclared);
+        // Policies and connectors ride with the schemas: the same version
+        // says all of them are current.
+        let settings = store::connectors::settings(conn, org)?;
+        let connectors = store::connectors::list(conn, org)?;
+        let policy = super::connectors::policy_of(&settings, &connectors);
+        let reg = self.build(&rows, &types, ignore_undeclared, policy);
         self.put(org, version, Arc::clone(&reg));
         Ok((version, reg))
     }
@@ -174,9 +186,21 @@ fn declared_of(row: &SchemaRow) -> Option<Declared> {
 /// by the request's extractors like the gate, so their order does not
 /// matter.
 #[derive(Debug, Clone, Default)]
-pub struct Slot(Arc<Mutex<Option<Arc<Registry>>>>);
+pub struct Slot(Arc<Mutex<Option<Arc<Registry>>>>, Arc<Mutex<Option<Uuid>>>);
 
 impl Slot {
+    /// Records the connector the request's token belongs to.
+    pub fn set_caller(&self, connector: Option<Uuid>) {
+        if let Ok(mut c) = self.1.lock() {
+            *c = connector;
+        }
+    }
+
+    /// The connector the request's token belongs to, if any.
+    pub fn caller(&self) -> Option<Uuid> {
+        self.1.lock().ok().and_then(|c| *c)
+    }
+
     pub fn set(&self, reg: Arc<Registry>) {
         if let Ok(mut s) = self.0.lock() {
             *s = Some(reg);

@@ -74,7 +74,11 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
         .iter()
         .filter_map(|rt| restricted(&q, &|p| reg.defines(rt, p)).map(|tq| (rt.clone(), tq)))
         .collect();
-    let (reg_owned, now) = (std::sync::Arc::clone(reg), ctx.state.clock.now());
+    let (reg_owned, now, scope) = (
+        std::sync::Arc::clone(reg),
+        ctx.state.clock.now(),
+        ctx.caller(),
+    );
     let (user_total, group_total, user_page, group_page, custom_total, custom_pages) = ctx
         .read_snapshot(move |conn| {
             let mut total = |t: &Option<ResolvedQuery>| match t {
@@ -110,9 +114,16 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
                     count: Some(count),
                     ..tq.clone()
                 };
-                let total =
-                    store::query::list_resources(conn, &reg_owned, rt, org, &window(1, 0), now)?
-                        .total;
+                let total = store::query::list_resources(
+                    conn,
+                    &reg_owned,
+                    rt,
+                    org,
+                    scope,
+                    &window(1, 0),
+                    now,
+                )?
+                .total;
                 let from = (offset - before).max(0);
                 let want = count - taken;
                 if want > 0 && from < total {
@@ -121,6 +132,7 @@ pub async fn search_all(ctx: &Ctx, org: Uuid, q: ListQuery) -> Result<ListPage> 
                         &reg_owned,
                         rt,
                         org,
+                        scope,
                         &window(from + 1, want),
                         now,
                     )?;

@@ -17,6 +17,10 @@ pub struct Actor {
     pub token_id: Option<Uuid>,
     /// The token's name, or `AUTH_SECRET`, or `cli`.
     pub name: String,
+    /// The connector the token belongs to (issue 17): what the caller
+    /// creates is recorded as the connector's, its writes are held to the
+    /// ownership policy, and its `externalId`s are its own.
+    pub connector: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
@@ -46,6 +50,12 @@ impl Entry {
         if !dropped.is_empty() {
             self.details = Some(serde_json::json!({ "ignored_attributes": dropped }));
         }
+        self
+    }
+
+    /// This entry with `details` (what the change was, for an admin).
+    pub fn with_details(mut self, details: serde_json::Value) -> Entry {
+        self.details = Some(details);
         self
     }
 

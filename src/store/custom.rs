@@ -154,6 +154,19 @@ pub struct ResourceRow {
     pub created_at: DateTime<Utc>,
     pub last_modified: DateTime<Utc>,
     pub version: i64,
+    pub created_by_connector: Option<Uuid>,
+    pub owner_connector: Option<Uuid>,
+    pub external_id_connector: Option<Uuid>,
+}
+
+impl ResourceRow {
+    pub fn origin(&self) -> crate::scim::resource::Origin {
+        crate::scim::resource::Origin {
+            created_by: self.created_by_connector,
+            owner: self.owner_connector,
+            external_id_by: self.external_id_connector,
+        }
+    }
 }
 
 fn external_id(doc: &Value) -> Option<String> {
@@ -168,6 +181,7 @@ pub fn insert(
     name: &str,
     id: Uuid,
     doc: &Value,
+    origin: crate::scim::resource::Origin,
     now: DateTime<Utc>,
 ) -> Result<ResourceRow, StoreError> {
     Ok(diesel::insert_into(scim_resources::table)
@@ -180,6 +194,9 @@ pub fn insert(
             scim_resources::created_at.eq(now),
             scim_resources::last_modified.eq(now),
             scim_resources::version.eq(1_i64),
+            scim_resources::created_by_connector.eq(origin.created_by),
+            scim_resources::owner_connector.eq(origin.owner),
+            scim_resources::external_id_connector.eq(origin.external_id_by),
         ))
         .returning(ResourceRow::as_returning())
         .get_result(conn)?)
@@ -211,11 +228,13 @@ pub fn update(
     conn: &mut PgConnection,
     current: &ResourceRow,
     doc: Value,
+    external_id_by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<ResourceRow, StoreError> {
     Ok(diesel::update(scim_resources::table.find(current.id))
         .set((
             scim_resources::external_id.eq(external_id(&doc)),
+            scim_resources::external_id_connector.eq(external_id_by),
             scim_resources::doc.eq(&doc),
             scim_resources::last_modified.eq(now),
             scim_resources::version.eq(current.version + 1),

@@ -15,7 +15,7 @@ use super::schema::{scim_group_members, scim_groups};
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
-use crate::scim::resource::Meta;
+use crate::scim::resource::{Meta, Origin};
 use crate::scim::schema::{builtin_column_attributes, fold, Column, ColumnAttr, ColumnValues};
 
 #[derive(Debug, Clone)]
@@ -45,6 +45,8 @@ pub enum MembersChange {
 pub struct GroupWrite {
     pub doc: Value,
     pub members: MembersChange,
+    /// As `users::UserWrite::origin`.
+    pub origin: Origin,
     /// Undeclared attributes the write left out, listed in its audit entry.
     pub ignored: Vec<String>,
 }
@@ -59,6 +61,9 @@ pub(super) struct Row {
     last_modified: DateTime<Utc>,
     version: i64,
     member_count: i64,
+    created_by_connector: Option<Uuid>,
+    owner_connector: Option<Uuid>,
+    external_id_connector: Option<Uuid>,
 }
 
 impl Row {
@@ -70,6 +75,11 @@ impl Row {
                 created: self.created_at,
                 last_modified: self.last_modified,
                 version: self.version,
+                origin: Origin {
+                    created_by: self.created_by_connector,
+                    owner: self.owner_connector,
+                    external_id_by: self.external_id_connector,
+                },
             },
             members,
             member_count: self.member_count,
@@ -122,6 +132,7 @@ pub fn create(
     org: Uuid,
     doc: Value,
     member_ids: &[Uuid],
+    origin: Origin,
     now: DateTime<Utc>,
 ) -> Result<StoredGroup, StoreError> {
     let id = Uuid::now_v7();
@@ -137,6 +148,9 @@ pub fn create(
             scim_groups::created_at.eq(now),
             scim_groups::last_modified.eq(now),
             scim_groups::version.eq(1i64),
+            scim_groups::created_by_connector.eq(origin.created_by),
+            scim_groups::owner_connector.eq(origin.owner),
+            scim_groups::external_id_connector.eq(origin.external_id_by),
         ))
         .execute(conn)?;
     let added = members::add_resolving(conn, org, id, &dedup(member_ids))? as i64;
@@ -146,7 +160,10 @@ pub fn create(
     Ok(StoredGroup {
         id,
         doc,
-        meta: Meta::created_at(now),
+        meta: Meta {
+            origin,
+            ..Meta::created_at(now)
+        },
         members: None,
         member_count: added,
     })
@@ -273,11 +290,15 @@ pub fn update_audited(
     let entry = entry.map(|e| e.clone().with_dropped(&write.ignored));
     let entry = entry.as_ref();
     let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
-    if write.doc == current.doc && !members_changed {
+    if write.doc == current.doc
+        && !members_changed
+        && write.origin.external_id_by == current.meta.origin.external_id_by
+    {
         return Ok((current, false, probed));
     }
     let cols = columns(&write.doc)?;
-    let meta = current.meta.changed_at(now);
+    let mut meta = current.meta.changed_at(now);
+    meta.origin.external_id_by = write.origin.external_id_by;
     let version = meta.version;
     let member_count = current.member_count + count_delta;
     // One fixed statement (two with the audit entry), so it stays prepared;
@@ -292,6 +313,8 @@ pub fn update_audited(
         .text(cols.display_name_ci)
         .push(", external_id = ")
         .bind(Bind::OptText(cols.external_id))
+        .push(", external_id_connector = ")
+        .bind(Bind::OptUuid(write.origin.external_id_by))
         .push(", doc = ")
         .bind(Bind::Json(write.doc.clone()))
         .push(", last_modified = ")
@@ -332,12 +355,14 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
+    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     // The group itself and the groups holding it, locked in one id-ordered
     // statement before anything else (see `lock_holders`).
     let holders = lock_holders(conn, org, id, Some(id))?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
+    allowed(&current.meta.origin)?;
     let holders: Vec<Uuid> = holders.into_iter().filter(|g| *g != id).collect();
     remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;

@@ -19,6 +19,7 @@ macro_rules! row_in_org {
 
 pub mod audit;
 pub mod backup;
+pub mod connectors;
 pub mod counts;
 pub mod custom;
 pub mod embedded;

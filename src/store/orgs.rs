@@ -35,6 +35,15 @@ pub fn create(
     Ok(org)
 }
 
+pub fn get(conn: &mut PgConnection, id: Uuid) -> Result<Organization, StoreError> {
+    organizations::table
+        .find(id)
+        .select(Organization::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
 pub fn list(conn: &mut PgConnection) -> Result<Vec<Organization>, StoreError> {
     Ok(organizations::table
         .order((organizations::created_at, organizations::id))

@@ -19,6 +19,7 @@ use super::users::{self, StoredUser, UserWrite};
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
+use crate::scim::resource::Origin;
 use crate::scim::resource::{Kind, Meta};
 
 /// A stored resource of either type.
@@ -60,6 +61,8 @@ pub enum Side {
 pub struct Write {
     pub doc: Value,
     pub side: Side,
+    /// Which connectors it comes from (see `users::UserWrite::origin`).
+    pub origin: crate::scim::resource::Origin,
     /// Undeclared attributes the write left out (the organization ignores
     /// them), for its audit entry.
     pub ignored: Vec<String>,
@@ -81,6 +84,7 @@ fn user_write(w: Write) -> Result<UserWrite, StoreError> {
         Side::Password(password_hash) => Ok(UserWrite {
             doc: w.doc,
             password_hash,
+            origin: w.origin,
         }),
         Side::Members(_) => Err(mismatch(Kind::User)),
     }
@@ -91,6 +95,7 @@ fn group_write(w: Write) -> Result<GroupWrite, StoreError> {
         Side::Members(members) => Ok(GroupWrite {
             doc: w.doc,
             members,
+            origin: w.origin,
             ignored: w.ignored,
         }),
         Side::Password(_) => Err(mismatch(Kind::Group)),
@@ -162,7 +167,7 @@ pub fn create(
                 MembersChange::Delta { add, .. } => add,
                 MembersChange::Keep => Vec::new(),
             };
-            Ok(groups::create(conn, org, w.doc, &ids, now)?.into())
+            Ok(groups::create(conn, org, w.doc, &ids, w.origin, now)?.into())
         }
     }
 }
@@ -257,15 +262,15 @@ pub fn update_with(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    f: impl FnOnce(&Value) -> Result<Write, StoreError>,
+    f: impl FnOnce(&Value, &Origin) -> Result<Write, StoreError>,
 ) -> Result<Stored, StoreError> {
     match kind {
         Kind::User => users::update_with(conn, org, id, if_match, now, |cur| {
-            f(&cur.doc).and_then(user_write)
+            f(&cur.doc, &cur.meta.origin).and_then(user_write)
         })
         .map(Stored::from),
         Kind::Group => groups::update_with(conn, org, id, if_match, now, |cur| {
-            f(&cur.doc).and_then(group_write)
+            f(&cur.doc, &cur.meta.origin).and_then(group_write)
         })
         .map(Stored::from),
     }
@@ -282,7 +287,7 @@ pub fn update_group_audited(
     if_match: Option<&EtagCondition>,
     entry: &audit::Entry,
     probe: Option<&Probe>,
-    f: impl FnOnce(&Value) -> Result<Write, StoreError>,
+    f: impl FnOnce(&Value, &Origin) -> Result<Write, StoreError>,
 ) -> Result<(Stored, bool, Probed), StoreError> {
     let (group, written, probed) = groups::update_audited(
         conn,
@@ -292,7 +297,7 @@ pub fn update_group_audited(
         entry.at,
         Some(entry),
         probe,
-        |cur| f(&cur.doc).and_then(group_write),
+        |cur| f(&cur.doc, &cur.meta.origin).and_then(group_write),
     )?;
     Ok((group.into(), written, probed))
 }
@@ -306,10 +311,11 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
+    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     match kind {
-        Kind::User => users::delete(conn, org, id, if_match, now),
-        Kind::Group => groups::delete(conn, org, id, if_match, now),
+        Kind::User => users::delete(conn, org, id, if_match, now, allowed),
+        Kind::Group => groups::delete(conn, org, id, if_match, now, allowed),
     }
 }
 

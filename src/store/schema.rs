@@ -7,6 +7,9 @@ diesel::table! {
         created_at -> Timestamptz,
         schema_version -> Int8,
         undeclared_attributes -> Text,
+        ownership -> Text,
+        delete_mode -> Text,
+        retention_days -> Int4,
     }
 }
 
@@ -25,8 +28,28 @@ diesel::table! {
         previous_secret_hash -> Nullable<Text>,
         previous_valid_until -> Nullable<Timestamptz>,
         last_used_from -> Nullable<Text>,
+        connector_id -> Nullable<Uuid>,
     }
 }
+
+diesel::table! {
+    connectors (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        kind -> Text,
+        profile -> Text,
+        ownership -> Nullable<Text>,
+        rate_per_second -> Nullable<Float8>,
+        rate_burst -> Nullable<Int4>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(connectors -> organizations (org_id));
+diesel::allow_tables_to_appear_in_same_query!(connectors, organizations);
+diesel::allow_tables_to_appear_in_same_query!(connectors, api_tokens);
 
 diesel::joinable!(api_tokens -> organizations (org_id));
 diesel::allow_tables_to_appear_in_same_query!(api_tokens, organizations);
@@ -47,6 +70,9 @@ diesel::table! {
         created_at -> Timestamptz,
         last_modified -> Timestamptz,
         version -> Int8,
+        created_by_connector -> Nullable<Uuid>,
+        owner_connector -> Nullable<Uuid>,
+        external_id_connector -> Nullable<Uuid>,
     }
 }
 
@@ -62,6 +88,9 @@ diesel::table! {
         last_modified -> Timestamptz,
         version -> Int8,
         member_count -> Int8,
+        created_by_connector -> Nullable<Uuid>,
+        owner_connector -> Nullable<Uuid>,
+        external_id_connector -> Nullable<Uuid>,
     }
 }
 
@@ -165,5 +194,8 @@ diesel::table! {
         created_at -> Timestamptz,
         last_modified -> Timestamptz,
         version -> Int8,
+        created_by_connector -> Nullable<Uuid>,
+        owner_connector -> Nullable<Uuid>,
+        external_id_connector -> Nullable<Uuid>,
     }
 }

@@ -26,6 +26,8 @@ pub struct TokenRow {
     pub previous_secret_hash: Option<String>,
     pub previous_valid_until: Option<DateTime<Utc>>,
     pub last_used_from: Option<String>,
+    /// The connector this token belongs to (issue 17), if any.
+    pub connector_id: Option<Uuid>,
 }
 
 /// `last_used_at` is written at most this often per token, so authentication

@@ -15,7 +15,7 @@ use super::schema::scim_users;
 use super::StoreError;
 use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
-use crate::scim::resource::Meta;
+use crate::scim::resource::{Meta, Origin};
 use crate::scim::schema::{builtin_column_attributes, fold, Column, ColumnAttr, ColumnValues};
 
 #[derive(Debug, Clone)]
@@ -31,6 +31,9 @@ pub struct StoredUser {
 pub struct UserWrite {
     pub doc: Value,
     pub password_hash: Option<String>,
+    /// The connectors it comes from: all three columns on a create, whose
+    /// `externalId` it holds on an update (the owner moves only by transfer).
+    pub origin: Origin,
 }
 
 /// A user row as every read selects it.
@@ -42,6 +45,9 @@ pub(super) struct Row {
     created_at: DateTime<Utc>,
     last_modified: DateTime<Utc>,
     version: i64,
+    created_by_connector: Option<Uuid>,
+    owner_connector: Option<Uuid>,
+    external_id_connector: Option<Uuid>,
 }
 
 impl From<Row> for StoredUser {
@@ -53,6 +59,11 @@ impl From<Row> for StoredUser {
                 created: r.created_at,
                 last_modified: r.last_modified,
                 version: r.version,
+                origin: Origin {
+                    created_by: r.created_by_connector,
+                    owner: r.owner_connector,
+                    external_id_by: r.external_id_connector,
+                },
             },
         }
     }
@@ -130,6 +141,9 @@ pub fn create(
             scim_users::doc.eq(&write.doc),
             scim_users::created_at.eq(now),
             scim_users::last_modified.eq(now),
+            scim_users::created_by_connector.eq(write.origin.created_by),
+            scim_users::owner_connector.eq(write.origin.owner),
+            scim_users::external_id_connector.eq(write.origin.external_id_by),
             scim_users::version.eq(1i64),
         ))
         .execute(conn)
@@ -137,7 +151,10 @@ pub fn create(
     Ok(StoredUser {
         id,
         doc: write.doc,
-        meta: Meta::created_at(now),
+        meta: Meta {
+            origin: write.origin,
+            ..Meta::created_at(now)
+        },
     })
 }
 
@@ -184,7 +201,7 @@ pub fn create_audited_probed(
             .push(" AS live, ")
             .bind(Bind::Bool(probe.is_some()))
             .push(
-                " AS owed), changed AS (INSERT INTO scim_users (id, org_id, user_name,                  user_name_ci, external_id, display_name, display_name_ci, active, emails_ci,                  password_hash, doc, created_at, last_modified, version) SELECT ",
+                " AS owed), changed AS (INSERT INTO scim_users (id, org_id, user_name,                  user_name_ci, external_id, display_name, display_name_ci, active, emails_ci,                  password_hash, doc, created_at, last_modified, version, created_by_connector,                  owner_connector, external_id_connector) SELECT ",
             )
             .bind(Bind::Uuid(id))
             .push(", ")
@@ -211,8 +228,14 @@ pub fn create_audited_probed(
             .bind(Bind::Time(now))
             .push(", ")
             .bind(Bind::Time(now))
+            .push(", 1, ")
+            .bind(Bind::OptUuid(write.origin.created_by))
+            .push(", ")
+            .bind(Bind::OptUuid(write.origin.owner))
+            .push(", ")
+            .bind(Bind::OptUuid(write.origin.external_id_by))
             .push(
-                ", 1 FROM probe WHERE NOT probe.owed OR probe.live IS NOT NULL RETURNING 1),                  audited AS (",
+                " FROM probe WHERE NOT probe.owed OR probe.live IS NOT NULL RETURNING 1),                  audited AS (",
             )
             .append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
                 entry,
@@ -232,7 +255,10 @@ pub fn create_audited_probed(
     let user = StoredUser {
         id,
         doc: write.doc.clone(),
-        meta: Meta::created_at(now),
+        meta: Meta {
+            origin: write.origin,
+            ..Meta::created_at(now)
+        },
     };
     Ok((user, super::tokens::Probed::from_column(probe, live)))
 }
@@ -302,10 +328,14 @@ pub fn update_with(
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
     let write = f(&current)?;
-    if write.doc == current.doc && write.password_hash.is_none() {
+    if write.doc == current.doc
+        && write.password_hash.is_none()
+        && write.origin.external_id_by == current.meta.origin.external_id_by
+    {
         return Ok(current);
     }
-    let meta = current.meta.changed_at(now);
+    let mut meta = current.meta.changed_at(now);
+    meta.origin.external_id_by = write.origin.external_id_by;
     Statement(
         set_row(&write, meta.version, now)?
             .push(" WHERE id = ")
@@ -344,6 +374,8 @@ fn set_row<ST>(
         .bind(Bind::OptBool(cols.active))
         .push(", emails_ci = ")
         .bind(Bind::TextArray(cols.emails_ci))
+        .push(", external_id_connector = ")
+        .bind(Bind::OptUuid(write.origin.external_id_by))
         .push(", doc = ")
         .bind(Bind::Json(write.doc.clone()))
         .push(", last_modified = ")
@@ -383,11 +415,15 @@ pub fn update_audited(
     again: bool,
 ) -> Result<Written, StoreError> {
     let now = entry.at;
-    let unchanged = write.doc == current.doc && write.password_hash.is_none();
+    let unchanged = write.doc == current.doc
+        && write.password_hash.is_none()
+        && write.origin.external_id_by == current.meta.origin.external_id_by;
     let meta = if unchanged {
         current.meta.clone()
     } else {
-        current.meta.changed_at(now)
+        let mut m = current.meta.changed_at(now);
+        m.origin.external_id_by = write.origin.external_id_by;
+        m
     };
     let head = if unchanged {
         Frag::sql("WITH changed AS (SELECT 1) ")
@@ -434,12 +470,14 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
+    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     // Groups first, then the user: the lock order every delete follows
     // (see `groups::lock_holders`), so concurrent deletes never deadlock.
     let holders = super::groups::lock_holders(conn, org, id, None)?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
+    allowed(&current.meta.origin)?;
     super::groups::remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
     Ok(())

@@ -254,6 +254,7 @@ fn retention_deletes_only_old_entries() {
         org_id: scimd::store::orgs::DEFAULT_ORG_ID,
         token_id: None,
         name: "t".into(),
+        connector: None,
     };
     let now = scimd::clock::Clock::default().now();
     record(
@@ -295,6 +296,7 @@ fn a_large_group_patch_answered_204_is_audited_as_204() {
             let w = UserWrite {
                 doc: json!({"schemas": [USER], "userName": format!("member{i}")}),
                 password_hash: None,
+                origin: Default::default(),
             };
             users::create(&mut conn, DEFAULT_ORG_ID, w, now).unwrap().id
         })
@@ -304,6 +306,7 @@ fn a_large_group_patch_answered_204_is_audited_as_204() {
         DEFAULT_ORG_ID,
         json!({"schemas": [GROUP], "displayName": "everyone"}),
         &ids[..1001],
+        Default::default(),
         now,
     )
     .unwrap();

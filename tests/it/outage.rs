@@ -238,11 +238,13 @@ fn a_user_create_repeated_after_a_lost_connection_is_stored_once() {
         org_id: org,
         token_id: None,
         name: "test".into(),
+        connector: None,
     };
     let id = uuid::Uuid::now_v7();
     let write = UserWrite {
         doc: json!({"schemas": [USER], "userName": "once"}),
         password_hash: None,
+        origin: Default::default(),
     };
     let now = scimd::clock::Clock::default().now();
     let entry = Entry::new(&actor, "user.create", "User", &id.to_string(), 201, now);

@@ -93,6 +93,7 @@ fn add_user(
         UserWrite {
             doc,
             password_hash: None,
+            origin: Default::default(),
         },
         at,
     )
@@ -824,7 +825,7 @@ pub(crate) fn add_groups(f: &Fixture) -> Uuid {
             body["externalId"] = json!(e);
         }
         let doc = validate(reg, rt, &body, WriteMode::Create).unwrap();
-        groups::create(&mut conn, ORG, doc, members, t0())
+        groups::create(&mut conn, ORG, doc, members, Default::default(), t0())
             .unwrap()
             .id
     };

@@ -1,6 +1,7 @@
 //! The admin API under `/api/v1` (JSON).
 
 pub mod audit;
+pub mod connectors;
 pub mod schemas;
 pub mod tokens;
 
@@ -10,4 +11,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     tokens::configure(cfg);
     audit::configure(cfg);
     schemas::configure(cfg);
+    connectors::configure(cfg);
 }

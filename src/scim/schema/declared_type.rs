@@ -230,6 +230,7 @@ impl Registry {
             .with_max_values(self.max_values())
             .with_undeclared_ignored(self.ignores_undeclared())
             .with_declared_ids(declared)
+            .with_policy(self.policy_arc())
     }
 }
 

@@ -689,6 +689,7 @@ impl Registry {
             .with_max_values(self.max_values())
             .with_undeclared_ignored(self.ignores_undeclared())
             .with_declared_ids(declared)
+            .with_policy(self.policy_arc())
     }
 }
 
@@ -852,7 +853,8 @@ mod tests {
         let path = crate::scim::path::AttrPath::parse("badgeNumber").expect("path");
         let r = reg.resolve(user, &path).expect("resolves unqualified");
         assert!(r.is_extension);
-        assert_eq!(reg.schemas().len(), 4);
+        // User, EnterpriseUser, Group, Provenance and the declared one.
+        assert_eq!(reg.schemas().len(), 5);
         assert!(!reg
             .resource_type("Group")
             .expect("g")

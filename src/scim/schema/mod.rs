@@ -15,6 +15,7 @@ pub mod discovery;
 mod enterprise;
 mod group;
 pub mod project;
+pub mod provenance;
 pub mod registry;
 pub mod types;
 mod user;
@@ -27,6 +28,7 @@ pub use discovery::{resource_type_json, schema_json};
 pub use enterprise::ENTERPRISE_USER_SCHEMA;
 pub use group::GROUP_SCHEMA;
 pub use project::{needs_attribute, parse_attr_list, project, project_owned};
+pub use provenance::PROVENANCE_SCHEMA;
 pub use registry::{Registry, ResolvedAttr};
 pub use types::{
     AttrType, AttributeDef, Column, Mutability, ResourceTypeDef, Returned, SchemaDef,

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::common::{common_attributes, SCHEMAS_ATTR};
 use super::enterprise::{enterprise_user_schema, ENTERPRISE_USER_SCHEMA};
 use super::group::{group_schema, GROUP_SCHEMA};
+use super::provenance::{provenance_schema, PROVENANCE_SCHEMA};
 use super::types::{find_attr, AttributeDef, ResourceTypeDef, SchemaDef, SchemaExtension};
 use super::user::{user_schema, USER_SCHEMA};
 use crate::scim::path::AttrPath;
@@ -26,6 +27,9 @@ pub struct Registry {
     /// The organization's `undeclared_attributes` setting: leave attributes
     /// nobody declared out of a write (and say so) instead of refusing it.
     ignore_undeclared: bool,
+    /// The organization's policies and connectors, read and cached with
+    /// its schemas (and so confirmed current the same way).
+    policy: std::sync::Arc<crate::scim::policy::OrgPolicy>,
 }
 
 /// An attribute path resolved against a resource type.
@@ -77,20 +81,34 @@ impl Registry {
                 endpoint: "/Users",
                 description: "User Account",
                 schema: USER_SCHEMA,
-                extensions: vec![SchemaExtension {
-                    schema: ENTERPRISE_USER_SCHEMA,
-                    required: false,
-                }],
+                extensions: vec![
+                    SchemaExtension {
+                        schema: ENTERPRISE_USER_SCHEMA,
+                        required: false,
+                    },
+                    SchemaExtension {
+                        schema: PROVENANCE_SCHEMA,
+                        required: false,
+                    },
+                ],
             },
             ResourceTypeDef {
                 name: "Group",
                 endpoint: "/Groups",
                 description: "Group",
                 schema: GROUP_SCHEMA,
-                extensions: Vec::new(),
+                extensions: vec![SchemaExtension {
+                    schema: PROVENANCE_SCHEMA,
+                    required: false,
+                }],
             },
         ];
-        let schemas = vec![user_schema(), enterprise_user_schema(), group_schema()];
+        let schemas = vec![
+            user_schema(),
+            enterprise_user_schema(),
+            group_schema(),
+            provenance_schema(),
+        ];
         Self::with_definitions(schemas, resource_types)
     }
 
@@ -104,7 +122,23 @@ impl Registry {
             max_values: crate::scim::limits::DEFAULT_MAX_VALUES,
             declared: Vec::new(),
             ignore_undeclared: false,
+            policy: std::sync::Arc::default(),
         }
+    }
+
+    /// This registry serving an organization with `policy`.
+    pub fn with_policy(mut self, policy: std::sync::Arc<crate::scim::policy::OrgPolicy>) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The organization's policies and connectors.
+    pub fn policy(&self) -> &crate::scim::policy::OrgPolicy {
+        &self.policy
+    }
+
+    pub(super) fn policy_arc(&self) -> std::sync::Arc<crate::scim::policy::OrgPolicy> {
+        std::sync::Arc::clone(&self.policy)
     }
 
     /// This registry leaving undeclared attributes out of writes (`true`)
@@ -273,7 +307,7 @@ mod tests {
         assert!(reg.resource_type("Device").is_none());
         let ent = reg.schema("URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER");
         assert_eq!(ent.map(|s| s.id), Some(ENTERPRISE_USER_SCHEMA));
-        assert_eq!(reg.schemas().len(), 3);
+        assert_eq!(reg.schemas().len(), 4);
     }
 
     #[test]

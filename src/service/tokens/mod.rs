@@ -36,6 +36,9 @@ pub struct TokenView {
     pub expired: bool,
     /// Expires within [`EXPIRES_SOON`].
     pub expires_soon: bool,
+    /// The connector the token belongs to; left out for a token with none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector_id: Option<Uuid>,
 }
 
 /// How far ahead an expiry is flagged as `expires_soon`.
@@ -47,6 +50,7 @@ impl TokenView {
         TokenView {
             expired,
             expires_soon: !expired && r.expires_at.is_some_and(|e| e <= now + EXPIRES_SOON),
+            connector_id: r.connector_id,
             last_used_from: r.last_used_from,
             id: r.id,
             name: r.name,
@@ -232,6 +236,33 @@ pub fn issue(
     Ok(created)
 }
 
+/// [`issue`] within the organization's limit of active tokens, audited by
+/// the caller: for tokens minted with something else (a connector). Call
+/// inside a transaction; `Ok(Err(_))` when the limit is reached.
+pub fn issue_limited(
+    conn: &mut PgConnection,
+    org: Uuid,
+    new: NewToken,
+    created_by: &str,
+    max_active: i64,
+    now: DateTime<Utc>,
+) -> Result<Result<CreatedToken, TokenError>, StoreError> {
+    let active = store::tokens::count_active_locked(conn, org, now)?;
+    if active >= max_active {
+        return Ok(Err(TokenError::Limit {
+            active,
+            max: max_active,
+        }));
+    }
+    match mint(org, new, created_by, now) {
+        Ok((row, created)) => {
+            store::tokens::insert(conn, &row)?;
+            Ok(Ok(created))
+        }
+        Err(e) => Ok(Err(e)),
+    }
+}
+
 /// A new token's row (holding the value's digest) and what is shown of it.
 fn mint(
     org: Uuid,
@@ -255,6 +286,7 @@ fn mint(
         previous_secret_hash: None,
         previous_valid_until: None,
         last_used_from: None,
+        connector_id: new.connector,
     };
     let created = CreatedToken {
         view: TokenView::new(row.clone(), now),

@@ -39,6 +39,9 @@ pub struct NewToken {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The connector the token is minted for (`service::connectors`); a
+    /// token created through `/api/v1/tokens` has none.
+    pub connector: Option<uuid::Uuid>,
 }
 
 impl CreateTokenRequest {
@@ -99,6 +102,7 @@ impl CreateTokenRequest {
             name: self.name,
             scopes,
             expires_at,
+            connector: None,
         })
     }
 }

@@ -60,7 +60,7 @@ pub fn explain_users(
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Explained, StoreError> {
-    let prepared = prepare(reg, crate::scim::resource::Kind::User, org, q, now)?;
+    let prepared = prepare(reg, crate::scim::resource::Kind::User, org, None, q, now)?;
     let total = total_expr!(scim_users, &prepared);
     let Prepared {
         predicate, plan, ..

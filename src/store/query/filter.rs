@@ -26,6 +26,7 @@ use super::target::{Ctx, DocAttr, MemberField, Target};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
 use crate::scim::path::AttrPath;
+use crate::scim::schema::types::Column;
 use crate::scim::schema::{fold, AttrType};
 
 /// Elements of a (possibly multi-valued) document attribute, as rows `e(v)`.
@@ -41,13 +42,36 @@ pub fn compile(ctx: &Ctx<'_>, filter: &Filter) -> ScimResult<Frag> {
         Filter::And(l, r) => compile(ctx, l)?.and(&compile(ctx, r)?),
         Filter::Or(l, r) => compile(ctx, l)?.or(&compile(ctx, r)?),
         Filter::Not(inner) => compile(ctx, inner)?.not(),
-        Filter::Present(path) => present(ctx, path)?,
+        Filter::Present(path) => scoped(ctx, path, present(ctx, path)?),
         Filter::Compare(path, CompareOp::Ne, value) => {
-            compare(ctx, path, CompareOp::Eq, value)?.not()
+            scoped(ctx, path, compare(ctx, path, CompareOp::Eq, value)?).not()
         }
-        Filter::Compare(path, op, value) => compare(ctx, path, *op, value)?,
+        Filter::Compare(path, op, value) => scoped(ctx, path, compare(ctx, path, *op, value)?),
         Filter::ValuePath(path, inner) => value_path(ctx, path, inner)?,
     })
+}
+
+/// `pred` on `externalId`, for a connector: true only of the rows whose
+/// `externalId` that connector set, the only ones it is shown (so `ne` and
+/// `not` are true of the others, whose value it does not see).
+fn scoped(ctx: &Ctx<'_>, path: &AttrPath, pred: Frag) -> Frag {
+    let Some(connector) = ctx.scope else {
+        return pred;
+    };
+    let is_external_id = ctx
+        .reg
+        .resolve(ctx.rt, path)
+        .is_some_and(|r| r.sub.is_none() && r.attr.column == Some(Column::ExternalId));
+    if !is_external_id {
+        return pred;
+    }
+    pred.and(
+        &Frag::sql("(")
+            .push(ctx.table.external_id_connector)
+            .push(" = ")
+            .bind(Bind::Uuid(connector))
+            .push(")"),
+    )
 }
 
 fn unknown(path: &AttrPath) -> ScimError {

@@ -234,6 +234,7 @@ pub fn prepare(
     reg: &Registry,
     kind: Kind,
     org: Uuid,
+    scope: Option<Uuid>,
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Prepared, StoreError> {
@@ -253,6 +254,7 @@ pub fn prepare(
         rt,
         table,
         org,
+        scope,
     };
     let predicate = predicate_of(&ctx, q)?;
     let mut sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
@@ -264,7 +266,15 @@ pub fn prepare(
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let plan = Plan::new(q, sort, &[&org.to_string(), rt.name, &filter_text], now)?;
+    // A cursor is good only for the query it was made for, and a
+    // connector's `externalId`s make its query another one.
+    let scope_text = scope.map(|s| s.to_string()).unwrap_or_default();
+    let plan = Plan::new(
+        q,
+        sort,
+        &[&org.to_string(), rt.name, &filter_text, &scope_text],
+        now,
+    )?;
     Ok(Prepared {
         kind,
         org,
@@ -342,7 +352,7 @@ pub fn list_users(
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<StoredUser>, StoreError> {
-    users_page(conn, &prepare(reg, Kind::User, org, q, now)?)
+    users_page(conn, &prepare(reg, Kind::User, org, None, q, now)?)
 }
 
 /// The page of users a prepared query selects.
@@ -381,7 +391,11 @@ pub fn list_groups(
     now: DateTime<Utc>,
     with_members: bool,
 ) -> Result<Page<StoredGroup>, StoreError> {
-    groups_page(conn, &prepare(reg, Kind::Group, org, q, now)?, with_members)
+    groups_page(
+        conn,
+        &prepare(reg, Kind::Group, org, None, q, now)?,
+        with_members,
+    )
 }
 
 /// The page of groups a prepared query selects, with their members (read
@@ -469,6 +483,7 @@ pub fn list_resources(
     reg: &Registry,
     rt: &crate::scim::schema::ResourceTypeDef,
     org: Uuid,
+    scope: Option<Uuid>,
     q: &ListQuery,
     now: DateTime<Utc>,
 ) -> Result<Page<super::custom::ResourceRow>, StoreError> {
@@ -480,6 +495,7 @@ pub fn list_resources(
         rt,
         table: &target::RESOURCES,
         org,
+        scope,
     };
     let predicate = predicate_of(&ctx, q)?;
     let sort = Sort::plan(&ctx, q.sort_by.as_ref(), q.sort_order)?;
@@ -488,7 +504,13 @@ pub fn list_resources(
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let plan = Plan::new(q, sort, &[&org.to_string(), rt.name, &filter_text], now)?;
+    let scope_text = scope.map(|s| s.to_string()).unwrap_or_default();
+    let plan = Plan::new(
+        q,
+        sort,
+        &[&org.to_string(), rt.name, &filter_text, &scope_text],
+        now,
+    )?;
     let name = key(rt.name);
     let total_of = Frag::<diesel::sql_types::BigInt>::sql(
         "(SELECT count(*) FROM scim_resources WHERE scim_resources.org_id = ",

@@ -26,6 +26,8 @@ pub struct Table {
     pub created: &'static str,
     pub last_modified: &'static str,
     pub external_id: &'static str,
+    /// Whose `externalId` the row holds (issue 17).
+    pub external_id_connector: &'static str,
     pub display_name_ci: Option<&'static str>,
     /// The columns only the users table has.
     pub user_name_ci: Option<&'static str>,
@@ -42,6 +44,7 @@ pub const USERS: Table = Table {
     created: "scim_users.created_at",
     last_modified: "scim_users.last_modified",
     external_id: "scim_users.external_id",
+    external_id_connector: "scim_users.external_id_connector",
     display_name_ci: Some("scim_users.display_name_ci"),
     user_name_ci: Some("scim_users.user_name_ci"),
     active: Some("scim_users.active"),
@@ -57,6 +60,7 @@ pub const GROUPS: Table = Table {
     created: "scim_groups.created_at",
     last_modified: "scim_groups.last_modified",
     external_id: "scim_groups.external_id",
+    external_id_connector: "scim_groups.external_id_connector",
     display_name_ci: Some("scim_groups.display_name_ci"),
     user_name_ci: None,
     active: None,
@@ -74,6 +78,7 @@ pub const RESOURCES: Table = Table {
     created: "scim_resources.created_at",
     last_modified: "scim_resources.last_modified",
     external_id: "scim_resources.external_id",
+    external_id_connector: "scim_resources.external_id_connector",
     display_name_ci: None,
     user_name_ci: None,
     active: None,
@@ -164,6 +169,10 @@ pub struct Ctx<'r> {
     /// The organization searched: declared attributes' values are looked
     /// up in `scim_attr_values` under it.
     pub org: uuid::Uuid,
+    /// The connector searching, when a connector's token asks: `externalId`
+    /// then means that connector's own values (RFC 7643 §3.1: it is
+    /// "issued by the provisioning client"), as it sees them rendered.
+    pub scope: Option<uuid::Uuid>,
 }
 
 impl<'r> Ctx<'r> {
@@ -303,6 +312,7 @@ mod tests {
             rt,
             table: if is_users { &USERS } else { &GROUPS },
             org: uuid::Uuid::nil(),
+            scope: None,
         };
         f(&ctx);
     }

@@ -53,6 +53,7 @@ fn issue_in(conn: &mut diesel::PgConnection, org: uuid::Uuid, scopes: &[&str]) -
                 .map(|s| s.parse::<Scope>().expect("scope"))
                 .collect(),
             expires_at: None,
+            connector: None,
         },
         "test",
         scimd::clock::Clock::default().now(),

@@ -1,0 +1,22 @@
+DROP INDEX scim_resources_owner_idx;
+DROP INDEX scim_groups_owner_idx;
+DROP INDEX scim_users_owner_idx;
+ALTER TABLE scim_resources
+    DROP COLUMN external_id_connector,
+    DROP COLUMN owner_connector,
+    DROP COLUMN created_by_connector;
+ALTER TABLE scim_groups
+    DROP COLUMN external_id_connector,
+    DROP COLUMN owner_connector,
+    DROP COLUMN created_by_connector;
+ALTER TABLE scim_users
+    DROP COLUMN external_id_connector,
+    DROP COLUMN owner_connector,
+    DROP COLUMN created_by_connector;
+ALTER TABLE organizations
+    DROP COLUMN retention_days,
+    DROP COLUMN delete_mode,
+    DROP COLUMN ownership;
+DROP INDEX api_tokens_connector_idx;
+ALTER TABLE api_tokens DROP COLUMN connector_id;
+DROP TABLE connectors;
