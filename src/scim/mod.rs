@@ -11,5 +11,6 @@ pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod path;
+pub mod profile;
 pub mod resource;
 pub mod schema;
