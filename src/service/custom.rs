@@ -383,7 +383,7 @@ pub async fn create(
 ) -> Result<super::resources::Written> {
     let reg = ctx.registry();
     crate::scim::limits::check_resource(rt, body, reg.max_values())?;
-    let (doc, ignored) = validate_collecting(&reg, rt, body, WriteMode::Create)?;
+    let (doc, ignored) = validate_collecting(&reg, rt, body, WriteMode::Create, ctx.profile())?;
     let (by, now, rt_owned, id) = (
         by.clone(),
         ctx.state.clock.now(),
@@ -446,9 +446,9 @@ pub async fn write(
         Edit::Replace(b) => (b, false),
         Edit::Patch(b) => (b, true),
     };
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let ops = if patch {
-        let ops = crate::scim::patch::parse_request(body)?;
+        let ops = crate::scim::patch::parse_request(body, profile)?;
         crate::scim::limits::check_ops(rt, &ops, reg.max_values())?;
         Some(ops)
     } else {
@@ -463,7 +463,8 @@ pub async fn write(
             store::check_precondition(if_match.as_ref(), current.version)?;
             let (input, mut ignored) = match &ops {
                 Some(ops) => {
-                    let outcome = crate::scim::patch::apply(&reg, &rt_owned, &current.doc, ops)?;
+                    let outcome =
+                        crate::scim::patch::apply(&reg, &rt_owned, &current.doc, ops, profile)?;
                     (outcome.doc, outcome.ignored)
                 }
                 None => (body.clone(), Vec::new()),
@@ -475,6 +476,7 @@ pub async fn write(
                 WriteMode::Replace {
                     existing: &current.doc,
                 },
+                profile,
             )?;
             ignored.extend(left_out);
             if doc == current.doc {

@@ -81,6 +81,14 @@ impl Ctx {
             .unwrap_or_else(|| self.state.registries.base())
     }
 
+    /// The compatibility profile this request is served with. The
+    /// connector's profile will come from the caller's connector (issue 17);
+    /// until then, and for a token without one, every caller gets the
+    /// lenient profile, which is what scimd did before profiles existed.
+    pub fn profile(&self) -> crate::scim::profile::Profile {
+        crate::scim::profile::Profile::Lenient
+    }
+
     /// When the request's first statement found its organization's schemas
     /// changed since the registry it was given was built (on another
     /// instance, or by a request racing this one), nothing was read or

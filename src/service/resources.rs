@@ -15,6 +15,7 @@ use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
 use crate::scim::patch::{self, PatchOp};
+use crate::scim::profile::Profile;
 use crate::scim::resource::{
     render_owned as render_doc, Kind, Projection, Reference, ResourceInfo, Verb,
 };
@@ -178,12 +179,12 @@ pub async fn create(
     body: Value,
     p: &Projection,
 ) -> Result<Written> {
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let with_related = wants_related(&reg, kind, p)?;
     let write = blocking(move || {
         let rt = resource_type(&reg, kind)?;
         limits::check_resource(rt, &body, reg.max_values())?;
-        let (mut doc, ignored) = validate_collecting(&reg, rt, &body, WriteMode::Create)?;
+        let (mut doc, ignored) = validate_collecting(&reg, rt, &body, WriteMode::Create, profile)?;
         let side = match kind {
             Kind::User => Side::Password(password::take(&mut doc, None)?),
             Kind::Group => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
@@ -292,11 +293,12 @@ fn next_state(
     input: &Input,
     guard: Option<Guard>,
     pre: Option<&password::Prehashed>,
+    profile: Profile,
 ) -> std::result::Result<Write, ScimError> {
     let rt = resource_type(reg, kind)?;
     let (body, delta, mut ignored) = match input {
         Input::Patch(ops) => {
-            let outcome = patch::apply(reg, rt, current, ops)?;
+            let outcome = patch::apply(reg, rt, current, ops, profile)?;
             (
                 Cow::Owned(outcome.doc),
                 Some(outcome.members),
@@ -305,8 +307,13 @@ fn next_state(
         }
         Input::Replace(body) => (Cow::Borrowed(body), None, Vec::new()),
     };
-    let (mut doc, left_out) =
-        validate_collecting(reg, rt, &body, WriteMode::Replace { existing: current })?;
+    let (mut doc, left_out) = validate_collecting(
+        reg,
+        rt,
+        &body,
+        WriteMode::Replace { existing: current },
+        profile,
+    )?;
     ignored.extend(left_out);
     if let Some(g) = guard {
         g(current, &doc)?;
@@ -332,10 +339,13 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
         change,
         guard,
     } = update;
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let rt = resource_type(&reg, kind)?;
     let (input, verb) = match change {
-        Change::Patch(body) => (Input::Patch(patch::parse_request(&body)?), Verb::Patch),
+        Change::Patch(body) => (
+            Input::Patch(patch::parse_request(&body, profile)?),
+            Verb::Patch,
+        ),
         Change::Replace(body) => (Input::Replace(body), Verb::Replace),
     };
     match &input {
@@ -375,6 +385,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                     with_related,
                     &entry,
                     again,
+                    profile,
                 )
             })
             .await?;
@@ -413,6 +424,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                         &input,
                         guard,
                         pre.as_ref(),
+                        profile,
                     )?)
                 },
             )?;
@@ -465,6 +477,7 @@ fn write_user(
     with_related: bool,
     entry: &audit::Entry,
     again: bool,
+    profile: Profile,
 ) -> std::result::Result<Stored, store::StoreError> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
         // The first read carries the token check; once settled, none is owed.
@@ -473,7 +486,7 @@ fn write_user(
             resources::get_probed(conn, Kind::User, org, id, with_related, probe.as_ref())?;
         cp.settle(conn, probed)?;
         store::check_precondition(if_match, current.meta.version)?;
-        let next = next_state(reg, Kind::User, &current.doc, input, guard, pre)?;
+        let next = next_state(reg, Kind::User, &current.doc, input, guard, pre, profile)?;
         // The entry lists what an organization ignoring undeclared
         // attributes left out of this write.
         let listed;
@@ -493,7 +506,7 @@ fn write_user(
         let mut ignored = Vec::new();
         let mut stored =
             resources::update_with(conn, Kind::User, org, id, if_match, entry.at, |cur| {
-                let next = next_state(reg, Kind::User, cur, input, guard, pre)?;
+                let next = next_state(reg, Kind::User, cur, input, guard, pre, profile)?;
                 ignored.clone_from(&next.ignored);
                 Ok(next)
             })?;

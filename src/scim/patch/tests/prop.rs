@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::{group, plain_user, user};
 use crate::scim::patch::{apply, parse_request};
+use crate::scim::profile::Profile;
 use crate::scim::schema::{validate, Registry, WriteMode};
 
 const PATHS: &[&str] = &[
@@ -150,16 +151,16 @@ proptest! {
                     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [op]
                 });
-                parse_request(&body).ok()
+                parse_request(&body, Profile::Lenient).ok()
             })
             .flatten()
             .collect();
-        let whole = apply(&reg, rt, &doc, &parsed);
+        let whole = apply(&reg, rt, &doc, &parsed, Profile::Lenient);
         // Also one operation at a time, carrying successes forward, so that
         // later operations meet documents earlier ones have reshaped.
         let mut current = doc.clone();
         for op in &parsed {
-            if let Ok(out) = apply(&reg, rt, &current, std::slice::from_ref(op)) {
+            if let Ok(out) = apply(&reg, rt, &current, std::slice::from_ref(op), Profile::Lenient) {
                 current = out.doc;
             }
         }
@@ -168,7 +169,7 @@ proptest! {
             prop_assert_eq!(&out["schemas"][0], &json!(rt.schema));
             // validate must judge whatever the engine produced without
             // panicking, and find nothing to normalize in what it accepts.
-            if let Ok(v) = validate(&reg, rt, &out, WriteMode::Replace { existing: &doc }) {
+            if let Ok(v) = validate(&reg, rt, &out, WriteMode::Replace { existing: &doc }, Profile::Lenient) {
                 prop_assert_eq!(&v, &out);
             }
         }
