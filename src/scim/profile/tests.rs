@@ -2,6 +2,9 @@
 //! profile without it refuses is in `rules.rs`; the recorded client
 //! exchanges are replayed under their client's profile in `recorded.rs`.
 
+mod recorded;
+mod rules;
+
 use super::*;
 
 #[test]
