@@ -399,6 +399,24 @@ mod fuzz {
             }
         }
 
+        /// A profile only takes leniencies away, and what any profile
+        /// stores is read back by the strict one unchanged.
+        #[test]
+        fn profiles_refuse_or_agree_with_lenient(body in arb_json(), rt_name in prop_oneof![Just("User"), Just("Group")]) {
+            let reg = Registry::new();
+            let rt = reg.resource_type(rt_name).unwrap();
+            let lenient = validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient);
+            for profile in [Profile::Okta, Profile::Entra, Profile::Strict] {
+                if let Ok(doc) = validate(&reg, rt, &body, WriteMode::Create, profile) {
+                    prop_assert_eq!(Some(&doc), lenient.as_ref().ok());
+                }
+            }
+            if let Ok(doc) = lenient {
+                let again = validate(&reg, rt, &doc, WriteMode::Create, Profile::Strict);
+                prop_assert_eq!(again, Ok(doc));
+            }
+        }
+
         #[test]
         fn user_shaped_json_never_panics(extra in arb_json()) {
             let reg = Registry::new();

@@ -174,4 +174,38 @@ proptest! {
             }
         }
     }
+
+    /// A profile only takes leniencies away: whatever it accepts, it reads
+    /// as `lenient` does, and what `lenient` stores needs no rule to be
+    /// read back (so re-validating it under any profile changes nothing).
+    #[test]
+    fn profiles_refuse_or_agree_with_lenient(ops in prop::collection::vec(operation(), 1..4), which in 0usize..3) {
+        let (kind, doc) = match which {
+            0 => ("User", user()),
+            1 => ("User", plain_user()),
+            _ => ("Group", group()),
+        };
+        let reg = Registry::new();
+        let rt = reg.resource_type(kind).unwrap();
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": ops
+        });
+        let run = |profile: Profile| {
+            let ops = parse_request(&body, profile)?;
+            apply(&reg, rt, &doc, &ops, profile)
+        };
+        let lenient = run(Profile::Lenient);
+        for profile in [Profile::Okta, Profile::Entra, Profile::Strict] {
+            if let Ok(out) = run(profile) {
+                prop_assert_eq!(Some(&out), lenient.as_ref().ok(), "{}", profile);
+            }
+        }
+        if let Ok(out) = &lenient {
+            let mode = WriteMode::Replace { existing: &doc };
+            if let Ok(v) = validate(&reg, rt, &out.doc, mode, Profile::Lenient) {
+                prop_assert_eq!(validate(&reg, rt, &v, mode, Profile::Strict), Ok(v));
+            }
+        }
+    }
 }
