@@ -19,10 +19,10 @@
 //! result.
 //!
 //! Membership follows what each client's own documentation shows it
-//! sending (see the README's "Compatibility profiles" table), and the
-//! recorded exchanges in `scim-fixtures/` are checked against it (tests
-//! below): `okta` and `entra` accept every request recorded from their
-//! client exactly as `lenient` does.
+//! sending (the README's "Compatibility profiles" table cites it, and a test
+//! keeps the table's ticks equal to [`Profile::allows`]), and the recorded
+//! exchanges in `scim-fixtures/` are checked against it: `okta` and `entra`
+//! read every request recorded from their client exactly as `lenient` does.
 
 use std::fmt;
 

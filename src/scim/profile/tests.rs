@@ -87,3 +87,34 @@ fn a_refusal_keeps_status_and_type_and_names_profile_and_rule() {
         Ok(())
     );
 }
+
+/// The README's table says which profiles apply each rule; it must say what
+/// `Profile::allows` decides, for every rule.
+#[test]
+fn the_readme_table_matches_the_profiles() {
+    let readme = include_str!("../../../README.md");
+    let section = readme
+        .split("## Compatibility profiles")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("README has a Compatibility profiles section");
+    let mut seen = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let name = cells[1].trim_matches('`');
+        let rule = Rule::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .unwrap_or_else(|| panic!("README names unknown rule {name}"));
+        for (i, profile) in Profile::ALL.into_iter().enumerate() {
+            let ticked = cells[3 + i] == "✓";
+            assert_eq!(
+                ticked,
+                profile.allows(rule),
+                "README: {rule} under {profile}"
+            );
+        }
+        seen.push(rule);
+    }
+    assert_eq!(seen, Rule::ALL, "README lists every rule once, in order");
+}
