@@ -9,6 +9,7 @@ use diesel::pg::PgConnection;
 use diesel::Connection;
 use scimd::clock::Clock;
 use scimd::scim::list::ListQuery;
+use scimd::scim::profile::Profile;
 use scimd::scim::schema::define::{parse_schema, Declared};
 use scimd::scim::schema::Registry;
 use scimd::store::orgs::DEFAULT_ORG_ID;
@@ -105,8 +106,11 @@ pub fn run(b: &mut Bench) -> Res<()> {
         schema: parse_schema(&schema(), "schema").map_err(|e| format!("{e:?}"))?,
     };
     let reg = Registry::new().with_declared(&[decl]);
-    let q = ListQuery::from_pairs(&[("filter".to_string(), filter_for(n / 3))])
-        .map_err(|e| format!("{e:?}"))?;
+    let q = ListQuery::from_pairs(
+        &[("filter".to_string(), filter_for(n / 3))],
+        Profile::Lenient,
+    )
+    .map_err(|e| format!("{e:?}"))?;
     let mut conn = PgConnection::establish(&b.db_url)?;
     let e = explain_users(&mut conn, DEFAULT_ORG_ID, &reg, &q, Clock::default().now())
         .map_err(|e| format!("{e}"))?;

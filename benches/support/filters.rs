@@ -8,6 +8,7 @@ use diesel::pg::PgConnection;
 use diesel::Connection;
 use scimd::clock::Clock;
 use scimd::scim::list::ListQuery;
+use scimd::scim::profile::Profile;
 use scimd::scim::schema::Registry;
 use scimd::store::orgs::DEFAULT_ORG_ID;
 use scimd::store::query::explain_users;
@@ -204,7 +205,7 @@ fn print_plans(db_url: &str, queries: &[(String, Params)]) {
 }
 
 fn explain(db_url: &str, params: &[(String, String)]) -> Res<(String, Vec<String>)> {
-    let q = match ListQuery::from_pairs(params) {
+    let q = match ListQuery::from_pairs(params, Profile::Lenient) {
         Ok(q) => q,
         Err(e) => return fail(format!("{e:?}")),
     };

@@ -18,6 +18,7 @@
 //! - A `/.search` body must be a JSON object whose `schemas` lists the
 //!   SearchRequest URN, with members of the right JSON types; otherwise it
 //!   is `invalidSyntax` (§3.12: "did not conform to the request schema").
+//! - The filter is parsed under the caller's profile (`Filter::parse`).
 
 use serde_json::{Map, Value};
 
@@ -25,6 +26,7 @@ use super::cursor::CursorRequest;
 use super::error::{ScimError, ScimResult};
 use super::filter::Filter;
 use super::path::AttrPath;
+use super::profile::Profile;
 use super::schema::parse_attr_list;
 
 /// Most resources one page returns (advertised as `filter.maxResults`).
@@ -133,8 +135,8 @@ impl ListQuery {
     /// 400 `invalidValue` for an unknown, repeated or ill-formed parameter;
     /// `invalidFilter` for a bad filter; `invalidPath` for a bad entry in
     /// `attributes` / `excludedAttributes`.
-    pub fn from_pairs(pairs: &[(String, String)]) -> ScimResult<ListQuery> {
-        let mut b = Builder::default();
+    pub fn from_pairs(pairs: &[(String, String)], profile: Profile) -> ScimResult<ListQuery> {
+        let mut b = Builder::new(profile);
         for (name, value) in pairs {
             let (canonical, p) = param(name).ok_or_else(|| {
                 ScimError::invalid_value(format!("unsupported query parameter '{name}'"))
@@ -150,12 +152,12 @@ impl ListQuery {
     ///
     /// As [`ListQuery::from_pairs`], plus `invalidSyntax` for a body that is
     /// not a SearchRequest object or a member of the wrong JSON type.
-    pub fn from_search_request(body: &Value) -> ScimResult<ListQuery> {
+    pub fn from_search_request(body: &Value, profile: Profile) -> ScimResult<ListQuery> {
         let obj = body
             .as_object()
             .ok_or_else(|| ScimError::invalid_syntax("the search request must be a JSON object"))?;
         check_schemas(obj)?;
-        let mut b = Builder::default();
+        let mut b = Builder::new(profile);
         for (name, value) in obj {
             if name.eq_ignore_ascii_case("schemas") {
                 continue;
@@ -190,11 +192,22 @@ fn check_schemas(obj: &Map<String, Value>) -> ScimResult<()> {
     }
 }
 
-#[derive(Default)]
 struct Builder {
     q: ListQuery,
     seen: Vec<Param>,
     start_index_given: bool,
+    profile: Profile,
+}
+
+impl Builder {
+    fn new(profile: Profile) -> Self {
+        Builder {
+            q: ListQuery::default(),
+            seen: Vec::new(),
+            start_index_given: false,
+            profile,
+        }
+    }
 }
 
 fn wrong_type(name: &str, expected: &str) -> ScimError {
@@ -249,7 +262,7 @@ impl Builder {
                 q.filter = if t.trim().is_empty() {
                     None
                 } else {
-                    Some(Filter::parse(t)?)
+                    Some(Filter::parse(t, self.profile)?)
                 };
             }
             Param::SortBy => {

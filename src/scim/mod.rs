@@ -12,5 +12,6 @@ pub mod list;
 pub mod patch;
 pub mod path;
 pub mod policy;
+pub mod profile;
 pub mod resource;
 pub mod schema;

@@ -85,7 +85,8 @@ pub struct ConnectorPolicy {
     pub name: String,
     /// The connector's own policy; `None`: the organization's.
     pub ownership: Option<Ownership>,
-    pub profile: String,
+    /// The leniencies its requests get (`scim::profile`).
+    pub profile: super::profile::Profile,
     pub rate_limit: Option<RateLimit>,
 }
 
@@ -170,6 +171,15 @@ impl OrgPolicy {
         ))
     }
 
+    /// The compatibility profile `connector`'s requests are read with: its
+    /// own, or `lenient` (what scimd always did) without a connector.
+    pub fn profile_of(&self, connector: Option<Uuid>) -> super::profile::Profile {
+        connector
+            .and_then(|id| self.connectors.get(&id))
+            .map(|c| c.profile)
+            .unwrap_or_default()
+    }
+
     /// `id`'s name, for messages.
     pub fn connector_name(&self, id: Uuid) -> Option<&str> {
         self.connectors.get(&id).map(|c| c.name.as_str())
@@ -192,7 +202,7 @@ mod tests {
                 ConnectorPolicy {
                     name: name.into(),
                     ownership: own,
-                    profile: "lenient".into(),
+                    profile: super::super::profile::Profile::Lenient,
                     rate_limit: None,
                 },
             );

@@ -832,7 +832,9 @@ pub fn policy_of(settings: &OrgSettings, connectors: &[ConnectorRow]) -> OrgPoli
                 ConnectorPolicy {
                     name: c.name.clone(),
                     ownership: c.ownership.as_deref().and_then(Ownership::parse),
-                    profile: c.profile.clone(),
+                    // A value this version does not know (written by a
+                    // newer one) reads as the most lenient.
+                    profile: crate::scim::profile::Profile::parse(&c.profile).unwrap_or_default(),
                     rate_limit: rate_of(c),
                 },
             )

@@ -386,7 +386,7 @@ pub async fn create(
 ) -> Result<super::resources::Written> {
     let reg = ctx.registry();
     crate::scim::limits::check_resource(rt, body, reg.max_values())?;
-    let (doc, ignored) = validate_collecting(&reg, rt, body, WriteMode::Create)?;
+    let (doc, ignored) = validate_collecting(&reg, rt, body, WriteMode::Create, ctx.profile())?;
     let (by, now, rt_owned, id) = (
         by.clone(),
         ctx.state.clock.now(),
@@ -450,9 +450,9 @@ pub async fn write(
         Edit::Replace(b) => (b, false),
         Edit::Patch(b) => (b, true),
     };
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let ops = if patch {
-        let ops = crate::scim::patch::parse_request(body)?;
+        let ops = crate::scim::patch::parse_request(body, profile)?;
         crate::scim::limits::check_ops(rt, &ops, reg.max_values())?;
         Some(ops)
     } else {
@@ -471,7 +471,7 @@ pub async fn write(
             let shown = super::ownership::visible(by.connector, &origin, &current.doc);
             let (input, mut ignored) = match &ops {
                 Some(ops) => {
-                    let outcome = crate::scim::patch::apply(&reg, &rt_owned, &shown, ops)?;
+                    let outcome = crate::scim::patch::apply(&reg, &rt_owned, &shown, ops, profile)?;
                     (outcome.doc, outcome.ignored)
                 }
                 None => (body.clone(), Vec::new()),
@@ -481,6 +481,7 @@ pub async fn write(
                 &rt_owned,
                 &input,
                 WriteMode::Replace { existing: &shown },
+                profile,
             )?;
             ignored.extend(left_out);
             let next = super::ownership::carry(by.connector, &origin, &current.doc, &mut doc);

@@ -124,7 +124,7 @@ pub async fn write(
     p: &Projection,
 ) -> Result<Written> {
     if let Change::Patch(body) = &change {
-        check_ops(&parse_request(body)?)?;
+        check_ops(&parse_request(body, ctx.profile())?)?;
     }
     let user = resolve(ctx, actor, email).await?;
     let actor = acting_for(actor, &user);

@@ -90,6 +90,14 @@ impl Ctx {
             .unwrap_or_else(|| self.state.registries.base())
     }
 
+    /// The compatibility profile this request is served with: its
+    /// connector's (read with the registry, so a change is served from the
+    /// next request everywhere), or `lenient`, what scimd did before
+    /// profiles existed, for a token without one.
+    pub fn profile(&self) -> crate::scim::profile::Profile {
+        self.registry().policy().profile_of(self.caller())
+    }
+
     /// When the request's first statement found its organization's schemas
     /// changed since the registry it was given was built (on another
     /// instance, or by a request racing this one), nothing was read or

@@ -15,6 +15,7 @@ use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
 use crate::scim::patch::{self, PatchOp};
+use crate::scim::profile::Profile;
 use crate::scim::resource::{
     render_owned as render_doc, Kind, Origin, Projection, Reference, ResourceInfo, Verb,
 };
@@ -181,13 +182,13 @@ pub async fn create(
     body: Value,
     p: &Projection,
 ) -> Result<Written> {
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let with_related = wants_related(&reg, kind, p)?;
     let caller = actor.connector;
     let write = blocking(move || {
         let rt = resource_type(&reg, kind)?;
         limits::check_resource(rt, &body, reg.max_values())?;
-        let (mut doc, ignored) = validate_collecting(&reg, rt, &body, WriteMode::Create)?;
+        let (mut doc, ignored) = validate_collecting(&reg, rt, &body, WriteMode::Create, profile)?;
         let side = match kind {
             Kind::User => Side::Password(password::take(&mut doc, None)?),
             Kind::Group => Side::Members(MembersChange::Replace(take_members(&mut doc)?)),
@@ -314,6 +315,7 @@ fn next_state(
     input: &Input,
     guard: Option<Guard>,
     pre: Option<&password::Prehashed>,
+    profile: Profile,
 ) -> std::result::Result<Write, ScimError> {
     let rt = resource_type(reg, kind)?;
     ownership::check(
@@ -326,7 +328,7 @@ fn next_state(
     let current = &*ownership::visible(writer.caller, origin, stored);
     let (body, delta, mut ignored) = match input {
         Input::Patch(ops) => {
-            let outcome = patch::apply(reg, rt, current, ops)?;
+            let outcome = patch::apply(reg, rt, current, ops, profile)?;
             (
                 Cow::Owned(outcome.doc),
                 Some(outcome.members),
@@ -335,8 +337,13 @@ fn next_state(
         }
         Input::Replace(body) => (Cow::Borrowed(body), None, Vec::new()),
     };
-    let (mut doc, left_out) =
-        validate_collecting(reg, rt, &body, WriteMode::Replace { existing: current })?;
+    let (mut doc, left_out) = validate_collecting(
+        reg,
+        rt,
+        &body,
+        WriteMode::Replace { existing: current },
+        profile,
+    )?;
     ignored.extend(left_out);
     if let Some(g) = guard {
         g(current, &doc)?;
@@ -368,10 +375,13 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
         change,
         guard,
     } = update;
-    let reg = ctx.registry();
+    let (reg, profile) = (ctx.registry(), ctx.profile());
     let rt = resource_type(&reg, kind)?;
     let (input, verb) = match change {
-        Change::Patch(body) => (Input::Patch(patch::parse_request(&body)?), Verb::Patch),
+        Change::Patch(body) => (
+            Input::Patch(patch::parse_request(&body, profile)?),
+            Verb::Patch,
+        ),
         Change::Replace(body) => (Input::Replace(body), Verb::Replace),
     };
     match &input {
@@ -416,6 +426,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                     with_related,
                     &entry,
                     again,
+                    profile,
                 )
             })
             .await?;
@@ -456,6 +467,7 @@ pub async fn write(ctx: &Ctx, actor: &Actor, update: Update, p: &Projection) -> 
                         &input,
                         guard,
                         pre.as_ref(),
+                        profile,
                     )?)
                 },
             )?;
@@ -509,6 +521,7 @@ fn write_user(
     with_related: bool,
     entry: &audit::Entry,
     again: bool,
+    profile: Profile,
 ) -> std::result::Result<Stored, store::StoreError> {
     for _ in 0..OPTIMISTIC_ATTEMPTS {
         // The first read carries the token check; once settled, none is owed.
@@ -526,6 +539,7 @@ fn write_user(
             input,
             guard,
             pre,
+            profile,
         )?;
         // The entry lists what an organization ignoring undeclared
         // attributes left out of this write.
@@ -552,7 +566,17 @@ fn write_user(
             if_match,
             entry.at,
             |cur, origin| {
-                let next = next_state(reg, Kind::User, writer, cur, origin, input, guard, pre)?;
+                let next = next_state(
+                    reg,
+                    Kind::User,
+                    writer,
+                    cur,
+                    origin,
+                    input,
+                    guard,
+                    pre,
+                    profile,
+                )?;
                 ignored.clone_from(&next.ignored);
                 Ok(next)
             },

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::query::{add_groups, corpus, group_corpus, hour, Fixture};
 use scimd::scim::filter::{self, Filter};
 use scimd::scim::list::ListQuery;
+use scimd::scim::profile::Profile;
 use scimd::scim::resource::{render, Meta, Reference, ResourceInfo};
 use scimd::store::orgs::DEFAULT_ORG_ID;
 use scimd::store::query::list_groups;
@@ -41,7 +42,7 @@ fn representation(
 /// The names, among `docs`, that the in-memory engine says match `text`.
 fn evaluated(f: &Fixture, rt: &str, text: &str, docs: &[(String, Value)]) -> BTreeSet<String> {
     let rt = f.reg.resource_type(rt).unwrap();
-    let parsed = Filter::parse(text).unwrap();
+    let parsed = Filter::parse(text, Profile::Lenient).unwrap();
     docs.iter()
         .filter(|(_, doc)| filter::matches_resource(&f.reg, rt, &parsed, doc))
         .map(|(name, _)| name.clone())
@@ -139,7 +140,7 @@ fn in_memory_and_sql_filters_agree_on_groups() {
     let mut disagreements = Vec::new();
     for (text, _) in cases {
         let q = ListQuery {
-            filter: Some(Filter::parse(&text).unwrap()),
+            filter: Some(Filter::parse(&text, Profile::Lenient).unwrap()),
             count: Some(1000),
             ..ListQuery::default()
         };

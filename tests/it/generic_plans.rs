@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use crate::harness::TestDb;
 use scimd::scim::filter::Filter;
 use scimd::scim::list::ListQuery;
+use scimd::scim::profile::Profile;
 use scimd::scim::schema::Registry;
 use scimd::store::orgs::DEFAULT_ORG_ID;
 
@@ -39,7 +40,7 @@ fn hot_read_statements_are_planned_once_not_on_every_execution() {
         let reg = Registry::new();
         let now = scimd::clock::Clock::default().now();
         let filtered = ListQuery {
-            filter: Some(Filter::parse("userName eq \"x\"").unwrap()),
+            filter: Some(Filter::parse("userName eq \"x\"", Profile::Lenient).unwrap()),
             count: Some(10),
             ..Default::default()
         };

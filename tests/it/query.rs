@@ -20,6 +20,7 @@ use scimd::scim::error::ScimType;
 use scimd::scim::filter::Filter;
 use scimd::scim::list::{ListQuery, SortOrder};
 use scimd::scim::path::AttrPath;
+use scimd::scim::profile::Profile;
 use scimd::scim::schema::{
     validate, AttrType, AttributeDef, Registry, SchemaDef, SchemaExtension, WriteMode,
     ENTERPRISE_USER_SCHEMA, USER_SCHEMA,
@@ -86,7 +87,7 @@ fn add_user(
     }
     obj.insert("schemas".into(), Value::Array(schemas));
     let rt = reg.resource_type("User").unwrap();
-    let doc = validate(reg, rt, &body, WriteMode::Create).unwrap();
+    let doc = validate(reg, rt, &body, WriteMode::Create, Profile::Lenient).unwrap();
     users::create(
         conn,
         org,
@@ -194,7 +195,9 @@ impl Fixture {
     /// userNames matching `filter`, as a set.
     pub(crate) fn matching(&self, filter: &str) -> BTreeSet<String> {
         let q = ListQuery {
-            filter: Some(Filter::parse(filter).unwrap_or_else(|e| panic!("{filter}: {e}"))),
+            filter: Some(
+                Filter::parse(filter, Profile::Lenient).unwrap_or_else(|e| panic!("{filter}: {e}")),
+            ),
             count: Some(1000),
             ..ListQuery::default()
         };
@@ -465,7 +468,7 @@ fn filters_return_exact_result_sets() {
 fn bad_filters_and_sorts_are_client_errors() {
     let f = Fixture::new();
     let filtered = |text: &str| ListQuery {
-        filter: Some(Filter::parse(text).unwrap()),
+        filter: Some(Filter::parse(text, Profile::Lenient).unwrap()),
         ..ListQuery::default()
     };
     for bad in [
@@ -591,7 +594,7 @@ fn index_paging_edges() {
     assert_eq!(names(&f, &page(2, 2)), ["jsmith", "ajones"]);
     // Paging through a filter counts the filtered set.
     let q = ListQuery {
-        filter: Some(Filter::parse("active pr").unwrap()),
+        filter: Some(Filter::parse("active pr", Profile::Lenient).unwrap()),
         start_index: 4,
         count: Some(10),
         ..ListQuery::default()
@@ -749,7 +752,7 @@ fn bad_expired_and_foreign_cursors_are_rejected() {
         ScimType::InvalidCursor
     );
     let mut filtered = cursor_query(Some(&next), 5, Some("meta.created"));
-    filtered.filter = Some(Filter::parse("active pr").unwrap());
+    filtered.filter = Some(Filter::parse("active pr", Profile::Lenient).unwrap());
     assert_eq!(f.rejected(&filtered), ScimType::InvalidCursor);
     // Expired: more than an hour after it was issued (at hour 30).
     let late = list_users(
@@ -824,7 +827,7 @@ pub(crate) fn add_groups(f: &Fixture) -> Uuid {
         if let Some(e) = ext {
             body["externalId"] = json!(e);
         }
-        let doc = validate(reg, rt, &body, WriteMode::Create).unwrap();
+        let doc = validate(reg, rt, &body, WriteMode::Create, Profile::Lenient).unwrap();
         groups::create(&mut conn, ORG, doc, members, Default::default(), t0())
             .unwrap()
             .id
@@ -865,7 +868,7 @@ fn group_filters_use_membership_rows() {
     let reg = &f.reg;
     let matching = |filter: &str| -> BTreeSet<String> {
         let q = ListQuery {
-            filter: Some(Filter::parse(filter).unwrap()),
+            filter: Some(Filter::parse(filter, Profile::Lenient).unwrap()),
             ..ListQuery::default()
         };
         let page = list_groups(&mut f.db.conn(), ORG, reg, &q, hour(30), false).unwrap();
@@ -921,7 +924,7 @@ fn indexed_filters_use_indexes_and_bind_client_text() {
         ("emails eq \"user42@example.com\"", "scim_users_emails_idx"),
     ] {
         let q = ListQuery {
-            filter: Some(Filter::parse(filter).unwrap()),
+            filter: Some(Filter::parse(filter, Profile::Lenient).unwrap()),
             ..ListQuery::default()
         };
         let e = explain_users(&mut conn, ORG, &reg, &q, hour(30)).unwrap();
@@ -956,7 +959,7 @@ fn indexed_filters_use_indexes_and_bind_client_text() {
         ("externalId sw \"x-1234\"", "scim_users_org_external_id_idx"),
     ] {
         let q = ListQuery {
-            filter: Some(Filter::parse(filter).unwrap()),
+            filter: Some(Filter::parse(filter, Profile::Lenient).unwrap()),
             ..ListQuery::default()
         };
         let plan = explain_users(&mut conn, ORG, &reg, &q, hour(30))
@@ -970,7 +973,13 @@ fn indexed_filters_use_indexes_and_bind_client_text() {
     conn.batch_execute("RESET enable_seqscan").unwrap();
     // Document attributes and keys are bound too, never inlined.
     let q = ListQuery {
-        filter: Some(Filter::parse("title co \"o'brien\" or department eq \"x\"").unwrap()),
+        filter: Some(
+            Filter::parse(
+                "title co \"o'brien\" or department eq \"x\"",
+                Profile::Lenient,
+            )
+            .unwrap(),
+        ),
         ..ListQuery::default()
     };
     let e = explain_users(&mut conn, ORG, &reg, &q, hour(30)).unwrap();

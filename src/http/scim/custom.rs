@@ -45,7 +45,7 @@ async fn list(
     path: web::Path<String>,
     params: Params,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ListQuery::from_pairs(&params.0)?;
+    let q = ListQuery::from_pairs(&params.0, ctx.profile())?;
     page(&ctx, auth.org_id, path.as_str(), &q).await
 }
 
@@ -71,7 +71,7 @@ async fn search(
     path: web::Path<String>,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ListQuery::from_search_request(&body.0)?;
+    let q = ListQuery::from_search_request(&body.0, ctx.profile())?;
     page(&ctx, auth.org_id, path.as_str(), &q).await
 }
 

@@ -180,7 +180,7 @@ async fn list<E: Endpoint>(
         &ctx,
         auth.org_id,
         E::KIND,
-        &ListQuery::from_pairs(&params.0)?,
+        &ListQuery::from_pairs(&params.0, ctx.profile())?,
     )
     .await
 }

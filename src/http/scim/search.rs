@@ -32,7 +32,7 @@ async fn search_one<E: Endpoint>(
     ctx: Ctx,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = ListQuery::from_search_request(&body.0)?;
+    let q = ListQuery::from_search_request(&body.0, ctx.profile())?;
     super::resources::list_page(&ctx, auth.org_id, E::KIND, &q).await
 }
 
@@ -42,7 +42,7 @@ async fn search_all(
     ctx: Ctx,
     body: ScimBody,
 ) -> Result<HttpResponse, ScimFailure> {
-    let q = &ListQuery::from_search_request(&body.0)?;
+    let q = &ListQuery::from_search_request(&body.0, ctx.profile())?;
     let (ctx, org) = (&ctx, auth.org_id);
     fresh(ctx, move || async move {
         let page = search::search_all(ctx, org, q.clone()).await?;

@@ -154,9 +154,10 @@ fn shown(path: &AttrPath) -> String {
 mod tests {
     use super::*;
     use crate::scim::filter::eval_tests::user_schema;
+    use crate::scim::profile::Profile;
 
     fn checked(text: &str) -> ScimResult<()> {
-        check(&Filter::parse(text)?, &user_schema)
+        check(&Filter::parse(text, Profile::Lenient)?, &user_schema)
     }
 
     fn refused(text: &str) -> String {

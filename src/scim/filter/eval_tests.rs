@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::{matches, AttrKind, Filter};
 use crate::scim::path::AttrPath;
+use crate::scim::profile::Profile;
 use crate::scim::schema::AttrType;
 
 const CORE: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -82,7 +83,7 @@ fn bjensen() -> Value {
 }
 
 fn eval(text: &str) -> bool {
-    let filter = Filter::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    let filter = Filter::parse(text, Profile::Lenient).unwrap_or_else(|e| panic!("{text}: {e}"));
     matches(&filter, &bjensen(), &user_schema)
 }
 
@@ -338,7 +339,13 @@ fn rfc_7644_examples_evaluate() {
 fn unknown_attributes_fall_back_to_json_types() {
     let doc = json!({"Custom": "Value", "count": 3, "flag": false});
     let nothing = |_: &AttrPath| None;
-    let run = |text: &str| matches(&Filter::parse(text).unwrap(), &doc, &nothing);
+    let run = |text: &str| {
+        matches(
+            &Filter::parse(text, Profile::Lenient).unwrap(),
+            &doc,
+            &nothing,
+        )
+    };
     assert!(run("custom eq \"value\""));
     assert!(run("count gt 2"));
     assert!(run("flag eq false"));
@@ -346,7 +353,7 @@ fn unknown_attributes_fall_back_to_json_types() {
     assert!(!run("missing pr"));
     // Not an object at all: nothing is present.
     assert!(!matches(
-        &Filter::parse("a pr").unwrap(),
+        &Filter::parse("a pr", Profile::Lenient).unwrap(),
         &json!([1, 2]),
         &nothing
     ));

@@ -8,13 +8,14 @@ use proptest::prelude::*;
 
 use super::parse_tests::error;
 use super::{parse_patch_path, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
+use crate::scim::profile::Profile;
 
 #[test]
 fn length_limit() {
     let padding = MAX_FILTER_LEN - "a eq \"\"".len();
     let longest = format!("a eq \"{}\"", "x".repeat(padding));
     assert_eq!(longest.len(), MAX_FILTER_LEN);
-    assert!(Filter::parse(&longest).is_ok());
+    assert!(Filter::parse(&longest, Profile::Lenient).is_ok());
     let too_long = format!("a eq \"{}\"", "x".repeat(padding + 1));
     assert!(error(&too_long).contains("the limit is 4096"));
 }
@@ -24,8 +25,8 @@ fn depth_limit_counts_parens_not_and_value_paths() {
     let nest = |open: &str, close: &str, levels: usize| {
         format!("{}a pr{}", open.repeat(levels), close.repeat(levels))
     };
-    assert!(Filter::parse(&nest("(", ")", MAX_FILTER_DEPTH)).is_ok());
-    assert!(Filter::parse(&nest("not (", ")", MAX_FILTER_DEPTH)).is_ok());
+    assert!(Filter::parse(&nest("(", ")", MAX_FILTER_DEPTH), Profile::Lenient).is_ok());
+    assert!(Filter::parse(&nest("not (", ")", MAX_FILTER_DEPTH), Profile::Lenient).is_ok());
     let detail = error(&nest("(", ")", MAX_FILTER_DEPTH + 1));
     assert!(
         detail.contains("nests deeper than 32 levels at position 32"),
@@ -39,7 +40,7 @@ fn depth_limit_counts_parens_not_and_value_paths() {
         ")".repeat(15),
         ")".repeat(16)
     );
-    assert!(Filter::parse(&mixed).is_ok());
+    assert!(Filter::parse(&mixed, Profile::Lenient).is_ok());
     let mixed = format!(
         "{}x[{}a pr{}]{}",
         "(".repeat(16),
@@ -50,7 +51,7 @@ fn depth_limit_counts_parens_not_and_value_paths() {
     assert!(error(&mixed).contains("deeper"));
     // Long flat chains are not nesting.
     let chain = vec!["a pr"; 400].join(" and ");
-    assert!(Filter::parse(&chain).is_ok());
+    assert!(Filter::parse(&chain, Profile::Lenient).is_ok());
 }
 
 /// Inputs built to make a careless parser blow its stack or go quadratic.
@@ -73,7 +74,7 @@ fn hostile_inputs_fail_fast() {
     ];
     for text in hostile {
         let started = Instant::now();
-        let _ = Filter::parse(&text);
+        let _ = Filter::parse(&text, Profile::Lenient);
         assert!(
             started.elapsed() < Duration::from_secs(1),
             "{}",
@@ -100,14 +101,14 @@ proptest! {
 
     #[test]
     fn arbitrary_token_soup_never_panics(text in noise()) {
-        if let Ok(filter) = Filter::parse(&text) {
-            prop_assert_eq!(Filter::parse(&filter.to_string()), Ok(filter));
+        if let Ok(filter) = Filter::parse(&text, Profile::Lenient) {
+            prop_assert_eq!(Filter::parse(&filter.to_string(), Profile::Lenient), Ok(filter));
         }
     }
 
     #[test]
     fn arbitrary_strings_never_panic(text in any::<String>()) {
-        let _ = Filter::parse(&text);
+        let _ = Filter::parse(&text, Profile::Lenient);
         let _ = parse_patch_path(&text);
     }
 }
@@ -127,7 +128,7 @@ fn nul_in_a_string_is_refused_with_its_position() {
     let e = error(r#"userName eq "a\u0000b""#);
     assert!(e.contains("NUL") && e.contains("position 14"), "{e}");
     assert!(parse_patch_path(r#"emails[type eq "w\u0000"].value"#).is_err());
-    assert!(Filter::parse("userName eq \"a\0b\"").is_err());
+    assert!(Filter::parse("userName eq \"a\0b\"", Profile::Lenient).is_err());
 }
 
 proptest! {
@@ -145,7 +146,7 @@ proptest! {
         let pos = at.index(base.len() + 1);
         let nul = if escaped { "\\u0000" } else { "\0" };
         let text = format!("{}{nul}{}", &base[..pos], &base[pos..]);
-        if let Ok(f) = Filter::parse(&text) {
+        if let Ok(f) = Filter::parse(&text, Profile::Lenient) {
             let shown = f.to_string();
             prop_assert!(!shown.contains('\0') && !shown.contains("\\u0000"), "{:?}", shown);
         }

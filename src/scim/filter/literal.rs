@@ -15,6 +15,8 @@ use super::CompValue;
 pub(super) struct SyntaxError {
     pub pos: usize,
     pub msg: String,
+    /// Said after the position: why a profile refused what is there.
+    pub note: Option<String>,
 }
 
 impl SyntaxError {
@@ -22,7 +24,14 @@ impl SyntaxError {
         SyntaxError {
             pos,
             msg: msg.into(),
+            note: None,
         }
+    }
+
+    #[must_use]
+    pub fn noted(mut self, note: String) -> Self {
+        self.note = Some(note);
+        self
     }
 
     pub fn expected(pos: usize, what: &str) -> Self {

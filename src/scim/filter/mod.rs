@@ -31,10 +31,9 @@ mod limit_tests;
 #[cfg(test)]
 mod parse_tests;
 
-use std::str::FromStr;
-
-use super::error::{ScimError, ScimResult};
+use super::error::ScimResult;
 use super::path::AttrPath;
+use super::profile::Profile;
 
 pub use check::check;
 pub use eval::{matches, matches_element, AttrKind};
@@ -128,11 +127,12 @@ pub enum Filter {
 }
 
 impl Filter {
-    /// Parses the `filter` query parameter (or `/.search` body member).
-    /// Every failure is `400 invalidFilter` with a detail naming the byte
-    /// offset and what was expected there.
-    pub fn parse(text: &str) -> ScimResult<Filter> {
-        parse::parse_filter(text)
+    /// Parses the `filter` query parameter (or `/.search` body member),
+    /// with the grammar extensions `profile` allows. Every failure is `400
+    /// invalidFilter` with a detail naming the byte offset and what was
+    /// expected there.
+    pub fn parse(text: &str, profile: Profile) -> ScimResult<Filter> {
+        parse::parse_filter(text, profile)
     }
 
     pub fn and(self, other: Filter) -> Filter {
@@ -149,13 +149,5 @@ impl std::ops::Not for Filter {
 
     fn not(self) -> Filter {
         Filter::Not(Box::new(self))
-    }
-}
-
-impl FromStr for Filter {
-    type Err = ScimError;
-
-    fn from_str(text: &str) -> ScimResult<Filter> {
-        Filter::parse(text)
     }
 }

@@ -15,17 +15,21 @@
 //!
 //! The parser never backtracks more than a keyword, so it is linear in the
 //! input, and it recurses only on nesting, which [`MAX_FILTER_DEPTH`] bounds.
+//!
+//! One extension of the grammar is a rule of the profile,
+//! `Rule::SubAttributeAfterValueFilter` (see `Parser::value_path_tail`).
 
 use super::literal::{self, SyntaxError};
 use super::{CompareOp, Filter, MAX_FILTER_DEPTH, MAX_FILTER_LEN};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::path::AttrPath;
+use crate::scim::profile::{Profile, Rule};
 
 type Parsed<T> = Result<T, SyntaxError>;
 
-pub(super) fn parse_filter(text: &str) -> ScimResult<Filter> {
+pub(super) fn parse_filter(text: &str, profile: Profile) -> ScimResult<Filter> {
     check_length(text, "filter").map_err(ScimError::invalid_filter)?;
-    Parser::new(text)
+    Parser::new(text, Some(profile))
         .whole()
         .map_err(|e| ScimError::invalid_filter(describe(&e, "filter")))
 }
@@ -34,7 +38,7 @@ pub(super) fn parse_filter(text: &str) -> ScimResult<Filter> {
 /// returns the filter and the offset just past the `]`. Errors are
 /// `invalidPath`, positioned within the whole path.
 pub(super) fn parse_bracketed(text: &str, open: usize) -> ScimResult<(Filter, usize)> {
-    let mut parser = Parser::new(text);
+    let mut parser = Parser::new(text, None);
     parser.pos = open;
     let filter = parser
         .bracketed()
@@ -54,7 +58,10 @@ pub(super) fn check_length(text: &str, what: &str) -> Result<(), String> {
 }
 
 fn describe(e: &SyntaxError, what: &str) -> String {
-    format!("{} at position {} in {what}", e.msg, e.pos)
+    match &e.note {
+        Some(note) => format!("{} at position {} in {what}; {note}", e.msg, e.pos),
+        None => format!("{} at position {} in {what}", e.msg, e.pos),
+    }
 }
 
 /// Client text echoed in an error detail, cut short so a 4 KiB filter does not
@@ -99,16 +106,21 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     in_value_filter: bool,
+    /// The profile a `filter` is parsed under; `None` for the bracketed
+    /// filter of a PATCH path, where nothing can follow a value filter but
+    /// the path's own `.sub` (read by `patch_path`).
+    profile: Option<Profile>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, profile: Option<Profile>) -> Self {
         Parser {
             text,
             bytes: text.as_bytes(),
             pos: 0,
             depth: 0,
             in_value_filter: false,
+            profile,
         }
     }
 
@@ -262,9 +274,19 @@ impl<'a> Parser<'a> {
     /// The meaning is not in doubt: a value that passes the bracketed filter
     /// and whose `sub` compares so, i.e. `emails[type eq "work" and value eq
     /// "x"]`, which is what this returns the second half of (and what
-    /// `Display` prints). `pos` is at the `.`.
+    /// `Display` prints), under `Rule::SubAttributeAfterValueFilter`; without
+    /// it the `.` is where the filter stops being RFC 7644's. `pos` is at
+    /// the `.`.
     fn value_path_tail(&mut self) -> Parsed<Filter> {
         let dot = self.pos;
+        let rule = Rule::SubAttributeAfterValueFilter;
+        if let Some(profile) = self.profile.filter(|p| !p.allows(rule)) {
+            return Err(SyntaxError::new(
+                dot,
+                "a sub-attribute comparison after a value filter (write it inside the brackets)",
+            )
+            .noted(profile.refusal(rule)));
+        }
         self.pos += 1;
         let start = self.pos;
         let len = self.path_len();

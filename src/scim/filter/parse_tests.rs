@@ -5,13 +5,14 @@
 use super::{CompValue, CompareOp, Filter};
 use crate::scim::error::ScimType;
 use crate::scim::path::AttrPath;
+use crate::scim::profile::Profile;
 
 fn parse(text: &str) -> Filter {
-    Filter::parse(text).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+    Filter::parse(text, Profile::Lenient).unwrap_or_else(|e| panic!("{text:?}: {e}"))
 }
 
 pub(super) fn error(text: &str) -> String {
-    let e = Filter::parse(text).expect_err(text);
+    let e = Filter::parse(text, Profile::Lenient).expect_err(text);
     assert_eq!(e.scim_type, Some(ScimType::InvalidFilter), "{text}");
     assert_eq!(e.status, 400);
     e.detail

@@ -177,12 +177,13 @@ mod tests {
     use super::*;
     use crate::scim::error::ScimType;
     use crate::scim::filter::eval_tests::user_schema;
+    use crate::scim::profile::Profile;
 
     const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
     fn parsed(text: &str) -> Filter {
-        Filter::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+        Filter::parse(text, Profile::Lenient).unwrap_or_else(|e| panic!("{text}: {e}"))
     }
 
     /// The User slice `check`'s tests use, core and enterprise.

@@ -92,12 +92,18 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::scim::profile::Profile;
     use crate::scim::schema::ENTERPRISE_USER_SCHEMA;
 
     fn user_matches(text: &str, doc: &Value) -> bool {
         let reg = Registry::new();
         let rt = reg.resource_type("User").unwrap();
-        matches_resource(&reg, rt, &Filter::parse(text).unwrap(), doc)
+        matches_resource(
+            &reg,
+            rt,
+            &Filter::parse(text, Profile::Lenient).unwrap(),
+            doc,
+        )
     }
 
     #[test]

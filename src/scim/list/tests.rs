@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::scim::error::ScimType;
+use crate::scim::profile::Profile;
 use serde_json::json;
 
 fn pairs(items: &[(&str, &str)]) -> ScimResult<ListQuery> {
@@ -9,7 +10,7 @@ fn pairs(items: &[(&str, &str)]) -> ScimResult<ListQuery> {
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    ListQuery::from_pairs(&owned)
+    ListQuery::from_pairs(&owned, Profile::Lenient)
 }
 
 fn kind(r: ScimResult<ListQuery>) -> Option<ScimType> {
@@ -99,31 +100,37 @@ fn cursor_parameter_selects_cursor_paging() {
 
 #[test]
 fn parses_search_requests() {
-    let q = ListQuery::from_search_request(&json!({
-        "schemas": [SEARCH_REQUEST_SCHEMA],
-        "attributes": ["displayName", "userName"],
-        "excludedAttributes": "emails,groups",
-        "filter": "displayName sw \"smith\"",
-        "sortBy": "userName",
-        "startIndex": 1,
-        "count": 10,
-        "cursor": "",
-    }))
+    let q = ListQuery::from_search_request(
+        &json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA],
+            "attributes": ["displayName", "userName"],
+            "excludedAttributes": "emails,groups",
+            "filter": "displayName sw \"smith\"",
+            "sortBy": "userName",
+            "startIndex": 1,
+            "count": 10,
+            "cursor": "",
+        }),
+        Profile::Lenient,
+    )
     .expect("valid");
     assert_eq!(q.attributes.len(), 2);
     assert_eq!(q.excluded.len(), 2);
     assert_eq!(q.count, Some(10));
     assert_eq!(q.cursor, Some(CursorRequest::First));
-    let q = ListQuery::from_search_request(&json!({
-        "schemas": [SEARCH_REQUEST_SCHEMA], "filter": null
-    }))
+    let q = ListQuery::from_search_request(
+        &json!({
+            "schemas": [SEARCH_REQUEST_SCHEMA], "filter": null
+        }),
+        Profile::Lenient,
+    )
     .expect("null member is absent");
     assert_eq!(q, ListQuery::default());
 }
 
 #[test]
 fn rejects_bad_search_requests() {
-    let bad = |v: Value| kind(ListQuery::from_search_request(&v));
+    let bad = |v: Value| kind(ListQuery::from_search_request(&v, Profile::Lenient));
     let s = SEARCH_REQUEST_SCHEMA;
     assert_eq!(bad(json!([])), Some(ScimType::InvalidSyntax));
     assert_eq!(bad(json!({"count": 1})), Some(ScimType::InvalidSyntax));

@@ -7,10 +7,17 @@
 //! canonical spelling and turns Entra ID's `"True"` / `"False"` into booleans,
 //! because the engine itself compares values (duplicates, `primary`). Type
 //! checking proper is `schema::validate`'s job and is not repeated.
+//!
+//! Three rules of the profile are applied here, for every PATCH value: one
+//! value for a multi-valued attribute ([`elements`],
+//! `Rule::SingleValueForMultiValued`), a bare value for a complex one
+//! ([`complex_members`], `Rule::ScalarForComplex`) and boolean strings
+//! ([`coerce_scalar`], `Rule::StringBooleans`).
 
 use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::profile::{Profile, Rule};
 use crate::scim::schema::{AttrType, AttributeDef, Mutability};
 
 /// Removes and returns the member named `name`, whatever its case. A stored
@@ -112,44 +119,69 @@ fn write_key(v: &Value, out: &mut String) {
     }
 }
 
-/// The elements a value stands for when written to a multi-valued attribute:
-/// an array's items, or the value itself (Okta sends one object where an
-/// array belongs). Nulls stand for nothing.
-pub(super) fn elements(value: &Value) -> Vec<&Value> {
+/// The elements a value stands for when written to the multi-valued
+/// attribute at `path`: an array's items, or, under
+/// `Rule::SingleValueForMultiValued`, the value itself (Okta sends one
+/// object where an array belongs). Nulls stand for nothing.
+pub(super) fn elements<'v>(
+    value: &'v Value,
+    path: &str,
+    profile: Profile,
+) -> ScimResult<Vec<&'v Value>> {
     match value {
-        Value::Array(items) => items.iter().filter(|v| !v.is_null()).collect(),
-        Value::Null => Vec::new(),
-        single => vec![single],
+        Value::Array(items) => Ok(items.iter().filter(|v| !v.is_null()).collect()),
+        Value::Null => Ok(Vec::new()),
+        single => {
+            profile.permit(Rule::SingleValueForMultiValued, || {
+                ScimError::invalid_value(format!(
+                    "'{path}' is multi-valued; its value must be an array, not {}",
+                    kind_of(single)
+                ))
+            })?;
+            Ok(vec![single])
+        }
     }
 }
 
-/// Entra ID sends booleans as `"True"` / `"False"`. Converting here (and not
-/// only in `validate`) lets `primary` and duplicate checks see real booleans.
-pub(super) fn coerce_scalar(def: &AttributeDef, value: &Value) -> Value {
-    match (def.attr_type, value) {
-        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
-            Value::Bool(true)
-        }
-        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
-            Value::Bool(false)
-        }
-        _ => value.clone(),
-    }
+/// Entra ID sends booleans as `"True"` / `"False"`; under
+/// `Rule::StringBooleans` they become booleans here (and not only in
+/// `validate`), so that `primary` and duplicate checks see real booleans.
+/// Other strings for a boolean are left for `validate` to refuse.
+pub(super) fn coerce_scalar(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+    profile: Profile,
+) -> ScimResult<Value> {
+    let boolean = match (def.attr_type, value) {
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => true,
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => false,
+        _ => return Ok(value.clone()),
+    };
+    profile.permit(Rule::StringBooleans, || {
+        ScimError::invalid_value(format!(
+            "'{path}' is a boolean; its value must be true or false, not a string"
+        ))
+    })?;
+    Ok(Value::Bool(boolean))
 }
 
-/// The members of a complex value under their canonical names. A bare
-/// scalar for a complex attribute with a `value` sub-attribute means
-/// `{"value": scalar}` (Entra ID's `manager`), as `validate` reads it too.
+/// The members of a complex value under their canonical names. Under
+/// `Rule::ScalarForComplex` a bare scalar for a complex attribute with a
+/// `value` sub-attribute means `{"value": scalar}` (Entra ID's `manager`),
+/// as `validate` reads it too.
 ///
-/// readOnly sub-attributes are dropped: `validate` would ignore them anyway
-/// (RFC 7644 §3.5.1), and keeping them would let `manager.displayName` ride
-/// along into the document. Nulls are kept, because in a merge they mean
-/// "clear this sub-attribute"; unknown names are kept as written so that
-/// `validate` reports them.
+/// readOnly sub-attributes are dropped under every profile: `validate`
+/// ignores them in any body (RFC 7644 §3.5.1), so a PATCH value is read the
+/// same way, and keeping them would let `manager.displayName` ride along
+/// into the document. Nulls are kept, because in a merge they mean "clear
+/// this sub-attribute"; unknown names are kept as written so that `validate`
+/// reports them.
 pub(super) fn complex_members(
     def: &AttributeDef,
     value: &Value,
     path: &str,
+    profile: Profile,
 ) -> ScimResult<Map<String, Value>> {
     let mut out = Map::new();
     match value {
@@ -158,7 +190,8 @@ pub(super) fn complex_members(
                 match def.sub_attribute(key) {
                     Some(sub) if sub.mutability == Mutability::ReadOnly => {}
                     Some(sub) => {
-                        put_raw(&mut out, sub.name, normalize(sub, v, path)?);
+                        let shown = format!("{path}.{}", sub.name);
+                        put_raw(&mut out, sub.name, normalize(sub, v, &shown, profile)?);
                     }
                     None => put_raw(&mut out, key, v.clone()),
                 }
@@ -168,7 +201,12 @@ pub(super) fn complex_members(
             let sub = def
                 .sub_attribute("value")
                 .ok_or_else(|| not_complex(path, value))?;
-            out.insert(sub.name.to_string(), coerce_scalar(sub, value));
+            profile.permit(Rule::ScalarForComplex, || not_complex(path, value))?;
+            let shown = format!("{path}.{}", sub.name);
+            out.insert(
+                sub.name.to_string(),
+                coerce_scalar(sub, value, &shown, profile)?,
+            );
         }
         Value::Array(_) | Value::Null => return Err(not_complex(path, value)),
     }
@@ -184,29 +222,38 @@ fn put_raw(map: &mut Map<String, Value>, name: &str, value: Value) {
 /// One value of `def` (an element, for a multi-valued one), normalized: a
 /// complex value gets canonical names without nulls, a scalar its boolean
 /// coerced.
-pub(super) fn normalize(def: &AttributeDef, value: &Value, path: &str) -> ScimResult<Value> {
+pub(super) fn normalize(
+    def: &AttributeDef,
+    value: &Value,
+    path: &str,
+    profile: Profile,
+) -> ScimResult<Value> {
     if value.is_null() {
         return Ok(Value::Null);
     }
     if !def.is_complex() {
-        return Ok(coerce_scalar(def, value));
+        return coerce_scalar(def, value, path, profile);
     }
-    let mut members = complex_members(def, value, path)?;
+    let mut members = complex_members(def, value, path, profile)?;
     members.retain(|_, v| !v.is_null());
     Ok(Value::Object(members))
 }
 
-fn not_complex(path: &str, value: &Value) -> ScimError {
-    let kind = match value {
+fn kind_of(value: &Value) -> &'static str {
+    match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
-    };
+    }
+}
+
+fn not_complex(path: &str, value: &Value) -> ScimError {
     ScimError::invalid_value(format!(
-        "'{path}' is a complex attribute; its value must be a JSON object, not {kind}"
+        "'{path}' is a complex attribute; its value must be a JSON object, not {}",
+        kind_of(value)
     ))
 }
 
@@ -273,20 +320,21 @@ mod tests {
             emails,
             &json!({"VALUE": "a@x", "Primary": "True", "display": null}),
             "emails",
+            Profile::Lenient,
         )
         .unwrap();
         assert_eq!(v, json!({"value": "a@x", "primary": true}));
         let active = user.attribute("active").unwrap();
         assert_eq!(
-            normalize(active, &json!("False"), "active").unwrap(),
+            normalize(active, &json!("False"), "active", Profile::Lenient).unwrap(),
             json!(false)
         );
         assert_eq!(
-            normalize(active, &json!("maybe"), "active").unwrap(),
+            normalize(active, &json!("maybe"), "active", Profile::Lenient).unwrap(),
             json!("maybe")
         );
         let name = user.attribute("name").unwrap();
-        let err = normalize(name, &json!([1]), "name").unwrap_err();
+        let err = normalize(name, &json!([1]), "name", Profile::Lenient).unwrap_err();
         assert!(err.detail.contains("complex"), "{err}");
     }
 }

@@ -15,6 +15,10 @@
 //!   `type` are ignored (display is readOnly, the others follow from the id).
 //!   Ids compare ASCII-case-insensitively (they are UUIDs; the store parses
 //!   them), keeping the first spelling.
+//! - One member object instead of an array is a list of one under
+//!   `Rule::SingleValueForMultiValued`, a bare id string a `{"value": id}`
+//!   under `Rule::ScalarForComplex`; a `remove` carries a value only under
+//!   `Rule::RemoveByValue` (asked in `request.rs`).
 //!
 //! Operations compose in order, so each id ends up with the effect of the
 //! last operation naming it. An `add` followed by a `remove` of the same id
@@ -30,6 +34,7 @@ use super::write::Mode;
 use super::MemberDelta;
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{CompValue, CompareOp, Filter};
+use crate::scim::profile::{Profile, Rule};
 
 impl MemberDelta {
     /// True when the operations leave membership untouched.
@@ -84,11 +89,12 @@ pub(super) fn write(
     target: &Target<'_, '_>,
     value: &Value,
     mode: Mode,
+    profile: Profile,
 ) -> ScimResult<()> {
     if target.filter.is_some() || target.sub.is_some() {
         return Err(whole_members_only(target));
     }
-    let ids = member_ids(value)?;
+    let ids = member_ids(value, &target.shown, profile)?;
     match mode {
         Mode::Add => delta.add_ids(ids),
         Mode::Replace => delta.replace_ids(ids),
@@ -101,6 +107,7 @@ pub(super) fn remove(
     delta: &mut MemberDelta,
     target: &Target<'_, '_>,
     value: Option<&Value>,
+    profile: Profile,
 ) -> ScimResult<()> {
     if target.sub.is_some() {
         return Err(whole_members_only(target));
@@ -113,7 +120,7 @@ pub(super) fn remove(
     }
     match value.filter(|v| !v.is_null()) {
         None => delta.replace_ids(Vec::new()),
-        Some(given) => delta.remove_ids(member_ids(given)?),
+        Some(given) => delta.remove_ids(member_ids(given, &target.shown, profile)?),
     }
     Ok(())
 }
@@ -129,14 +136,21 @@ fn whole_members_only(target: &Target<'_, '_>) -> ScimError {
 /// The ids of the members in `value`: an array (or one) of
 /// `{"value": id, ...}`; a bare id string is read as `{"value": id}`, as
 /// `validate` reads a scalar for a complex attribute.
-fn member_ids(value: &Value) -> ScimResult<Vec<String>> {
-    elements(value)
+fn member_ids(value: &Value, path: &str, profile: Profile) -> ScimResult<Vec<String>> {
+    elements(value, path, profile)?
         .into_iter()
         .enumerate()
         .map(|(i, member)| {
             let id = match member {
                 Value::Object(m) => get_ci(m, "value"),
-                id @ Value::String(_) => Some(id),
+                id @ Value::String(_) => {
+                    profile.permit(Rule::ScalarForComplex, || {
+                        ScimError::invalid_value(format!(
+                            "member {i} must be an object with a 'value' (the member's id), not a string"
+                        ))
+                    })?;
+                    Some(id)
+                }
                 _ => None,
             };
             match id.and_then(Value::as_str).map(str::trim) {

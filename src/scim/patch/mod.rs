@@ -22,11 +22,18 @@
 //!   extension object; the core schema URN is the resource itself.
 //! - A readOnly attribute named by an explicit `path` is `mutability`; as a
 //!   key of a no-path `value` (Okta sends `id` back) it is ignored, as PUT
-//!   ignores readOnly input (§3.5.1). `schemas` keys are ignored too.
-//! - Keys of a no-path `value` may be attribute paths (Entra ID sends
-//!   `name.givenName` and `urn:...:User:department`) or schema URNs whose
-//!   object holds that schema's attributes; each key is applied as an
-//!   operation on that path. Unknown keys are `invalidPath`.
+//!   ignores readOnly input (§3.5.1), under `Rule::ReadOnlyInPatchValue`,
+//!   and `mutability` too without it. `schemas` keys are ignored under every
+//!   profile: bookkeeping, rebuilt at the end.
+//! - Keys of a no-path `value` are attribute names, or extension URNs whose
+//!   object holds that schema's attributes. Under
+//!   `Rule::PathKeysInPatchValue` they may also be attribute paths (Entra ID
+//!   sends `name.givenName` and `urn:...:User:department`) or the core
+//!   schema URN; each key is applied as an operation on that path. Unknown
+//!   keys, and paths without the rule, are `invalidPath`.
+//! - The profile (`Profile`) is an argument of [`parse_request`] and
+//!   [`apply`]; each rule is asked where it is applied, and the module that
+//!   applies it says so.
 //! - A null `value` for `add` / `replace` unassigns the target (RFC 7643
 //!   §2.5), as a `remove` would but without `noTarget`; an `add` of null to
 //!   a multi-valued attribute adds nothing.
@@ -49,6 +56,7 @@ use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::filter::{parse_patch_path, PatchPath};
+use crate::scim::profile::{Profile, Rule};
 use crate::scim::schema::{Mutability, Registry, ResourceTypeDef, SCHEMAS_ATTR};
 
 pub use request::parse_request;
@@ -117,25 +125,28 @@ pub struct Outcome {
 /// canonical names, no `id` / `meta`, Group documents without `members`) and
 /// returns the new document, ready for `schema::validate` with
 /// `WriteMode::Replace { existing: doc }`, plus the membership changes.
-/// Atomic: on error nothing is changed (the work is done on a copy).
+/// Atomic: on error nothing is changed (the work is done on a copy). The
+/// leniencies applied are those of `profile`.
 ///
 /// # Errors
 ///
 /// Status 400 with `invalidPath` (unknown or unusable path), `invalidFilter`,
 /// `noTarget`, `mutability`, `invalidValue` or `invalidSyntax`, as described
-/// in the module documentation; 500 when `doc` is not a JSON object.
+/// in the module documentation, including the refusals of the rules
+/// `profile` lacks; 500 when `doc` is not a JSON object.
 pub fn apply(
     reg: &Registry,
     rt: &ResourceTypeDef,
     doc: &Value,
     ops: &[PatchOp],
+    profile: Profile,
 ) -> ScimResult<Outcome> {
     let mut root = doc
         .as_object()
         .cloned()
         .ok_or_else(|| ScimError::new(500, None, "the stored resource is not a JSON object"))?;
     let mut engine = Engine {
-        ctx: Ctx { reg, rt },
+        ctx: Ctx { reg, rt, profile },
         members: MemberDelta::default(),
         ignored: Vec::new(),
     };
@@ -160,10 +171,11 @@ fn at_operation(e: ScimError, index: usize) -> ScimError {
     }
 }
 
-/// The schema context every step needs.
+/// The schema context every step needs, and the profile whose rules apply.
 struct Ctx<'r> {
     reg: &'r Registry,
     rt: &'r ResourceTypeDef,
+    profile: Profile,
 }
 
 struct Engine<'r> {
@@ -214,7 +226,7 @@ impl Engine<'_> {
             Location::Attr(target) => {
                 check_writable(&target)?;
                 if target.is_group_members() {
-                    return members::remove(&mut self.members, &target, value);
+                    return members::remove(&mut self.members, &target, value, self.ctx.profile);
                 }
                 let ctx = &self.ctx;
                 in_container(root, &target, |c| {
@@ -244,10 +256,13 @@ impl Engine<'_> {
             Location::Attr(target) => target,
         };
         if let Err(e) = check_writable(&target) {
-            return if explicit { Err(e) } else { Ok(()) };
+            if explicit {
+                return Err(e);
+            }
+            return self.ctx.profile.permit(Rule::ReadOnlyInPatchValue, || e);
         }
         if target.is_group_members() {
-            return members::write(&mut self.members, &target, value, mode);
+            return members::write(&mut self.members, &target, value, mode, self.ctx.profile);
         }
         let ctx = &self.ctx;
         in_container(root, &target, |c| {
@@ -281,6 +296,7 @@ impl Engine<'_> {
                 continue;
             }
             if key.eq_ignore_ascii_case(rt.schema) {
+                self.permit_path_key(key)?;
                 self.write_schema_object(root, rt.schema, v, mode)?;
                 continue;
             }
@@ -289,9 +305,22 @@ impl Engine<'_> {
                 continue;
             }
             let path = parse_patch_path(key)?;
+            if !is_attribute_name(&path) {
+                self.permit_path_key(key)?;
+            }
             self.write_path(root, &path, v, mode, false)?;
         }
         Ok(())
+    }
+
+    /// A key of a no-path value that is more than an attribute name (RFC
+    /// 7644 §3.5.2.1: the value "contains a set of attributes").
+    fn permit_path_key(&self, key: &str) -> ScimResult<()> {
+        self.ctx.profile.permit(Rule::PathKeysInPatchValue, || {
+            ScimError::invalid_path(format!(
+                "'{key}' in a 'value' without 'path' is an attribute path, not an attribute name"
+            ))
+        })
     }
 
     /// The whole extension object: null unassigns it, an object is applied
@@ -334,6 +363,13 @@ impl Engine<'_> {
                 continue;
             }
             let path = parse_patch_path(&format!("{urn}:{key}"))?;
+            let plain = match &path {
+                PatchPath::Attr(p) => p.sub.is_none(),
+                PatchPath::Filtered { .. } => false,
+            };
+            if !plain {
+                self.permit_path_key(key)?;
+            }
             self.write_path(root, &path, v, mode, false)?;
         }
         Ok(())
@@ -347,6 +383,14 @@ impl Engine<'_> {
         }
         take_ci(root, urn);
         Ok(())
+    }
+}
+
+/// Whether a no-path value's key, parsed, is a plain attribute name.
+fn is_attribute_name(path: &PatchPath) -> bool {
+    match path {
+        PatchPath::Attr(p) => p.urn.is_none() && p.sub.is_none(),
+        PatchPath::Filtered { .. } => false,
     }
 }
 

@@ -16,7 +16,8 @@
 //! - Dialect: a `remove` of a multi-valued attribute that carries a `value`
 //!   removes only the elements that value describes (every given
 //!   sub-attribute equal), as Entra ID does for `members` and some clients
-//!   do for `roles`; describing nothing is not an error.
+//!   do for `roles`; describing nothing is not an error. Such a value only
+//!   gets here under `Rule::RemoveByValue`, which `request.rs` asks.
 //!
 //! Elements left empty, and attributes left without values, are dropped.
 
@@ -27,6 +28,7 @@ use super::target::{matching, Target};
 use super::write::into_items;
 use super::Ctx;
 use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::profile::Profile;
 use crate::scim::schema::{AttributeDef, Mutability};
 
 /// Removes what `target` designates inside `container`. `strict` is true for
@@ -59,7 +61,7 @@ pub(super) fn remove(
             let described = value.filter(|v| !v.is_null() && attr.multi_valued);
             match described {
                 Some(given) => {
-                    let items = remove_described(attr, current, given, &target.shown)?;
+                    let items = remove_described(attr, current, given, &target.shown, ctx.profile)?;
                     forbid_empty(attr, &items, &target.shown)?;
                     Some(Value::Array(items))
                 }
@@ -158,10 +160,11 @@ fn remove_described(
     current: Option<Value>,
     given: &Value,
     path: &str,
+    profile: Profile,
 ) -> ScimResult<Vec<Value>> {
     let mut described = Vec::new();
-    for value in elements(given) {
-        let value = normalize(attr, value, path)?;
+    for value in elements(given, path, profile)? {
+        let value = normalize(attr, value, path, profile)?;
         if !is_unassigned(&value) {
             described.push(value);
         }

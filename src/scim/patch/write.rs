@@ -17,11 +17,12 @@
 //!   reading of §3.5.2 that needs no guess about which element is meant.
 //!
 //! Two dialect rules: a filter that matches nothing is `noTarget` (§3.5.2.3),
-//! except that `attr[type eq "X"].sub` (or an `and` of `eq`s) creates the
-//! element it describes, because Entra ID provisions new emails and phone
-//! numbers exactly that way; and a singular complex attribute with a
-//! `value` sub-attribute (the enterprise `manager`) whose `value` is written
-//! as `""` or null is removed, which is how Entra ID clears a manager.
+//! except that under `Rule::CreateOnValueFilter` `attr[type eq "X"].sub` (or
+//! an `and` of `eq`s) creates the element it describes, because Entra ID
+//! provisions new emails and phone numbers exactly that way; and a singular
+//! complex attribute with a `value` sub-attribute (the enterprise `manager`)
+//! whose `value` is written as null is removed, and as `""` too under
+//! `Rule::BlankClearsReference`, which is how Entra ID clears a manager.
 //!
 //! Whenever an element ends up with `primary: true`, the other elements of
 //! the attribute lose it (RFC 7643 §2.4: at most one primary value).
@@ -31,12 +32,12 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::json::{
-    coerce_scalar, complex_members, dedup_key, elements, eq_ci, get_ci, is_unassigned, normalize,
-    put, take_ci,
+    complex_members, dedup_key, elements, eq_ci, get_ci, is_unassigned, normalize, put, take_ci,
 };
 use super::target::{describe_element, matching, Target};
 use super::Ctx;
 use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::profile::{Profile, Rule};
 use crate::scim::schema::{AttrType, AttributeDef};
 
 /// Up to this many values are merged by comparison with each element.
@@ -57,14 +58,15 @@ pub(super) fn write(
     mode: Mode,
 ) -> ScimResult<()> {
     let attr = target.attr;
+    let profile = ctx.profile;
     let current = take_ci(container, attr.name);
     let new = match (target.filter.is_some(), target.sub) {
         (true, _) => Some(write_filtered(ctx, target, current, value, mode)?),
         (false, Some(sub)) if attr.multi_valued => Some(write_sub_everywhere(
-            attr, sub, current, value, mode, target,
+            attr, sub, current, value, mode, target, profile,
         )?),
-        (false, Some(sub)) => write_sub(attr, sub, current, value, mode, &target.shown)?,
-        (false, None) => write_value(attr, current, value, mode, &target.shown)?,
+        (false, Some(sub)) => write_sub(attr, sub, current, value, mode, &target.shown, profile)?,
+        (false, None) => write_value(attr, current, value, mode, &target.shown, profile)?,
     };
     // Checked after each operation, so a PATCH of many operations cannot
     // grow an attribute (and the work of the next one) past the limit.
@@ -86,13 +88,14 @@ pub(super) fn write_value(
     value: &Value,
     mode: Mode,
     path: &str,
+    profile: Profile,
 ) -> ScimResult<Option<Value>> {
     if def.multi_valued {
         let mut items = match mode {
             Mode::Add => into_items(current),
             Mode::Replace => Vec::new(),
         };
-        let given = elements(value);
+        let given = elements(value, path, profile)?;
         let mut touched = Vec::with_capacity(given.len());
         // RFC 7644 §3.5.2.1: a value already present is not added again.
         // A few values (what IdPs send) are compared with each element; more
@@ -106,7 +109,7 @@ pub(super) fn write_value(
                 .collect()
         });
         for given in given {
-            let item = normalize(def, given, path)?;
+            let item = normalize(def, given, path, profile)?;
             if is_unassigned(&item) {
                 continue;
             }
@@ -135,10 +138,10 @@ pub(super) fn write_value(
         return Ok(None);
     }
     if !def.is_complex() {
-        return normalize(def, value, path).map(Some);
+        return normalize(def, value, path, profile).map(Some);
     }
-    let given = complex_members(def, value, path)?;
-    if clears_reference(def, &given) {
+    let given = complex_members(def, value, path, profile)?;
+    if clears_reference(def, &given, path, profile)? {
         return Ok(None);
     }
     let mut merged = match current {
@@ -152,19 +155,42 @@ pub(super) fn write_value(
 }
 
 /// Entra ID clears `manager` with `""`, `{"value": ""}` or null: a reference
-/// attribute whose `value` is blank refers to nothing and is removed.
-fn clears_reference(def: &AttributeDef, given: &Map<String, Value>) -> bool {
-    def.sub_attribute("value")
+/// attribute whose `value` is null refers to nothing and is removed, and
+/// so is one whose `value` is blank under `Rule::BlankClearsReference`.
+fn clears_reference(
+    def: &AttributeDef,
+    given: &Map<String, Value>,
+    path: &str,
+    profile: Profile,
+) -> ScimResult<bool> {
+    let Some(value) = def
+        .sub_attribute("value")
         .and_then(|v| get_ci(given, v.name))
-        .is_some_and(is_blank)
+    else {
+        return Ok(false);
+    };
+    if value.is_null() {
+        return Ok(true);
+    }
+    if !is_blank(value) {
+        return Ok(false);
+    }
+    permit_blank(&format!("{path}.value"), profile)?;
+    Ok(true)
 }
 
 fn is_blank(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        _ => false,
-    }
+    value.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+/// The one question `Rule::BlankClearsReference` asks, for both ways of
+/// writing the blank value.
+fn permit_blank(path: &str, profile: Profile) -> ScimResult<()> {
+    profile.permit(Rule::BlankClearsReference, || {
+        ScimError::invalid_value(format!(
+            "'{path}' is empty; a reference is cleared by removing it or writing null"
+        ))
+    })
 }
 
 /// `attr.sub` on a singular complex attribute (`name.givenName`).
@@ -175,12 +201,15 @@ fn write_sub(
     value: &Value,
     mode: Mode,
     path: &str,
+    profile: Profile,
 ) -> ScimResult<Option<Value>> {
+    // `value` is never null here: a null write is a removal (see `mod.rs`).
     if attr
         .sub_attribute("value")
         .is_some_and(|v| v.name == sub.name)
         && is_blank(value)
     {
+        permit_blank(path, profile)?;
         return Ok(None);
     }
     let mut parent = match current {
@@ -188,7 +217,7 @@ fn write_sub(
         _ => Map::new(),
     };
     let old = take_ci(&mut parent, sub.name);
-    let new = write_value(sub, old, value, mode, path)?;
+    let new = write_value(sub, old, value, mode, path, profile)?;
     put(&mut parent, sub.name, new);
     Ok(Some(Value::Object(parent)))
 }
@@ -202,13 +231,14 @@ fn write_sub_everywhere(
     value: &Value,
     mode: Mode,
     target: &Target<'_, '_>,
+    profile: Profile,
 ) -> ScimResult<Value> {
     let mut items = into_items(current);
     if items.is_empty() {
         items.push(Value::Object(Map::new()));
     }
     for item in &mut items {
-        set_sub(item, sub, value, mode, &target.shown)?;
+        set_sub(item, sub, value, mode, &target.shown, profile)?;
     }
     let all: Vec<usize> = (0..items.len()).collect();
     enforce_primary(attr, &mut items, &all);
@@ -224,19 +254,24 @@ fn write_filtered(
     mode: Mode,
 ) -> ScimResult<Value> {
     let attr = target.attr;
+    let profile = ctx.profile;
     let mut items = into_items(current);
     let mut hits = matching(ctx.reg, ctx.rt, target, &items);
     if hits.is_empty() {
+        let no_target = || {
+            ScimError::no_target(format!(
+                "no value of '{}' matches the filter in '{}'",
+                attr.name, target.shown
+            ))
+        };
         let described = target
             .filter
             .zip(target.sub)
             .and_then(|(filter, _)| describe_element(attr, filter));
         let Some(element) = described else {
-            return Err(ScimError::no_target(format!(
-                "no value of '{}' matches the filter in '{}'",
-                attr.name, target.shown
-            )));
+            return Err(no_target());
         };
+        profile.permit(Rule::CreateOnValueFilter, no_target)?;
         items.push(Value::Object(element));
         hits.push(items.len() - 1);
     }
@@ -245,15 +280,15 @@ fn write_filtered(
             continue;
         };
         match (target.sub, mode) {
-            (Some(sub), _) => set_sub(item, sub, value, mode, &target.shown)?,
+            (Some(sub), _) => set_sub(item, sub, value, mode, &target.shown, profile)?,
             // §3.5.2.3: "all matching record values will be replaced".
-            (None, Mode::Replace) => *item = normalize(attr, value, &target.shown)?,
+            (None, Mode::Replace) => *item = normalize(attr, value, &target.shown, profile)?,
             (None, Mode::Add) => {
                 let mut merged = match std::mem::take(item) {
                     Value::Object(existing) => existing,
                     _ => Map::new(),
                 };
-                for (name, v) in complex_members(attr, value, &target.shown)? {
+                for (name, v) in complex_members(attr, value, &target.shown, profile)? {
                     put(&mut merged, &name, Some(v));
                 }
                 *item = Value::Object(merged);
@@ -273,13 +308,14 @@ fn set_sub(
     value: &Value,
     mode: Mode,
     path: &str,
+    profile: Profile,
 ) -> ScimResult<()> {
     let mut element = match std::mem::take(item) {
         Value::Object(existing) => existing,
         _ => Map::new(),
     };
     let old = take_ci(&mut element, sub.name);
-    let new = write_value(sub, old, value, mode, path)?;
+    let new = write_value(sub, old, value, mode, path, profile)?;
     put(&mut element, sub.name, new);
     *item = Value::Object(element);
     Ok(())
@@ -305,10 +341,12 @@ fn enforce_primary(def: &AttributeDef, items: &mut [Value], touched: &[usize]) {
     else {
         return;
     };
+    // Every element here is a stored value or one just normalized, so a
+    // primary is a real boolean by now (no profile question to ask).
     let is_primary = |item: &Value| {
         item.as_object()
             .and_then(|m| get_ci(m, primary.name))
-            .is_some_and(|v| coerce_scalar(primary, v) == Value::Bool(true))
+            .is_some_and(|v| *v == Value::Bool(true))
     };
     let wins = touched
         .iter()

@@ -90,7 +90,7 @@ mod tests {
             ConnectorPolicy {
                 name: "entra".into(),
                 ownership: None,
-                profile: "entra".into(),
+                profile: crate::scim::profile::Profile::Entra,
                 rate_limit: None,
             },
         );

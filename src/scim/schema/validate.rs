@@ -11,14 +11,20 @@
 //! - Attribute names and schema URNs are matched case-insensitively; the
 //!   output uses the schema's spelling. Unknown attributes, sub-attributes and
 //!   URNs are errors, never silently dropped.
-//! - Top-level keys may also be URN-qualified (`urn:...:User:department`), as
-//!   RFC 7644 §3.10 writes attribute paths, and the core schema's URN may key
-//!   an object of core attributes like an extension's does; both land in the
-//!   same place as the plain form.
-//! - readOnly attributes in the input are ignored; null and `[]` mean
-//!   unassigned and are omitted; a single value for a multi-valued attribute
-//!   is read as a one-element array; a bare scalar for a complex attribute
-//!   with a `value` sub-attribute is read as `{"value": scalar}`.
+//! - Under `Rule::QualifiedKeysInResource`, top-level keys may also be
+//!   URN-qualified (`urn:...:User:department`), as RFC 7644 §3.10 writes
+//!   attribute paths, and the core schema's URN may key an object of core
+//!   attributes like an extension's does; both land in the same place as
+//!   the plain form. Without the rule they are `invalidValue`.
+//! - readOnly attributes in the input are ignored (RFC 7644 §3.5.1, every
+//!   profile); null and `[]` mean unassigned and are omitted. The
+//!   profile's rules for values are applied in `values.rs`: a single value
+//!   for a multi-valued attribute read as a one-element array, a bare
+//!   scalar for a complex attribute with a `value` sub-attribute read as
+//!   `{"value": scalar}`, `"True"`/`"False"` read as booleans.
+//! - Microsoft's legacy ADSCIM URN in `schemas` is dropped under
+//!   `Rule::LegacyAdscimSchema`; without it, it is an unknown URN like any
+//!   other.
 //! - `canonicalValues` are not enforced (RFC 7643 §7: they are suggestions).
 //! - Immutable attributes (Replace only) may not change once they hold a
 //!   value, and an omitted one keeps its stored value. Inside multi-valued
@@ -39,6 +45,7 @@ use super::types::ResourceTypeDef;
 use super::values::{get_ci, json_kind, validate_members, Ignored, Scope};
 use crate::scim::error::{ScimError, ScimResult};
 use crate::scim::path::split_urn;
+use crate::scim::profile::{Profile, Rule};
 
 /// What the validated body will do to the store.
 #[derive(Debug, Clone, Copy)]
@@ -57,17 +64,18 @@ pub enum WriteMode<'a> {
 /// # Errors
 ///
 /// `invalidSyntax` when `input` is not an object; `invalidValue` for a bad
-/// `schemas`, unknown or ill-typed attributes, missing required ones, or more
-/// than one primary value; `mutability` when a Replace changes an immutable
-/// value. All are status 400; a registry whose resource type names a schema
-/// it lacks gives a 500.
+/// `schemas`, unknown or ill-typed attributes, missing required ones, more
+/// than one primary value, or what a rule `profile` lacks would have read;
+/// `mutability` when a Replace changes an immutable value. All are status
+/// 400; a registry whose resource type names a schema it lacks gives a 500.
 pub fn validate(
     reg: &Registry,
     rt: &ResourceTypeDef,
     input: &Value,
     mode: WriteMode<'_>,
+    profile: Profile,
 ) -> ScimResult<Value> {
-    validate_collecting(reg, rt, input, mode).map(|(doc, _)| doc)
+    validate_collecting(reg, rt, input, mode, profile).map(|(doc, _)| doc)
 }
 
 /// [`validate`], with the attributes it left out because nobody declared
@@ -80,10 +88,11 @@ pub fn validate_collecting(
     rt: &ResourceTypeDef,
     input: &Value,
     mode: WriteMode<'_>,
+    profile: Profile,
 ) -> ScimResult<(Value, Vec<String>)> {
     let cell = RefCell::new(Vec::new());
     let ignored = reg.ignores_undeclared().then_some(&cell);
-    let doc = validate_in(reg, rt, input, mode, ignored)?;
+    let doc = validate_in(reg, rt, input, mode, ignored, profile)?;
     Ok((doc, cell.into_inner()))
 }
 
@@ -93,6 +102,7 @@ fn validate_in(
     input: &Value,
     mode: WriteMode<'_>,
     ignored: Ignored<'_>,
+    profile: Profile,
 ) -> ScimResult<Value> {
     let body = input
         .as_object()
@@ -101,7 +111,15 @@ fn validate_in(
         WriteMode::Create => None,
         WriteMode::Replace { existing } => existing.as_object(),
     };
-    let declared = declared_schemas(body, rt, reg, ignored)?;
+    let declared = declared_schemas(body, rt, reg, ignored, profile)?;
+    let qualified = |key: &str| {
+        profile.permit(Rule::QualifiedKeysInResource, || {
+            ScimError::invalid_value(format!(
+                "'{key}' is not an attribute name; a resource keeps core attributes at \
+                 the top level and an extension's under its schema URN"
+            ))
+        })
+    };
 
     let mut core_input: Vec<(&str, &Value)> = Vec::new();
     let mut ext_input: Vec<Vec<(&str, &Value)>> = vec![Vec::new(); rt.extensions.len()];
@@ -116,6 +134,7 @@ fn validate_in(
         // A schema URN key holds that schema's attributes: always so for
         // extensions, and accepted for the core schema too.
         let container = if key.eq_ignore_ascii_case(rt.schema) {
+            qualified(key)?;
             Some(&mut core_input)
         } else {
             extension_index(rt, key).map(|i| &mut ext_input[i])
@@ -138,8 +157,10 @@ fn validate_in(
         let (urn, attr) = split_urn(key);
         let urn = urn.unwrap_or_default();
         if urn.eq_ignore_ascii_case(rt.schema) {
+            qualified(key)?;
             core_input.push((attr, value));
         } else if let Some(i) = extension_index(rt, &urn) {
+            qualified(key)?;
             ext_input[i].push((attr, value));
         } else if let Some(ignored) = ignored {
             ignored.borrow_mut().push(key.clone());
@@ -156,6 +177,7 @@ fn validate_in(
         prefix: String::new(),
         existing,
         ignored,
+        profile,
     };
     let mut out = validate_members(
         &[reg.common_attributes(), &core.attributes],
@@ -178,6 +200,7 @@ fn validate_in(
                     .and_then(|m| get_ci(m, ext.schema))
                     .and_then(Value::as_object),
                 ignored,
+                profile,
             };
             validate_members(&[&def.attributes], input, &scope)?
         };
@@ -248,6 +271,7 @@ fn declared_schemas<'b>(
     rt: &ResourceTypeDef,
     reg: &Registry,
     ignored: Ignored<'_>,
+    profile: Profile,
 ) -> ScimResult<Vec<&'b str>> {
     let malformed = || {
         ScimError::invalid_value(format!(
@@ -259,14 +283,27 @@ fn declared_schemas<'b>(
     let items = match value {
         Value::Array(items) => items.as_slice(),
         // As for any multi-valued attribute, one value stands for a list of one.
-        Value::String(_) => std::slice::from_ref(value),
+        Value::String(_) => {
+            profile.permit(Rule::SingleValueForMultiValued, || {
+                ScimError::invalid_value(format!(
+                    "'schemas' must be an array of schema URNs including {}, not a string",
+                    rt.schema
+                ))
+            })?;
+            std::slice::from_ref(value)
+        }
         _ => return Err(malformed()),
     };
     let mut declared = Vec::with_capacity(items.len());
     for item in items {
         let urn = item.as_str().ok_or_else(malformed)?;
         if is_microsoft_legacy(urn, rt) {
-            continue;
+            match profile.permit(Rule::LegacyAdscimSchema, || unsupported_schema(urn, rt)) {
+                Ok(()) => continue,
+                Err(refused) if ignored.is_none() => return Err(refused),
+                // An organization that ignores unknown URNs lists it below.
+                Err(_) => {}
+            }
         }
         if !rt.has_schema(urn) || reg.schema(urn).is_none() {
             if let Some(ignored) = ignored {
@@ -295,6 +332,7 @@ mod fuzz {
     use serde_json::{json, Value};
 
     use super::super::{validate, Registry, WriteMode};
+    use crate::scim::profile::Profile;
 
     fn arb_json() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
@@ -355,9 +393,27 @@ mod fuzz {
         fn arbitrary_json_never_panics_and_accepted_output_is_stable(body in arb_json(), rt_name in prop_oneof![Just("User"), Just("Group")]) {
             let reg = Registry::new();
             let rt = reg.resource_type(rt_name).unwrap();
-            if let Ok(doc) = validate(&reg, rt, &body, WriteMode::Create) {
-                let again = validate(&reg, rt, &doc, WriteMode::Create);
+            if let Ok(doc) = validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient) {
+                let again = validate(&reg, rt, &doc, WriteMode::Create, Profile::Lenient);
                 prop_assert_eq!(again.as_ref().ok(), Some(&doc));
+            }
+        }
+
+        /// A profile only takes leniencies away, and what any profile
+        /// stores is read back by the strict one unchanged.
+        #[test]
+        fn profiles_refuse_or_agree_with_lenient(body in arb_json(), rt_name in prop_oneof![Just("User"), Just("Group")]) {
+            let reg = Registry::new();
+            let rt = reg.resource_type(rt_name).unwrap();
+            let lenient = validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient);
+            for profile in [Profile::Okta, Profile::Entra, Profile::Strict] {
+                if let Ok(doc) = validate(&reg, rt, &body, WriteMode::Create, profile) {
+                    prop_assert_eq!(Some(&doc), lenient.as_ref().ok());
+                }
+            }
+            if let Ok(doc) = lenient {
+                let again = validate(&reg, rt, &doc, WriteMode::Create, Profile::Strict);
+                prop_assert_eq!(again, Ok(doc));
             }
         }
 
@@ -369,7 +425,7 @@ mod fuzz {
             if let (Value::Object(b), Value::Object(e)) = (&mut body, extra) {
                 b.extend(e);
             }
-            let _ = validate(&reg, rt, &body, WriteMode::Create);
+            let _ = validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient);
         }
     }
 }

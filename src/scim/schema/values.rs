@@ -5,6 +5,12 @@
 //!
 //! Errors name the attribute by its path as RFC 7644 writes them
 //! (`emails[1].value`, `urn:...:User:manager.value`) so clients can act on them.
+//!
+//! Three rules of the profile are applied here, each in one place: a single
+//! value for a multi-valued attribute (`check_attribute`,
+//! `Rule::SingleValueForMultiValued`), `"True"`/`"False"` for a boolean
+//! (`check_single`, `Rule::StringBooleans`) and a bare value for a complex
+//! attribute (`check_complex`, `Rule::ScalarForComplex`).
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -15,6 +21,7 @@ use serde_json::{Map, Value};
 
 use super::types::{find_attr, AttrType, AttributeDef, Mutability};
 use crate::scim::error::{ScimError, ScimResult};
+use crate::scim::profile::{Profile, Rule};
 
 /// Longest string value accepted, in bytes. Far above any real attribute
 /// (an X.509 certificate is ~2 KiB of base64), far below what would let one
@@ -41,6 +48,8 @@ pub(super) struct Scope<'a> {
     /// Where undeclared attributes are listed and left out, when the
     /// organization ignores them; `None`: they are refused.
     pub ignored: Ignored<'a>,
+    /// Whose leniencies apply.
+    pub profile: Profile,
 }
 
 /// The list of attributes left out because nobody declared them (see
@@ -102,8 +111,7 @@ pub(super) fn validate_members(
             .existing
             .and_then(|m| get_ci(m, def.name))
             .filter(|v| !is_unassigned(v));
-        if let Some(v) = check_attribute(def, value, &path, scope.schema, existing, scope.ignored)?
-        {
+        if let Some(v) = check_attribute(def, value, &path, scope, existing)? {
             out.insert(def.name.to_string(), v);
         }
     }
@@ -159,15 +167,15 @@ fn apply_mutability_and_required(
     Ok(())
 }
 
-/// Checks one attribute's value, single- or multi-valued. `Ok(None)` means
-/// the attribute is unassigned and must not be stored.
+/// Checks one attribute's value, single- or multi-valued, in `scope` (its
+/// schema, ignored-list and profile; `existing` is its own stored value).
+/// `Ok(None)` means the attribute is unassigned and must not be stored.
 fn check_attribute(
     def: &AttributeDef,
     value: &Value,
     path: &str,
-    schema: &str,
+    scope: &Scope<'_>,
     existing: Option<&Value>,
-    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     if value.is_null() {
         return Ok(None);
@@ -178,20 +186,25 @@ fn check_attribute(
                 "attribute '{path}' is single-valued but an array was given"
             )));
         }
-        return check_single(def, value, path, schema, existing, ignored);
+        return check_single(def, value, path, scope, existing);
     }
     // Okta sometimes sends one object where an array belongs; the meaning is
-    // unambiguous, so it is read as a one-element array.
+    // unambiguous, so under the rule it is read as a one-element array.
     let items = match value {
         Value::Array(items) => items.as_slice(),
-        single => std::slice::from_ref(single),
+        single => {
+            scope.profile.permit(Rule::SingleValueForMultiValued, || {
+                wrong_type(path, "an array (it is multi-valued)", single)
+            })?;
+            std::slice::from_ref(single)
+        }
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         if item.is_null() {
             continue;
         }
-        if let Some(v) = check_single(def, item, &format!("{path}[{i}]"), schema, None, ignored)? {
+        if let Some(v) = check_single(def, item, &format!("{path}[{i}]"), scope, None)? {
             out.push(v);
         }
     }
@@ -263,9 +276,8 @@ fn check_single(
     def: &AttributeDef,
     value: &Value,
     path: &str,
-    schema: &str,
+    scope: &Scope<'_>,
     existing: Option<&Value>,
-    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     let checked = match def.attr_type {
         AttrType::String | AttrType::Reference => {
@@ -292,8 +304,14 @@ fn check_single(
         AttrType::Boolean => match value {
             Value::Bool(b) => Value::Bool(*b),
             // Microsoft Entra ID sends booleans as "True" / "False".
-            Value::String(s) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
-            Value::String(s) if s.eq_ignore_ascii_case("false") => Value::Bool(false),
+            Value::String(s)
+                if s.eq_ignore_ascii_case("true") || s.eq_ignore_ascii_case("false") =>
+            {
+                scope.profile.permit(Rule::StringBooleans, || {
+                    wrong_type(path, "a boolean", value)
+                })?;
+                Value::Bool(s.eq_ignore_ascii_case("true"))
+            }
             other => return Err(wrong_type(path, "a boolean", other)),
         },
         AttrType::Integer => match value {
@@ -304,7 +322,7 @@ fn check_single(
             Value::Number(_) => value.clone(),
             other => return Err(wrong_type(path, "a number", other)),
         },
-        AttrType::Complex => return check_complex(def, value, path, schema, existing, ignored),
+        AttrType::Complex => return check_complex(def, value, path, scope, existing),
     };
     Ok(Some(checked))
 }
@@ -313,32 +331,34 @@ fn check_complex(
     def: &AttributeDef,
     value: &Value,
     path: &str,
-    schema: &str,
+    scope: &Scope<'_>,
     existing: Option<&Value>,
-    ignored: Ignored<'_>,
 ) -> ScimResult<Option<Value>> {
     let wrapped;
+    let not_object = || wrong_type(path, "a complex value (JSON object)", value);
     let members = match value {
         Value::Object(m) => m,
         // Entra ID sends `manager` as the bare id; for a complex attribute with
         // a `value` sub-attribute (RFC 7643 §2.4) that can only mean `{value}`.
         Value::String(_) | Value::Number(_) | Value::Bool(_) => match def.sub_attribute("value") {
             Some(v) => {
+                scope.profile.permit(Rule::ScalarForComplex, not_object)?;
                 wrapped = Map::from_iter([(v.name.to_string(), value.clone())]);
                 &wrapped
             }
-            None => return Err(wrong_type(path, "a complex value (JSON object)", value)),
+            None => return Err(not_object()),
         },
-        other => return Err(wrong_type(path, "a complex value (JSON object)", other)),
+        _ => return Err(not_object()),
     };
     let input: Vec<(&str, &Value)> = members.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let scope = Scope {
-        schema,
+    let inner = Scope {
+        schema: scope.schema,
         prefix: format!("{path}."),
         existing: existing.and_then(Value::as_object),
-        ignored,
+        ignored: scope.ignored,
+        profile: scope.profile,
     };
-    let out = validate_members(&[&def.sub_attributes], &input, &scope)?;
+    let out = validate_members(&[&def.sub_attributes], &input, &inner)?;
     Ok((!out.is_empty()).then_some(Value::Object(out)))
 }
 

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{assert_err, patch, patch_user, user};
 use crate::scim::error::{ScimResult, ScimType};
 use crate::scim::patch::{apply, parse_request};
+use crate::scim::profile::Profile;
 use crate::scim::schema::types::{boolean, complex, string, SchemaExtension};
 use crate::scim::schema::{validate, Registry, ResourceTypeDef, SchemaDef, WriteMode};
 
@@ -81,7 +82,14 @@ fn patch_device(ops: Value) -> ScimResult<Value> {
     let rt = reg.resource_type("Device").unwrap();
     let body =
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": ops});
-    apply(&reg, rt, &device(), &parse_request(&body)?).map(|o| o.doc)
+    apply(
+        &reg,
+        rt,
+        &device(),
+        &parse_request(&body, Profile::Lenient)?,
+        Profile::Lenient,
+    )
+    .map(|o| o.doc)
 }
 #[test]
 fn removing_required_or_set_immutable_values_is_mutability() {
@@ -178,7 +186,14 @@ fn immutable_values_are_left_to_validate() {
     let rt = reg.resource_type("Device").unwrap();
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "serial", "value": "SN-2"}]});
-    let out = apply(&reg, rt, &device(), &parse_request(&body).unwrap()).unwrap();
+    let out = apply(
+        &reg,
+        rt,
+        &device(),
+        &parse_request(&body, Profile::Lenient).unwrap(),
+        Profile::Lenient,
+    )
+    .unwrap();
     let e = validate(
         &reg,
         rt,
@@ -186,6 +201,7 @@ fn immutable_values_are_left_to_validate() {
         WriteMode::Replace {
             existing: &device(),
         },
+        Profile::Lenient,
     )
     .unwrap_err();
     assert_eq!(e.scim_type, Some(ScimType::Mutability), "{e}");

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use super::{apply, parse_request, MemberDelta, Outcome};
 use crate::scim::error::{ScimResult, ScimType};
+use crate::scim::profile::Profile;
 use crate::scim::schema::{
     validate, Registry, WriteMode, ENTERPRISE_USER_SCHEMA as ENT, GROUP_SCHEMA, USER_SCHEMA,
 };
@@ -84,8 +85,8 @@ pub(super) fn patch(kind: &str, doc: &Value, ops: Value) -> ScimResult<Outcome> 
     });
     let reg = Registry::new();
     let rt = reg.resource_type(kind).expect("resource type");
-    let ops = parse_request(&body)?;
-    apply(&reg, rt, doc, &ops)
+    let ops = parse_request(&body, Profile::Lenient)?;
+    apply(&reg, rt, doc, &ops, Profile::Lenient)
 }
 
 /// Applies to a User, asserts success and that `validate` accepts the result
@@ -104,8 +105,14 @@ pub(super) fn patch_user(doc: &Value, ops: Value) -> Value {
 pub(super) fn revalidated(kind: &str, old: &Value, new: &Value) -> Value {
     let reg = Registry::new();
     let rt = reg.resource_type(kind).expect("resource type");
-    let stored = validate(&reg, rt, new, WriteMode::Replace { existing: old })
-        .unwrap_or_else(|e| panic!("validate refused the patched document {new}: {e}"));
+    let stored = validate(
+        &reg,
+        rt,
+        new,
+        WriteMode::Replace { existing: old },
+        Profile::Lenient,
+    )
+    .unwrap_or_else(|e| panic!("validate refused the patched document {new}: {e}"));
     assert_eq!(&stored, new, "the patched document is not canonical");
     stored
 }

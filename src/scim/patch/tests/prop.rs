@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 
 use super::{group, plain_user, user};
 use crate::scim::patch::{apply, parse_request};
+use crate::scim::profile::Profile;
 use crate::scim::schema::{validate, Registry, WriteMode};
 
 const PATHS: &[&str] = &[
@@ -150,16 +151,16 @@ proptest! {
                     "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                     "Operations": [op]
                 });
-                parse_request(&body).ok()
+                parse_request(&body, Profile::Lenient).ok()
             })
             .flatten()
             .collect();
-        let whole = apply(&reg, rt, &doc, &parsed);
+        let whole = apply(&reg, rt, &doc, &parsed, Profile::Lenient);
         // Also one operation at a time, carrying successes forward, so that
         // later operations meet documents earlier ones have reshaped.
         let mut current = doc.clone();
         for op in &parsed {
-            if let Ok(out) = apply(&reg, rt, &current, std::slice::from_ref(op)) {
+            if let Ok(out) = apply(&reg, rt, &current, std::slice::from_ref(op), Profile::Lenient) {
                 current = out.doc;
             }
         }
@@ -168,8 +169,42 @@ proptest! {
             prop_assert_eq!(&out["schemas"][0], &json!(rt.schema));
             // validate must judge whatever the engine produced without
             // panicking, and find nothing to normalize in what it accepts.
-            if let Ok(v) = validate(&reg, rt, &out, WriteMode::Replace { existing: &doc }) {
+            if let Ok(v) = validate(&reg, rt, &out, WriteMode::Replace { existing: &doc }, Profile::Lenient) {
                 prop_assert_eq!(&v, &out);
+            }
+        }
+    }
+
+    /// A profile only takes leniencies away: whatever it accepts, it reads
+    /// as `lenient` does, and what `lenient` stores needs no rule to be
+    /// read back (so re-validating it under any profile changes nothing).
+    #[test]
+    fn profiles_refuse_or_agree_with_lenient(ops in prop::collection::vec(operation(), 1..4), which in 0usize..3) {
+        let (kind, doc) = match which {
+            0 => ("User", user()),
+            1 => ("User", plain_user()),
+            _ => ("Group", group()),
+        };
+        let reg = Registry::new();
+        let rt = reg.resource_type(kind).unwrap();
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": ops
+        });
+        let run = |profile: Profile| {
+            let ops = parse_request(&body, profile)?;
+            apply(&reg, rt, &doc, &ops, profile)
+        };
+        let lenient = run(Profile::Lenient);
+        for profile in [Profile::Okta, Profile::Entra, Profile::Strict] {
+            if let Ok(out) = run(profile) {
+                prop_assert_eq!(Some(&out), lenient.as_ref().ok(), "{}", profile);
+            }
+        }
+        if let Ok(out) = &lenient {
+            let mode = WriteMode::Replace { existing: &doc };
+            if let Ok(v) = validate(&reg, rt, &out.doc, mode, Profile::Lenient) {
+                prop_assert_eq!(validate(&reg, rt, &v, mode, Profile::Strict), Ok(v));
             }
         }
     }

@@ -8,6 +8,7 @@ use super::{assert_err, patch, patch_user, plain_user, revalidated, user};
 use crate::scim::error::ScimType;
 use crate::scim::filter::parse_patch_path;
 use crate::scim::patch::{apply, OpKind, PatchOp};
+use crate::scim::profile::Profile;
 use crate::scim::schema::{
     validate, Registry, WriteMode, ENTERPRISE_USER_SCHEMA as ENT, USER_SCHEMA,
 };
@@ -64,7 +65,14 @@ fn two_new_primaries_are_left_for_validate_to_refuse() {
     .unwrap();
     let reg = Registry::new();
     let rt = reg.resource_type("User").unwrap();
-    let e = validate(&reg, rt, &out.doc, WriteMode::Replace { existing: &doc }).unwrap_err();
+    let e = validate(
+        &reg,
+        rt,
+        &out.doc,
+        WriteMode::Replace { existing: &doc },
+        Profile::Lenient,
+    )
+    .unwrap_err();
     assert!(e.detail.contains("primary"), "{e}");
 }
 
@@ -266,14 +274,20 @@ fn hand_built_operations_without_value_or_with_a_bad_document() {
         value: None,
     };
     assert_err(
-        apply(&reg, rt, &user(), std::slice::from_ref(&op)),
+        apply(
+            &reg,
+            rt,
+            &user(),
+            std::slice::from_ref(&op),
+            Profile::Lenient,
+        ),
         ScimType::InvalidSyntax,
         "requires a 'value'",
     );
-    let e = apply(&reg, rt, &json!([1]), &[op]).unwrap_err();
+    let e = apply(&reg, rt, &json!([1]), &[op], Profile::Lenient).unwrap_err();
     assert_eq!(e.status, 500);
     // No operations at all: the document comes back as it was.
-    let out = apply(&reg, rt, &user(), &[]).unwrap();
+    let out = apply(&reg, rt, &user(), &[], Profile::Lenient).unwrap();
     assert_eq!(out.doc, user());
     revalidated("User", &user(), &out.doc);
 }

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::scim::error::ScimType;
+use crate::scim::profile::Profile;
 use crate::scim::schema::testkit::assert_err;
 use crate::scim::schema::{
     project, validate, ENTERPRISE_USER_SCHEMA as ENT, GROUP_SCHEMA, USER_SCHEMA,
@@ -15,7 +16,7 @@ const RFC_FULL_USER: &str = include_str!("../testdata/rfc7643_8_2_full_user.json
 fn create(kind: &str, body: Value) -> ScimResult<Value> {
     let reg = Registry::new();
     let rt = reg.resource_type(kind).expect("resource type");
-    validate(&reg, rt, &body, WriteMode::Create)
+    validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient)
 }
 
 fn without(mut v: Value, keys: &[&str]) -> Value {
@@ -33,11 +34,18 @@ fn rfc7643_full_user_validates_and_round_trips() {
     let rt = reg.resource_type("User").expect("User");
     let rfc: Value = serde_json::from_str(RFC_FULL_USER).expect("fixture is JSON");
 
-    let stored = validate(&reg, rt, &rfc, WriteMode::Create).expect("RFC example is valid");
+    let stored = validate(&reg, rt, &rfc, WriteMode::Create, Profile::Lenient)
+        .expect("RFC example is valid");
     // readOnly input (id, meta, groups) is dropped; everything else is kept as is.
     assert_eq!(stored, without(rfc.clone(), &["id", "meta", "groups"]));
     // Normalized output is a fixed point.
-    let again = validate(&reg, rt, &stored, WriteMode::Replace { existing: &stored });
+    let again = validate(
+        &reg,
+        rt,
+        &stored,
+        WriteMode::Replace { existing: &stored },
+        Profile::Lenient,
+    );
     assert_eq!(again.expect("stored form re-validates"), stored);
 
     // With id, meta and groups re-attached, projection gives the RFC
@@ -333,7 +341,7 @@ fn an_organization_ignoring_undeclared_attributes_gets_them_listed_not_refused()
     let strict = Registry::new();
     let rt = strict.resource_type("User").expect("user");
     assert_err(
-        validate(&strict, rt, &body, WriteMode::Create),
+        validate(&strict, rt, &body, WriteMode::Create, Profile::Lenient),
         ScimType::InvalidValue,
         "urn:x:unknown:1.0:User",
     );
@@ -342,13 +350,16 @@ fn an_organization_ignoring_undeclared_attributes_gets_them_listed_not_refused()
         rt,
         &json!({"schemas": [USER_SCHEMA], "userName": "b"}),
         WriteMode::Create,
+        Profile::Lenient,
     )
     .expect("valid");
     assert!(listed.is_empty() && none["userName"] == "b");
 
     let lenient = Registry::new().with_undeclared_ignored(true);
     let rt = lenient.resource_type("User").expect("user");
-    let (doc, listed) = validate_collecting(&lenient, rt, &body, WriteMode::Create).expect("valid");
+    let (doc, listed) =
+        validate_collecting(&lenient, rt, &body, WriteMode::Create, Profile::Lenient)
+            .expect("valid");
     assert_eq!(
         doc,
         json!({"schemas": [USER_SCHEMA], "userName": "a", "name": {"givenName": "A"},
@@ -367,7 +378,7 @@ fn an_organization_ignoring_undeclared_attributes_gets_them_listed_not_refused()
     // Declared attributes are checked as strictly as ever.
     let bad = json!({"schemas": [USER_SCHEMA], "userName": "a", "active": "perhaps"});
     assert_err(
-        validate(&lenient, rt, &bad, WriteMode::Create),
+        validate(&lenient, rt, &bad, WriteMode::Create, Profile::Lenient),
         ScimType::InvalidValue,
         "active",
     );

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::MAX_STRING_BYTES;
 use crate::scim::error::{ScimResult, ScimType};
+use crate::scim::profile::Profile;
 use crate::scim::schema::testkit::{assert_err, thing_registry, THING_EXT, THING_SCHEMA};
 use crate::scim::schema::{
     validate, Registry, WriteMode, ENTERPRISE_USER_SCHEMA as ENT, GROUP_SCHEMA, USER_SCHEMA,
@@ -17,7 +18,7 @@ fn user(extra: Value) -> ScimResult<Value> {
     }
     let reg = Registry::new();
     let rt = reg.resource_type("User").expect("User");
-    validate(&reg, rt, &body, WriteMode::Create)
+    validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient)
 }
 
 fn thing(body: Value, existing: Option<&Value>) -> ScimResult<Value> {
@@ -32,7 +33,7 @@ fn thing(body: Value, existing: Option<&Value>) -> ScimResult<Value> {
         Some(existing) => WriteMode::Replace { existing },
         None => WriteMode::Create,
     };
-    validate(&reg, rt, &full, mode)
+    validate(&reg, rt, &full, mode, Profile::Lenient)
 }
 
 #[test]
@@ -190,7 +191,7 @@ fn single_valued_attributes_reject_arrays() {
 fn required_attributes_must_be_present_and_non_empty() {
     let reg = Registry::new();
     let rt = reg.resource_type("User").expect("User");
-    let check = |body: Value| validate(&reg, rt, &body, WriteMode::Create);
+    let check = |body: Value| validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient);
     let missing = "required attribute 'userName' is missing";
     assert_err(
         check(json!({"schemas": [USER_SCHEMA]})),
@@ -214,6 +215,7 @@ fn required_attributes_must_be_present_and_non_empty() {
             group,
             &json!({"schemas": [GROUP_SCHEMA]}),
             WriteMode::Create,
+            Profile::Lenient,
         ),
         ScimType::InvalidValue,
         "'displayName' is missing",
@@ -232,14 +234,14 @@ fn required_extensions_and_their_attributes_are_enforced() {
     let rt = reg.resource_type("Thing").expect("Thing");
     let body = json!({"schemas": [THING_SCHEMA], "label": "x"});
     assert_err(
-        validate(&reg, rt, &body, WriteMode::Create),
+        validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient),
         ScimType::InvalidValue,
         THING_EXT,
     );
     let body =
         json!({"schemas": [THING_SCHEMA, THING_EXT], "label": "x", THING_EXT: {"level": null}});
     assert_err(
-        validate(&reg, rt, &body, WriteMode::Create),
+        validate(&reg, rt, &body, WriteMode::Create, Profile::Lenient),
         ScimType::InvalidValue,
         THING_EXT,
     );
@@ -341,6 +343,7 @@ fn immutability_is_not_enforced_inside_multi_valued_attributes() {
         WriteMode::Replace {
             existing: &existing,
         },
+        Profile::Lenient,
     )
     .expect("valid");
     assert_eq!(out["members"], json!([{"value": "u2"}, {"value": "u3"}]));
