@@ -346,6 +346,9 @@ pub(super) fn render(ctx: &Ctx, rt: &ResourceTypeDef, row: ResourceRow, p: &Proj
     let origin = row.origin();
     let mut doc = row.doc;
     super::ownership::hide(ctx.caller(), &origin, &mut doc);
+    if rt.has_schema(crate::scim::schema::PROVENANCE_SCHEMA) {
+        crate::scim::schema::provenance::add(reg.policy(), &origin, &mut doc);
+    }
     let full = render_owned(doc, &info, "", None);
     project_owned(&reg, rt, full, &p.attributes, &p.excluded)
 }

@@ -155,7 +155,9 @@ pub fn render_owned(ctx: &Ctx, r: Stored, p: &Projection) -> std::result::Result
     });
     let mut doc = r.doc;
     ownership::hide(ctx.caller(), &r.meta.origin, &mut doc);
-    crate::scim::schema::provenance::add(reg.policy(), &r.meta.origin, &mut doc);
+    if resource_type(reg, r.kind)?.has_schema(crate::scim::schema::PROVENANCE_SCHEMA) {
+        crate::scim::schema::provenance::add(reg.policy(), &r.meta.origin, &mut doc);
+    }
     let full = render_doc(doc, &info, r.kind.related_attr(), refs.as_deref());
     Ok(project(
         reg,

@@ -109,19 +109,29 @@ impl Registries {
         if rows.is_empty() && types.is_empty() && !ignore_undeclared && default_policy {
             return self.base();
         }
+        let provenance = !policy.connectors.is_empty();
         let policy = Arc::new(policy);
         if rows.is_empty() && types.is_empty() && !ignore_undeclared {
-            return Arc::new((*self.base).clone().with_policy(policy));
+            let reg = (*self.base).clone().with_policy(policy);
+            return Arc::new(if provenance {
+                reg.with_provenance()
+            } else {
+                reg
+            });
         }
         let decls: Vec<Declared> = rows.iter().filter_map(declared_of).collect();
         let types = super::custom::declared_types(types);
-        Arc::new(
-            self.base
-                .with_declared_types(&types)
-                .with_declared(&decls)
-                .with_undeclared_ignored(ignore_undeclared)
-                .with_policy(policy),
-        )
+        let reg = self
+            .base
+            .with_declared_types(&types)
+            .with_declared(&decls)
+            .with_undeclared_ignored(ignore_undeclared)
+            .with_policy(policy);
+        Arc::new(if provenance {
+            reg.with_provenance()
+        } else {
+            reg
+        })
     }
 
     /// Reads `org`'s registry into this process's cache again, after a

@@ -9,6 +9,7 @@ mod harness;
 mod audit;
 mod auth;
 mod concurrency;
+mod connectors;
 mod counts;
 mod custom_schemas;
 mod custom_types;

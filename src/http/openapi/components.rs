@@ -4,13 +4,14 @@
 use serde_json::{json, Map, Value};
 
 use super::builder::query_param;
-use super::{schemas_admin, schemas_scim};
+use super::{connectors, schemas_admin, schemas_scim};
 use crate::scim::list::{DEFAULT_COUNT, MAX_RESULTS};
 
 pub fn components() -> Value {
     let mut schemas = Map::new();
     schemas_scim::add(&mut schemas);
     schemas_admin::add(&mut schemas);
+    connectors::schemas(&mut schemas);
     json!({
         "securitySchemes": {
             "bearerAuth": {

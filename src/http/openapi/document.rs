@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::builder::Paths;
-use super::{admin, components, discovery, operations, scim};
+use super::{admin, components, connectors, discovery, operations, scim};
 
 const DESCRIPTION: &str = "\
 scimd is a SCIM 2.0 provisioning server (RFC 7643, RFC 7644).
@@ -24,6 +24,7 @@ pub fn document() -> Value {
     let mut paths = Paths::default();
     operations::paths(&mut paths);
     admin::paths(&mut paths);
+    connectors::paths(&mut paths);
     scim::paths(&mut paths);
     discovery::paths(&mut paths);
     json!({

@@ -13,6 +13,7 @@
 mod admin;
 mod builder;
 mod components;
+mod connectors;
 mod discovery;
 mod document;
 mod operations;

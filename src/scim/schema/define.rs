@@ -853,8 +853,7 @@ mod tests {
         let path = crate::scim::path::AttrPath::parse("badgeNumber").expect("path");
         let r = reg.resolve(user, &path).expect("resolves unqualified");
         assert!(r.is_extension);
-        // User, EnterpriseUser, Group, Provenance and the declared one.
-        assert_eq!(reg.schemas().len(), 5);
+        assert_eq!(reg.schemas().len(), 4);
         assert!(!reg
             .resource_type("Group")
             .expect("g")

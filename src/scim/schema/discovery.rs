@@ -169,18 +169,12 @@ mod tests {
                 "schemas": [RESOURCE_TYPE_SCHEMA],
                 "id": "User", "name": "User", "endpoint": "/Users",
                 "description": "User Account", "schema": USER_SCHEMA,
-                "schemaExtensions": [
-                    {"schema": ENTERPRISE_USER_SCHEMA, "required": false},
-                    {"schema": crate::scim::schema::PROVENANCE_SCHEMA, "required": false},
-                ],
+                "schemaExtensions": [{"schema": ENTERPRISE_USER_SCHEMA, "required": false}],
                 "meta": {"resourceType": "ResourceType", "location": "https://x/v2/ResourceTypes/User"}
             })
         );
         let group = resource_type_json(reg.resource_type("Group").expect("Group"), "https://x/v2");
         assert_eq!(group["endpoint"], "/Groups");
-        assert_eq!(
-            group["schemaExtensions"],
-            json!([{"schema": crate::scim::schema::PROVENANCE_SCHEMA, "required": false}])
-        );
+        assert!(group.get("schemaExtensions").is_none());
     }
 }

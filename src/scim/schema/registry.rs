@@ -81,34 +81,20 @@ impl Registry {
                 endpoint: "/Users",
                 description: "User Account",
                 schema: USER_SCHEMA,
-                extensions: vec![
-                    SchemaExtension {
-                        schema: ENTERPRISE_USER_SCHEMA,
-                        required: false,
-                    },
-                    SchemaExtension {
-                        schema: PROVENANCE_SCHEMA,
-                        required: false,
-                    },
-                ],
+                extensions: vec![SchemaExtension {
+                    schema: ENTERPRISE_USER_SCHEMA,
+                    required: false,
+                }],
             },
             ResourceTypeDef {
                 name: "Group",
                 endpoint: "/Groups",
                 description: "Group",
                 schema: GROUP_SCHEMA,
-                extensions: vec![SchemaExtension {
-                    schema: PROVENANCE_SCHEMA,
-                    required: false,
-                }],
+                extensions: Vec::new(),
             },
         ];
-        let schemas = vec![
-            user_schema(),
-            enterprise_user_schema(),
-            group_schema(),
-            provenance_schema(),
-        ];
+        let schemas = vec![user_schema(), enterprise_user_schema(), group_schema()];
         Self::with_definitions(schemas, resource_types)
     }
 
@@ -129,6 +115,25 @@ impl Registry {
     /// This registry serving an organization with `policy`.
     pub fn with_policy(mut self, policy: std::sync::Arc<crate::scim::policy::OrgPolicy>) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// This registry with scimd's provenance extension on every resource
+    /// type: for an organization with connectors, whose resources record
+    /// which connector made and owns them. Without connectors there is
+    /// nothing to show, and discovery stays as clients knew it.
+    pub fn with_provenance(mut self) -> Self {
+        if self.schema(PROVENANCE_SCHEMA).is_none() {
+            self.schemas.push(provenance_schema());
+        }
+        for rt in &mut self.resource_types {
+            if !rt.has_schema(PROVENANCE_SCHEMA) {
+                rt.extensions.push(SchemaExtension {
+                    schema: PROVENANCE_SCHEMA,
+                    required: false,
+                });
+            }
+        }
         self
     }
 
@@ -307,7 +312,13 @@ mod tests {
         assert!(reg.resource_type("Device").is_none());
         let ent = reg.schema("URN:IETF:PARAMS:SCIM:SCHEMAS:EXTENSION:ENTERPRISE:2.0:USER");
         assert_eq!(ent.map(|s| s.id), Some(ENTERPRISE_USER_SCHEMA));
-        assert_eq!(reg.schemas().len(), 4);
+        assert_eq!(reg.schemas().len(), 3);
+        let with = Registry::new().with_provenance();
+        assert_eq!(with.schemas().len(), 4);
+        assert!(with
+            .resource_types()
+            .iter()
+            .all(|rt| rt.has_schema(PROVENANCE_SCHEMA)));
     }
 
     #[test]
