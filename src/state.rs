@@ -21,6 +21,8 @@ pub struct AppState {
     pub registries: Arc<Registries>,
     pub metrics: Arc<Metrics>,
     pub tx_retries: Arc<TxRetries>,
+    /// This instance's share of the rate-limit buckets.
+    pub limiter: Arc<crate::service::rates::Limiter>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             registries,
             metrics,
             tx_retries,
+            limiter: Arc::default(),
         }
     }
 }

@@ -289,6 +289,7 @@ pub fn mint_token(db_url: &str) -> Res<String> {
         scopes: vec![Scope::All],
         expires_at: None,
         connector: None,
+        rate: None,
     };
     let created = tokens::issue(
         &mut conn,

@@ -40,6 +40,8 @@ pub struct Principal {
     /// The connector the token belongs to; `None` for a token without one
     /// and for `AUTH_SECRET`.
     pub connector: Option<Uuid>,
+    /// A token's own rate limit (a connector's is in its policy).
+    pub rate_limit: Option<crate::scim::policy::RateLimit>,
 }
 
 impl Principal {
@@ -99,6 +101,10 @@ pub enum AuthError {
     Unauthorized(Failure),
     #[error("this credential lacks the scope {}", .0.describe())]
     Forbidden(Access),
+    /// The caller's connector (or token) is over its rate limit; a request
+    /// would pass again in `retry_after` seconds.
+    #[error("rate limit exceeded; retry in {retry_after} s")]
+    RateLimited { retry_after: u64 },
     /// Too many legacy-hash verifications are waiting; retry shortly.
     #[error("too many credential checks are waiting")]
     Busy,
@@ -254,6 +260,7 @@ impl Authenticator {
                         token_name: None,
                         scopes: ScopeSet::all(),
                         connector: None,
+                        rate_limit: None,
                     },
                     pending: None,
                     schema_version: None,
@@ -497,6 +504,13 @@ fn live(row: TokenRow, now: DateTime<Utc>) -> Result<(Principal, bool), Failure>
             token_name: Some(row.name),
             scopes: ScopeSet::from_stored(&row.scopes),
             connector: row.connector_id,
+            rate_limit: match (row.rate_per_second, row.rate_burst) {
+                (Some(per_second), Some(burst)) => Some(crate::scim::policy::RateLimit {
+                    per_second,
+                    burst: u32::try_from(burst).unwrap_or(u32::MAX),
+                }),
+                _ => None,
+            },
         },
         stale,
     ))

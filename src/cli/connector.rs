@@ -5,10 +5,10 @@
 use clap::Subcommand;
 use uuid::Uuid;
 
-use super::{org, CliError, Session};
+use super::{org, rate, CliError, Session};
 use crate::service::connectors::{
     self, ConnectorTokenRequest, ConnectorView, CreateConnectorRequest, Env, PatchConnectorRequest,
-    RateLimitRequest, TransferRequest,
+    TransferRequest,
 };
 use crate::service::Requester;
 use crate::store::orgs::DEFAULT_ORG_NAME;
@@ -108,28 +108,6 @@ fn env<'a>(s: &'a Session<'_>) -> Env<'a> {
         scim_url: format!("{}/scim/v2", root.trim_end_matches('/')),
         max_tokens: s.config.max_tokens_per_org,
     }
-}
-
-/// `50`, `50/s` or `2.5/s` as requests per second.
-fn per_second(text: &str) -> Result<f64, CliError> {
-    let n = text.trim().trim_end_matches("/s");
-    n.parse::<f64>().map_err(|_| {
-        CliError::new(format!(
-            "--rate-limit: expected requests per second like 50/s, got '{text}'"
-        ))
-    })
-}
-
-fn rate(text: Option<&str>, burst: Option<i64>) -> Result<Option<RateLimitRequest>, CliError> {
-    let Some(text) = text else {
-        return match burst {
-            Some(_) => Err(CliError::new("--burst needs --rate-limit")),
-            None => Ok(None),
-        };
-    };
-    let per_second = per_second(text)?;
-    let burst = burst.unwrap_or_else(|| per_second.ceil().max(1.0) as i64);
-    Ok(Some(RateLimitRequest { per_second, burst }))
 }
 
 /// The connector `key` names (its id, or its name case-insensitively).

@@ -126,6 +126,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// `50`, `50/s` or `2.5/s` as requests per second.
+fn per_second(text: &str) -> Result<f64, CliError> {
+    let n = text.trim().trim_end_matches("/s");
+    n.parse::<f64>().map_err(|_| {
+        CliError::new(format!(
+            "--rate-limit: expected requests per second like 50/s, got '{text}'"
+        ))
+    })
+}
+
+pub(super) fn rate(
+    text: Option<&str>,
+    burst: Option<i64>,
+) -> Result<Option<crate::service::tokens::RateLimitRequest>, CliError> {
+    let Some(text) = text else {
+        return match burst {
+            Some(_) => Err(CliError::new("--burst needs --rate-limit")),
+            None => Ok(None),
+        };
+    };
+    let per_second = per_second(text)?;
+    // The checks that follow name a bad value; a cast here cannot.
+    let burst = burst.map_or_else(|| per_second.ceil().max(1.0), |b| b as f64);
+    Ok(Some(crate::service::tokens::RateLimitRequest {
+        per_second,
+        burst,
+    }))
+}
+
 /// What a command's database work runs on. The `service` operations are
 /// async (the server awaits them on its workers); a command drives each to
 /// completion on this thread, over a pool of one connection.

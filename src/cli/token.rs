@@ -21,6 +21,12 @@ pub enum TokenCommand {
         /// Expiry as RFC 3339, e.g. 2027-01-31T00:00:00Z.
         #[arg(long)]
         expires: Option<String>,
+        /// Requests per second this token may make, e.g. `50` or `50/s`.
+        #[arg(long = "rate-limit")]
+        rate_limit: Option<String>,
+        /// Most requests at once (default: one second's worth).
+        #[arg(long)]
+        burst: Option<i64>,
         #[arg(long, default_value = DEFAULT_ORG_NAME)]
         org: String,
     },
@@ -52,6 +58,8 @@ pub(super) fn run(s: &Session, cmd: TokenCommand) -> Result<(), CliError> {
             name,
             scopes,
             expires,
+            rate_limit,
+            burst,
             org,
         } => {
             let by = Requester::cli(org::id(s, &org)?);
@@ -59,6 +67,7 @@ pub(super) fn run(s: &Session, cmd: TokenCommand) -> Result<(), CliError> {
                 name,
                 scopes,
                 expires_at: expires,
+                rate_limit: super::rate(rate_limit.as_deref(), burst)?,
             };
             let max = s.config.max_tokens_per_org;
             let created = s

@@ -40,6 +40,29 @@ pub fn schemas_of(req: &HttpRequest) -> crate::service::schemas::Slot {
     s
 }
 
+/// The bucket a request of `principal` is counted against, with its metric
+/// label: its connector's limit (from the organization's registry, current
+/// as any policy), or a token's own.
+fn rate_limit_of(
+    state: &AppState,
+    principal: &Principal,
+    slot: Option<&crate::service::schemas::Slot>,
+) -> Option<(uuid::Uuid, String, crate::scim::policy::RateLimit)> {
+    match principal.connector {
+        Some(c) => {
+            let reg = slot
+                .and_then(crate::service::schemas::Slot::get)
+                .or_else(|| state.registries.cached_registry(principal.org_id))?;
+            let limit = reg.policy().connectors.get(&c)?.rate_limit?;
+            Some((c, c.to_string(), limit))
+        }
+        None => {
+            let (id, limit) = (principal.token_id?, principal.rate_limit?);
+            Some((id, format!("token:{id}"), limit))
+        }
+    }
+}
+
 /// Logs and counts a refused credential, wherever it was refused.
 pub fn note_refusal(state: &AppState, error: &AuthError) {
     match error {
@@ -48,7 +71,8 @@ pub fn note_refusal(state: &AppState, error: &AuthError) {
             state.metrics.auth_failure(*f);
         }
         AuthError::Forbidden(_) => state.metrics.forbidden(),
-        AuthError::Store(_) | AuthError::Busy => {}
+        // Counted where the limit is known (`limit`).
+        AuthError::Store(_) | AuthError::Busy | AuthError::RateLimited { .. } => {}
     }
 }
 
@@ -158,7 +182,7 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                         .extensions()
                         .get::<crate::service::schemas::Slot>()
                         .cloned();
-                    if let Some(slot) = slot {
+                    if let Some(slot) = &slot {
                         let regs = std::sync::Arc::clone(&state.registries);
                         let (reg, version, confirm) =
                             crate::service::schemas::for_request_or_cached(
@@ -174,6 +198,19 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                         }
                         slot.set(reg);
                         slot.set_caller(principal.connector);
+                    }
+                    if let Some((key, label, limit)) =
+                        rate_limit_of(&state, &principal, slot.as_ref())
+                    {
+                        if let Err(l) = state.limiter.take(&state.pool, key, limit, now).await {
+                            state.metrics.rate_limited(label);
+                            return Err(HttpAuthError {
+                                error: AuthError::RateLimited {
+                                    retry_after: l.retry_after,
+                                },
+                                flavor,
+                            });
+                        }
                     }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));

@@ -77,6 +77,14 @@ pub struct ReasonLabels {
     pub reason: &'static str,
 }
 
+/// `scimd_rate_limited_total`: the connector's id (or, for a token without
+/// a connector, `token:` and the token's id). Ids of rows an administrator
+/// created, never client text, so the series stay bounded.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ConnectorLabels {
+    pub connector: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

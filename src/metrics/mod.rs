@@ -28,7 +28,7 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::auth::{Authenticator, Failure};
 use crate::store::{PgPool, TxRetries};
-use labels::{MethodLabel, ReasonLabels, RequestLabels, RouteLabels};
+use labels::{ConnectorLabels, MethodLabel, ReasonLabels, RequestLabels, RouteLabels};
 
 pub use pool::PoolEvents;
 
@@ -84,6 +84,7 @@ pub struct Metrics {
     latency: HistogramFamily<RouteLabels>,
     auth_failures: [Counter; FAILURES.len()],
     forbidden: Counter,
+    rate_limited: Family<ConnectorLabels, Counter>,
     embedded: Arc<AtomicU8>,
 }
 
@@ -125,6 +126,13 @@ impl Metrics {
             forbidden.clone(),
         );
 
+        let rate_limited = Family::<ConnectorLabels, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429 by a connector's (or token's) rate limit",
+            rate_limited.clone(),
+        );
+
         pool::register(&mut registry);
         let embedded = Arc::new(AtomicU8::new(EMBEDDED_ABSENT));
         registry.register_collector(Box::new(on_scrape::OnScrape::new(
@@ -140,6 +148,7 @@ impl Metrics {
             latency,
             auth_failures,
             forbidden,
+            rate_limited,
             embedded,
         }
     }
@@ -172,6 +181,14 @@ impl Metrics {
     /// Counts a credential refused with 401.
     pub fn auth_failure(&self, reason: Failure) {
         self.auth_failures[failure_index(reason)].inc();
+    }
+
+    /// Counts a request refused by `connector`'s rate limit (see
+    /// [`ConnectorLabels`] for the label).
+    pub fn rate_limited(&self, connector: String) {
+        self.rate_limited
+            .get_or_create(&ConnectorLabels { connector })
+            .inc();
     }
 
     /// Counts a valid credential refused with 403.

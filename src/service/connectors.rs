@@ -34,11 +34,6 @@ fn default_profile(kind: &str) -> &'static str {
     }
 }
 
-/// Most requests per second a rate limit may allow, and the largest burst:
-/// beyond them a limit protects nothing.
-const MAX_RATE: f64 = 100_000.0;
-const MAX_BURST: i64 = 1_000_000;
-
 /// A connector as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectorView {
@@ -92,13 +87,7 @@ pub struct CreatedConnector {
     pub token_id: Uuid,
 }
 
-/// `{"per_second": N, "burst": M}` as sent.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateLimitRequest {
-    pub per_second: f64,
-    pub burst: i64,
-}
+pub use super::tokens::RateLimitRequest;
 
 /// The body of `POST /api/v1/connectors`.
 #[derive(Debug, Clone, Deserialize)]
@@ -195,24 +184,7 @@ fn check_one_of(name: &str, value: &str, allowed: &[&str], errors: &mut Vec<Fiel
     }
 }
 
-fn check_rate(r: &RateLimitRequest, errors: &mut Vec<FieldError>) -> Option<(f64, i32)> {
-    let mut ok = true;
-    if !(r.per_second.is_finite() && r.per_second > 0.0 && r.per_second <= MAX_RATE) {
-        errors.push(field(
-            "rate_limit.per_second",
-            format!("must be a number above 0 and at most {MAX_RATE}"),
-        ));
-        ok = false;
-    }
-    if !(1..=MAX_BURST).contains(&r.burst) {
-        errors.push(field(
-            "rate_limit.burst",
-            format!("must be an integer from 1 to {MAX_BURST}"),
-        ));
-        ok = false;
-    }
-    ok.then(|| (r.per_second, i32::try_from(r.burst).unwrap_or(i32::MAX)))
-}
+use super::tokens::check_rate;
 
 impl CreateConnectorRequest {
     fn check(self, org: Uuid, now: DateTime<Utc>) -> Result<ConnectorRow, Vec<FieldError>> {
@@ -325,6 +297,8 @@ pub async fn create(
         scopes: vec![Scope::AdminScim],
         expires_at: None,
         connector: Some(row.id),
+        // A connector's tokens share the connector's limit.
+        rate: None,
     };
     let (actor, created_by, max) = (by.actor.clone(), by.created_by.clone(), env.max_tokens);
     let name = row.name.clone();
@@ -488,6 +462,7 @@ pub async fn mint_token(
         name: request.name.unwrap_or(connector.name),
         scopes: request.scopes.unwrap_or_else(|| vec!["admin:scim".into()]),
         expires_at: request.expires_at,
+        rate_limit: None,
     }
     .check(now)
     .map_err(ConnectorError::Invalid)?;

@@ -18,6 +18,7 @@ pub mod orgs;
 pub mod ownership;
 pub mod password;
 pub mod query;
+pub mod rates;
 pub mod resources;
 pub mod schemas;
 pub mod search;

@@ -29,6 +29,7 @@ pub mod migrate;
 pub mod orgs;
 mod pool;
 pub mod query;
+pub mod rates;
 pub mod resources;
 pub mod schema;
 pub mod schemas;

@@ -29,6 +29,17 @@ diesel::table! {
         previous_valid_until -> Nullable<Timestamptz>,
         last_used_from -> Nullable<Text>,
         connector_id -> Nullable<Uuid>,
+        rate_per_second -> Nullable<Float8>,
+        rate_burst -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
+    rate_buckets (key) {
+        key -> Uuid,
+        tokens -> Float8,
+        updated_at -> Timestamptz,
+        last_granted -> Float8,
     }
 }
 

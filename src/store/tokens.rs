@@ -28,6 +28,10 @@ pub struct TokenRow {
     pub last_used_from: Option<String>,
     /// The connector this token belongs to (issue 17), if any.
     pub connector_id: Option<Uuid>,
+    /// The token's own rate limit (a connector's tokens share the
+    /// connector's instead).
+    pub rate_per_second: Option<f64>,
+    pub rate_burst: Option<i32>,
 }
 
 /// `last_used_at` is written at most this often per token, so authentication

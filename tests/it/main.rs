@@ -28,6 +28,7 @@ mod nul;
 mod openapi;
 mod outage;
 mod query;
+mod rate_limits;
 mod resources;
 mod round_trips;
 mod schema_matrix;

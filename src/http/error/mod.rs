@@ -204,6 +204,7 @@ impl ResponseError for HttpAuthError {
             AuthError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden(_) => StatusCode::FORBIDDEN,
             AuthError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AuthError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AuthError::Store(e) => store_status(e).0,
         }
     }
@@ -230,12 +231,27 @@ impl ResponseError for HttpAuthError {
                 "unavailable",
                 "too many credential checks are in progress; retry later".to_string(),
             ),
+            AuthError::RateLimited { retry_after } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("this credential's rate limit is spent; retry in {retry_after} s"),
+            ),
             AuthError::Store(e) => store_status(e),
         };
-        match self.flavor {
+        let mut response = match self.flavor {
             Flavor::Scim => scim_error_response(&ScimError::new(status.as_u16(), None, message)),
             Flavor::Json => json_error_response(status, code, &message, &[]),
+        };
+        // Okta and Entra ID both wait for Retry-After before retrying a 429.
+        if let AuthError::RateLimited { retry_after } = &self.error {
+            if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&retry_after.to_string())
+            {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
+            }
         }
+        response
     }
 }
 

@@ -166,13 +166,18 @@ fn connector_ref() -> Value {
 }
 
 fn rate_limit() -> Value {
-    json!({"type": ["object", "null"], "additionalProperties": false, "required": ["per_second", "burst"], "properties": {
-        "per_second": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
-        "burst": {"type": "integer", "minimum": 1, "maximum": 1000000},
-    }})
+    json!({"oneOf": [schema("RateLimit"), {"type": "null"}]})
 }
 
 pub fn schemas(out: &mut Map<String, Value>) {
+    out.insert("RateLimit".into(), json!({
+        "type": "object", "additionalProperties": false, "required": ["per_second", "burst"],
+        "description": "Requests per second on average and at most `burst` at once, across every instance. Over it: 429 with Retry-After.",
+        "properties": {
+            "per_second": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
+            "burst": {"type": "integer", "minimum": 1, "maximum": 1000000},
+        },
+    }));
     let kind = json!({"type": "string", "enum": ["okta", "entra", "generic"]});
     let profile = json!({"type": "string", "enum": ["lenient", "okta", "entra", "strict"],
         "description": "Which client leniencies its requests get (README, Compatibility profiles); default: the kind's (`generic`: `lenient`)."});

@@ -139,6 +139,7 @@ fn create_token_request() -> Value {
             "name": { "type": "string", "minLength": 1, "maxLength": 100 },
             "scopes": { "type": "array", "minItems": 1, "items": schema("Scope") },
             "expires_at": { "type": "string", "format": DATE_TIME, "description": "RFC 3339, in the future." },
+            "rate_limit": schema("RateLimit"),
         },
         "examples": [{ "name": "okta", "scopes": ["admin:scim"] }],
     })
@@ -177,6 +178,8 @@ fn token() -> Value {
             "last_used_from": { "type": ["string", "null"] },
             "expired": { "type": "boolean" },
             "expires_soon": { "type": "boolean", "description": "Expires within 7 days." },
+            "connector_id": { "type": "string", "format": "uuid", "description": "The connector it belongs to; absent for a token without one." },
+            "rate_limit": schema("RateLimit"),
         },
     })
 }

@@ -18,7 +18,8 @@ use crate::auth::{secret, token};
 use crate::store::tokens::TokenRow;
 use crate::store::{self, audit, PgConnection, PgPool, StoreError, TxRetries};
 
-pub use request::{CreateTokenRequest, NewToken};
+pub(crate) use request::check_rate;
+pub use request::{CreateTokenRequest, NewToken, RateLimitRequest};
 
 /// What the API and CLI show of a token: never the value or its hash.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -39,6 +40,9 @@ pub struct TokenView {
     /// The connector the token belongs to; left out for a token with none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connector_id: Option<Uuid>,
+    /// The token's own rate limit; left out when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<crate::scim::policy::RateLimit>,
 }
 
 /// How far ahead an expiry is flagged as `expires_soon`.
@@ -51,6 +55,13 @@ impl TokenView {
             expired,
             expires_soon: !expired && r.expires_at.is_some_and(|e| e <= now + EXPIRES_SOON),
             connector_id: r.connector_id,
+            rate_limit: match (r.rate_per_second, r.rate_burst) {
+                (Some(per_second), Some(burst)) => Some(crate::scim::policy::RateLimit {
+                    per_second,
+                    burst: u32::try_from(burst).unwrap_or(u32::MAX),
+                }),
+                _ => None,
+            },
             last_used_from: r.last_used_from,
             id: r.id,
             name: r.name,
@@ -287,6 +298,8 @@ fn mint(
         previous_valid_until: None,
         last_used_from: None,
         connector_id: new.connector,
+        rate_per_second: new.rate.map(|r| r.0),
+        rate_burst: new.rate.map(|r| r.1),
     };
     let created = CreatedToken {
         view: TokenView::new(row.clone(), now),

@@ -23,6 +23,45 @@ pub struct CreateTokenRequest {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub expires_at: Option<String>,
+    /// The token's own rate limit (issue 17).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitRequest>,
+}
+
+/// `{"per_second": N, "burst": M}` as sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitRequest {
+    pub per_second: f64,
+    /// A whole number; read as a number so that `10.0` is 10, not a
+    /// type error.
+    pub burst: f64,
+}
+
+/// Most requests per second a rate limit may allow, and the largest burst:
+/// beyond them a limit protects nothing.
+const MAX_RATE: f64 = 100_000.0;
+const MAX_BURST: f64 = 1_000_000.0;
+
+/// `r` as stored (per second, burst), or what is wrong with it.
+pub(crate) fn check_rate(r: &RateLimitRequest, errors: &mut Vec<FieldError>) -> Option<(f64, i32)> {
+    let mut ok = true;
+    if !(r.per_second.is_finite() && r.per_second > 0.0 && r.per_second <= MAX_RATE) {
+        errors.push(FieldError {
+            field: "rate_limit.per_second".into(),
+            message: format!("must be a number above 0 and at most {MAX_RATE}"),
+        });
+        ok = false;
+    }
+    if !(r.burst.fract() == 0.0 && (1.0..=MAX_BURST).contains(&r.burst)) {
+        errors.push(FieldError {
+            field: "rate_limit.burst".into(),
+            message: format!("must be an integer from 1 to {MAX_BURST}"),
+        });
+        ok = false;
+    }
+    // Within 1..=MAX_BURST and whole, so the cast is exact.
+    ok.then_some((r.per_second, r.burst as i32))
 }
 
 fn printable(name: &str) -> Result<(), validator::ValidationError> {
@@ -42,6 +81,8 @@ pub struct NewToken {
     /// The connector the token is minted for (`service::connectors`); a
     /// token created through `/api/v1/tokens` has none.
     pub connector: Option<uuid::Uuid>,
+    /// Requests per second and burst, when limited.
+    pub rate: Option<(f64, i32)>,
 }
 
 impl CreateTokenRequest {
@@ -94,6 +135,10 @@ impl CreateTokenRequest {
                 }
             },
         };
+        let rate = self
+            .rate_limit
+            .as_ref()
+            .and_then(|r| check_rate(r, &mut errors));
         if !errors.is_empty() {
             errors.sort_by(|a, b| a.field.cmp(&b.field));
             return Err(errors);
@@ -103,6 +148,7 @@ impl CreateTokenRequest {
             scopes,
             expires_at,
             connector: None,
+            rate,
         })
     }
 }
@@ -121,6 +167,7 @@ mod tests {
             name: name.into(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             expires_at: exp.map(str::to_string),
+            rate_limit: None,
         }
     }
 

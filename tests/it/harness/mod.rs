@@ -54,6 +54,7 @@ fn issue_in(conn: &mut diesel::PgConnection, org: uuid::Uuid, scopes: &[&str]) -
                 .collect(),
             expires_at: None,
             connector: None,
+            rate: None,
         },
         "test",
         scimd::clock::Clock::default().now(),
