@@ -59,6 +59,7 @@ pub fn serve(config: Config, clock: Clock) -> Result<(), ServeError> {
     log::info!("scimd listening on http://{}", config.listen);
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     service::audit::spawn_retention(pool.clone(), clock.clone(), config.audit_retention);
+    service::deleted::spawn_purge(pool.clone(), clock.clone());
     let state = AppState::new(pool, config, clock);
     let metrics = state.metrics.clone();
     let fatal = Arc::new(AtomicBool::new(false));

@@ -4,6 +4,7 @@
 //! data directory, and through the same `service` operations as the API.
 
 mod connector;
+mod deleted;
 mod org;
 mod schema;
 mod token;
@@ -19,6 +20,7 @@ use crate::database::{Database, Role};
 use crate::store::{self, PgPool, PoolSettings, StoreError, TxRetries};
 
 pub use connector::ConnectorCommand;
+pub use deleted::DeletedCommand;
 pub use org::OrgCommand;
 pub use schema::SchemaCommand;
 pub use token::TokenCommand;
@@ -48,6 +50,9 @@ pub enum Command {
     /// mint their tokens.
     #[command(subcommand)]
     Connector(ConnectorCommand),
+    /// List, restore and purge soft-deleted resources.
+    #[command(subcommand)]
+    Deleted(DeletedCommand),
     /// Declare, list, replace and remove extension schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -123,6 +128,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Org(o) => with_db(&config, clock, |s| org::run(s, o)),
         Command::Schema(c) => with_db(&config, clock, |s| schema::run(s, c)),
         Command::Connector(c) => with_db(&config, clock, |s| connector::run(s, c)),
+        Command::Deleted(c) => with_db(&config, clock, |s| deleted::run(s, c)),
     }
 }
 

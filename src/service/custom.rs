@@ -520,11 +520,26 @@ pub async fn delete(
         store::check_precondition(if_match.as_ref(), current.version)?;
         let what = format!("{} {id}", rt_owned.name);
         super::ownership::check(&reg, by.connector, &what, &current.origin())?;
+        let soft = reg.policy().delete == crate::scim::policy::DeleteMode::Soft;
+        if soft {
+            store::archive::archive(
+                conn,
+                by.org_id,
+                store::archive::Source::Resources,
+                &store::archive::type_key(rt_owned.name),
+                id,
+                &by.name,
+                now,
+            )?;
+        }
         rows::delete(conn, by.org_id, rt_owned.name, id)?;
-        audit::insert(
-            conn,
-            &audit_entry(&by, &rt_owned, "delete", id, 204, now, &[]),
-        )
+        let entry = audit_entry(&by, &rt_owned, "delete", id, 204, now, &[]);
+        let entry = if soft {
+            entry.with_details(serde_json::json!({"soft": true}))
+        } else {
+            entry
+        };
+        audit::insert(conn, &entry)
     })
     .await?;
     Ok(())

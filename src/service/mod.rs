@@ -11,6 +11,7 @@ pub mod audit;
 pub mod bulk;
 pub mod connectors;
 pub mod custom;
+pub mod deleted;
 pub mod gate;
 pub mod me;
 mod members;

@@ -15,6 +15,7 @@ use crate::scim::error::ScimError;
 use crate::scim::etag::EtagCondition;
 use crate::scim::limits;
 use crate::scim::patch::{self, PatchOp};
+use crate::scim::policy::DeleteMode;
 use crate::scim::profile::Profile;
 use crate::scim::resource::{
     render_owned as render_doc, Kind, Origin, Projection, Reference, ResourceInfo, Verb,
@@ -24,6 +25,7 @@ use crate::scim::schema::{
     WriteMode,
 };
 use crate::store;
+use crate::store::archive;
 use crate::store::audit::{self, Actor};
 use crate::store::groups::MembersChange;
 use crate::store::resources::{self, Side, Stored, Write};
@@ -205,6 +207,13 @@ pub async fn create(
     })
     .await?;
     let (actor, now) = (actor.clone(), ctx.state.clock.now());
+    if let Some(stored) = recreate(ctx, &actor, kind, &write, with_related).await? {
+        return Ok(Written {
+            id: stored.id,
+            json: Some(render(ctx, &stored, p)?),
+            version: stored.meta.version,
+        });
+    }
     if kind == Kind::User {
         // One statement writes the user and its audit entry: no BEGIN or
         // COMMIT. The id is chosen here so a repeat after a lost connection
@@ -288,6 +297,81 @@ pub async fn create(
         json: Some(render(ctx, &stored, p)?),
         version: stored.meta.version,
     })
+}
+
+/// A create by the connector that soft-deleted the same resource (the same
+/// `externalId`) within the retention period: the old resource comes back,
+/// with its id and memberships, and takes the new representation, so links
+/// other systems hold to it stay valid. `None` when there is nothing to
+/// bring back (or the organization deletes hard): create as usual. Costs
+/// one lookup, only for connectors of organizations that delete softly.
+async fn recreate(
+    ctx: &Ctx,
+    actor: &Actor,
+    kind: Kind,
+    write: &Write,
+    with_related: bool,
+) -> Result<Option<Stored>> {
+    let reg = ctx.registry();
+    let policy = reg.policy();
+    let (Some(connector), Some(external_id)) = (
+        actor.connector,
+        write.doc.get("externalId").and_then(Value::as_str),
+    ) else {
+        return Ok(None);
+    };
+    if policy.delete != DeleteMode::Soft {
+        return Ok(None);
+    }
+    let (actor, write, external_id) = (actor.clone(), write.clone(), external_id.to_string());
+    let (retention, now, org) = (policy.retention_days, ctx.state.clock.now(), actor.org_id);
+    ctx
+        .in_tx(move |conn| {
+            let Some(old) = archive::find_recreated(
+                conn,
+                org,
+                kind.name(),
+                connector,
+                &external_id,
+                retention,
+                now,
+            )?
+            else {
+                return Ok(None);
+            };
+            archive::restore(conn, org, old, now)?;
+            let w = write.clone();
+            let mut stored =
+                resources::update_with(conn, kind, org, old, None, now, |_, origin| {
+                    Ok(Write {
+                        origin: Origin {
+                            external_id_by: Some(connector),
+                            ..*origin
+                        },
+                        ..w
+                    })
+                })?;
+            let entry = audit::Entry::new(
+                &actor,
+                kind.action(Verb::Create),
+                kind.name(),
+                &old.to_string(),
+                201,
+                now,
+            )
+            .with_dropped(&write.ignored)
+            .with_details(serde_json::json!({"restored": true}));
+            store::audit::insert(conn, &entry)?;
+            if with_related {
+                stored.related = Some(
+                    resources::related(conn, kind, org, &[old])?
+                        .remove(&old)
+                        .unwrap_or_default(),
+                );
+            }
+            Ok(Some(stored))
+        })
+        .await
 }
 
 /// What a PUT or PATCH asks, parsed before anything is locked.
@@ -611,6 +695,7 @@ pub async fn delete(
     if_match: Option<EtagCondition>,
 ) -> Result<()> {
     let (actor, now, reg) = (actor.clone(), ctx.state.clock.now(), ctx.registry());
+    let soft = reg.policy().delete == DeleteMode::Soft;
     ctx.in_tx(move |conn| {
         resources::delete(
             conn,
@@ -619,24 +704,45 @@ pub async fn delete(
             id,
             if_match.as_ref(),
             now,
-            |origin| {
-                Ok(ownership::check(
+            |conn, origin| {
+                ownership::check(
                     &reg,
                     actor.connector,
                     &format!("{} {id}", kind.name()),
                     origin,
-                )?)
+                )?;
+                if soft {
+                    let source = match kind {
+                        Kind::User => archive::Source::Users,
+                        Kind::Group => archive::Source::Groups,
+                    };
+                    archive::archive(
+                        conn,
+                        actor.org_id,
+                        source,
+                        kind.name(),
+                        id,
+                        &actor.name,
+                        now,
+                    )?;
+                }
+                Ok(())
             },
         )?;
-        audit::record(
-            conn,
+        let entry = audit::Entry::new(
             &actor,
             kind.action(Verb::Delete),
             kind.name(),
             &id.to_string(),
             204,
             now,
-        )
+        );
+        let entry = if soft {
+            entry.with_details(serde_json::json!({"soft": true}))
+        } else {
+            entry
+        };
+        store::audit::insert(conn, &entry)
     })
     .await?;
     Ok(())

@@ -53,9 +53,16 @@ impl Entry {
         self
     }
 
-    /// This entry with `details` (what the change was, for an admin).
+    /// This entry with `details` (what the change was, for an admin),
+    /// merged into what it already lists.
     pub fn with_details(mut self, details: serde_json::Value) -> Entry {
-        self.details = Some(details);
+        self.details = match (self.details.take(), details) {
+            (Some(serde_json::Value::Object(mut had)), serde_json::Value::Object(more)) => {
+                had.extend(more);
+                Some(serde_json::Value::Object(had))
+            }
+            (_, d) => Some(d),
+        };
         self
     }
 

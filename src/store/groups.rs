@@ -355,14 +355,15 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
+    before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     // The group itself and the groups holding it, locked in one id-ordered
     // statement before anything else (see `lock_holders`).
     let holders = lock_holders(conn, org, id, Some(id))?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
-    allowed(&current.meta.origin)?;
+    // The ownership check, and the archive copy of a soft delete.
+    before(conn, &current.meta.origin)?;
     let holders: Vec<Uuid> = holders.into_iter().filter(|g| *g != id).collect();
     remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;

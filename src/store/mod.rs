@@ -17,6 +17,7 @@ macro_rules! row_in_org {
     };
 }
 
+pub mod archive;
 pub mod audit;
 pub mod backup;
 pub mod connectors;

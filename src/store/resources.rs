@@ -311,11 +311,11 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
+    before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     match kind {
-        Kind::User => users::delete(conn, org, id, if_match, now, allowed),
-        Kind::Group => groups::delete(conn, org, id, if_match, now, allowed),
+        Kind::User => users::delete(conn, org, id, if_match, now, before),
+        Kind::Group => groups::delete(conn, org, id, if_match, now, before),
     }
 }
 

@@ -210,3 +210,22 @@ diesel::table! {
         external_id_connector -> Nullable<Uuid>,
     }
 }
+
+diesel::table! {
+    deleted_resources (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        resource_type -> Text,
+        source -> Text,
+        row_data -> Jsonb,
+        member_of -> Array<Uuid>,
+        members -> Jsonb,
+        external_id -> Nullable<Text>,
+        external_id_connector -> Nullable<Uuid>,
+        display -> Nullable<Text>,
+        deleted_at -> Timestamptz,
+        deleted_by -> Text,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(deleted_resources, organizations);

@@ -470,14 +470,15 @@ pub fn delete(
     id: Uuid,
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
-    allowed: impl FnOnce(&Origin) -> Result<(), StoreError>,
+    before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     // Groups first, then the user: the lock order every delete follows
     // (see `groups::lock_holders`), so concurrent deletes never deadlock.
     let holders = super::groups::lock_holders(conn, org, id, None)?;
     let current = lock(conn, org, id)?;
     super::check_precondition(if_match, current.meta.version)?;
-    allowed(&current.meta.origin)?;
+    // The ownership check, and the archive copy of a soft delete.
+    before(conn, &current.meta.origin)?;
     super::groups::remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
     Ok(())

@@ -32,5 +32,6 @@ mod rate_limits;
 mod resources;
 mod round_trips;
 mod schema_matrix;
+mod soft_delete;
 mod token_secrets;
 mod tokens;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod connectors;
+pub mod deleted;
 pub mod schemas;
 pub mod tokens;
 
@@ -12,4 +13,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     audit::configure(cfg);
     schemas::configure(cfg);
     connectors::configure(cfg);
+    deleted::configure(cfg);
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::admin::TAG;
-use super::builder::{path_param, schema, Op, Paths};
+use super::builder::{path_param, query_param, schema, Op, Paths};
 use crate::auth::scope::Access;
 use crate::http::error::Flavor;
 
@@ -20,6 +20,7 @@ fn json_body(op: Op) -> Op {
 const VALIDATION: &str = "Validation failed; `fields` names each bad field.";
 
 pub fn paths(p: &mut Paths) {
+    deleted(p);
     let id = || path_param("id", "The connector's id (a UUID).");
     p.add(
         "/api/v1/connectors",
@@ -158,6 +159,44 @@ pub fn paths(p: &mut Paths) {
     );
 }
 
+fn deleted(p: &mut Paths) {
+    let id = || path_param("id", "The deleted resource's id (its id before deletion).");
+    p.add(
+        "/api/v1/deleted",
+        "get",
+        op("listDeleted", "List soft-deleted resources")
+            .about("Newest first, keyset-paged. Present only while within the organization's retention period.")
+            .params([
+                query_param("resource_type", "`User`, `Group` or a declared type's name.", json!({"type": "string"})),
+                query_param("cursor", "`next_cursor` of the previous page.", json!({"type": "string"})),
+                query_param("limit", "Per page.", json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50})),
+            ])
+            .ok(200, "A page.", schema("DeletedPage"))
+            .err(400, VALIDATION),
+    );
+    p.add(
+        "/api/v1/deleted/{id}/restore",
+        "post",
+        op("restoreDeleted", "Restore a soft-deleted resource")
+            .about("It comes back with its id, and its memberships in the groups that still exist.")
+            .params([id()])
+            .ok(200, "What was restored.", schema("DeletedResource"))
+            .err(404, "No such deleted resource.")
+            .err(
+                409,
+                "Another resource now holds one of its unique values (its userName).",
+            ),
+    );
+    p.add(
+        "/api/v1/deleted/{id}",
+        "delete",
+        op("purgeDeleted", "Purge a soft-deleted resource now")
+            .params([id()])
+            .empty(204, "Gone for good.")
+            .err(404, "No such deleted resource."),
+    );
+}
+
 fn connector_ref() -> Value {
     json!({"type": ["object", "null"], "required": ["id", "name"], "properties": {
         "id": {"type": "string", "format": "uuid"},
@@ -238,6 +277,23 @@ pub fn schemas(out: &mut Map<String, Value>) {
             "resource_type": {"type": "string"},
             "resource_id": {"type": "string", "format": "uuid"},
         },
+    }));
+    out.insert("DeletedResource".into(), json!({
+        "type": "object",
+        "required": ["id", "resource_type", "deleted_at", "deleted_by", "member_of"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"}, "resource_type": {"type": "string"},
+            "external_id": {"type": ["string", "null"]},
+            "external_id_connector": {"type": ["string", "null"], "format": "uuid"},
+            "display": {"type": ["string", "null"], "description": "userName, displayName or name."},
+            "deleted_at": {"type": "string", "format": "date-time"},
+            "deleted_by": {"type": "string"},
+            "member_of": {"type": "array", "items": {"type": "string", "format": "uuid"}, "description": "The groups that held it."},
+        },
+    }));
+    out.insert("DeletedPage".into(), json!({
+        "type": "object", "required": ["resources"],
+        "properties": {"resources": {"type": "array", "items": schema("DeletedResource")}, "next_cursor": {"type": "string"}},
     }));
     out.insert("Provenance".into(), json!({
         "type": "object", "required": ["resource_type", "id", "created_by", "owner", "external_id"],
