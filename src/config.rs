@@ -167,6 +167,66 @@ pub struct ConfigArgs {
     /// Directory with PostgreSQL's server binaries (initdb, pg_ctl).
     #[arg(long, env = "SCIMD_PG_BIN", global = true)]
     pub pg_bin: Option<PathBuf>,
+    /// Connectors' request log: `mask` (the default) replaces personal data
+    /// and filter literals by a keyed hash; `keep` stores them as sent.
+    /// Passwords and tokens are never stored either way.
+    #[arg(
+        long,
+        env = "SCIMD_REQUEST_LOG_PII",
+        default_value = "mask",
+        value_parser = ["mask", "keep"],
+        global = true
+    )]
+    pub request_log_pii: String,
+    /// Days a connector's request is kept in the request log.
+    #[arg(
+        long,
+        env = "SCIMD_REQUEST_LOG_RETENTION_DAYS",
+        default_value_t = 14,
+        value_parser = clap::value_parser!(u32).range(1..=3650),
+        global = true
+    )]
+    pub request_log_retention_days: u32,
+    /// Most request-log rows an organization keeps (the oldest go first).
+    #[arg(
+        long,
+        env = "SCIMD_REQUEST_LOG_MAX_ROWS",
+        default_value_t = 100_000,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub request_log_max_rows: u32,
+    /// Records the request log holds in memory waiting to be written; when
+    /// full, new ones are dropped and counted
+    /// (`scimd_request_log_dropped_total`), never slowing a request.
+    #[arg(
+        long,
+        env = "SCIMD_REQUEST_LOG_QUEUE",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub request_log_queue: u32,
+}
+
+/// The request log's settings (`SCIMD_REQUEST_LOG_*`).
+#[derive(Debug, Clone)]
+pub struct RequestLogConfig {
+    pub keep_pii: bool,
+    pub retention: chrono::Duration,
+    pub max_rows: i64,
+    pub queue: usize,
+}
+
+impl Default for RequestLogConfig {
+    fn default() -> Self {
+        RequestLogConfig {
+            keep_pii: false,
+            retention: chrono::Duration::days(14),
+            max_rows: 100_000,
+            queue: 10_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +248,7 @@ pub struct Config {
     pub max_tokens_per_org: i64,
     pub max_schemas_per_org: usize,
     pub max_values_per_attribute: usize,
+    pub request_log: RequestLogConfig,
     pub pg_bin: Option<PathBuf>,
 }
 
@@ -294,6 +355,12 @@ impl ConfigArgs {
             max_values_per_attribute: usize::try_from(self.max_values_per_attribute)
                 .unwrap_or(usize::MAX),
             pg_bin: self.pg_bin,
+            request_log: RequestLogConfig {
+                keep_pii: self.request_log_pii == "keep",
+                retention: chrono::Duration::days(i64::from(self.request_log_retention_days)),
+                max_rows: i64::from(self.request_log_max_rows),
+                queue: usize::try_from(self.request_log_queue).unwrap_or(10_000),
+            },
         })
     }
 }

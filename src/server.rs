@@ -111,6 +111,9 @@ pub fn start_with(
             .app_data(data.clone())
             // Inside `observe`, so the access log sees the final answer.
             .wrap(middleware::from_fn(crate::http::authed::settle))
+            // Outside `settle` (it logs the final answer), inside `observe`
+            // (the request id is set).
+            .wrap(middleware::from_fn(crate::http::request_log::record))
             .wrap(middleware::from_fn(crate::http::metrics::observe))
             .configure(extra)
             .configure(crate::http::configure)

@@ -23,6 +23,8 @@ pub struct AppState {
     pub tx_retries: Arc<TxRetries>,
     /// This instance's share of the rate-limit buckets.
     pub limiter: Arc<crate::service::rates::Limiter>,
+    /// Where connectors' requests are recorded.
+    pub request_log: Arc<crate::service::request_log::RequestLog>,
 }
 
 impl AppState {
@@ -39,6 +41,12 @@ impl AppState {
         // The default organization is what AUTH_SECRET and anonymous
         // callers see: read at start, so neither waits on it later.
         registries.preload(&pool, crate::store::orgs::DEFAULT_ORG_ID);
+        let request_log = Arc::new(crate::service::request_log::RequestLog::start(
+            pool.clone(),
+            config.request_log.clone(),
+            clock.clone(),
+            Arc::clone(&metrics),
+        ));
         AppState {
             pool,
             config: Arc::new(config),
@@ -48,6 +56,7 @@ impl AppState {
             metrics,
             tx_retries,
             limiter: Arc::default(),
+            request_log,
         }
     }
 }

@@ -113,7 +113,7 @@ fn env<'a>(s: &'a Session<'_>) -> Env<'a> {
 /// The connector `key` names (its id, or its name case-insensitively).
 fn find(s: &Session, org: Uuid, key: &str) -> Result<ConnectorView, CliError> {
     let all = s
-        .wait(connectors::list(&env(s), org))
+        .wait(connectors::list(&env(s), org, s.clock.now()))
         .map_err(CliError::new)?;
     all.into_iter()
         .find(|c| c.id.to_string() == key || c.name.eq_ignore_ascii_case(key))
@@ -174,7 +174,7 @@ pub(super) fn run(s: &Session, cmd: ConnectorCommand) -> Result<(), CliError> {
         ConnectorCommand::List { org } => {
             let org = org::id(s, &org)?;
             let all = s
-                .wait(connectors::list(&env(s), org))
+                .wait(connectors::list(&env(s), org, s.clock.now()))
                 .map_err(CliError::new)?;
             println!(
                 "{:<36}  {:<8}  {:<8}  {:<9}  NAME",

@@ -212,6 +212,13 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                             });
                         }
                     }
+                    if let (Some(connector), Flavor::Scim) = (principal.connector, flavor) {
+                        req.extensions_mut()
+                            .insert(crate::http::request_log::LogScope {
+                                org: principal.org_id,
+                                connector,
+                            });
+                    }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));
                     Ok(Authed {

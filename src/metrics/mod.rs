@@ -85,6 +85,7 @@ pub struct Metrics {
     auth_failures: [Counter; FAILURES.len()],
     forbidden: Counter,
     rate_limited: Family<ConnectorLabels, Counter>,
+    request_log_dropped: Counter,
     embedded: Arc<AtomicU8>,
 }
 
@@ -133,6 +134,13 @@ impl Metrics {
             rate_limited.clone(),
         );
 
+        let request_log_dropped = Counter::default();
+        registry.register(
+            "request_log_dropped",
+            "Connector requests not written to the request log (its queue was full, or a batch failed)",
+            request_log_dropped.clone(),
+        );
+
         pool::register(&mut registry);
         let embedded = Arc::new(AtomicU8::new(EMBEDDED_ABSENT));
         registry.register_collector(Box::new(on_scrape::OnScrape::new(
@@ -149,6 +157,7 @@ impl Metrics {
             auth_failures,
             forbidden,
             rate_limited,
+            request_log_dropped,
             embedded,
         }
     }
@@ -189,6 +198,11 @@ impl Metrics {
         self.rate_limited
             .get_or_create(&ConnectorLabels { connector })
             .inc();
+    }
+
+    /// Counts `n` request-log records dropped.
+    pub fn request_log_dropped(&self, n: u64) {
+        self.request_log_dropped.inc_by(n);
     }
 
     /// Counts a valid credential refused with 403.

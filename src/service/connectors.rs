@@ -49,6 +49,9 @@ pub struct ConnectorView {
     pub scim_url: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Its traffic, from the request log (in lists and reads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<crate::store::request_log::Activity>,
 }
 
 impl ConnectorView {
@@ -64,6 +67,7 @@ impl ConnectorView {
             scim_url: scim_url.to_string(),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            activity: None,
         }
     }
 }
@@ -336,24 +340,51 @@ pub async fn create(
     })
 }
 
-pub async fn list(env: &Env<'_>, org: Uuid) -> Result<Vec<ConnectorView>, ConnectorError> {
-    let (list, settings) = store::read(env.pool, move |conn| {
-        Ok((rows::list(conn, org)?, rows::settings(conn, org)?))
+/// The organization's connectors, each with its recent traffic.
+pub async fn list(
+    env: &Env<'_>,
+    org: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<ConnectorView>, ConnectorError> {
+    let (list, settings, mut activity) = store::read(env.pool, move |conn| {
+        Ok((
+            rows::list(conn, org)?,
+            rows::settings(conn, org)?,
+            store::request_log::activity(conn, org, now)?,
+        ))
     })
     .await?;
     Ok(list
         .into_iter()
-        .map(|r| ConnectorView::new(r, &settings.ownership, &env.scim_url))
+        .map(|r| {
+            let a = activity.remove(&r.id).unwrap_or_default();
+            ConnectorView {
+                activity: Some(a),
+                ..ConnectorView::new(r, &settings.ownership, &env.scim_url)
+            }
+        })
         .collect())
 }
 
-pub async fn get(env: &Env<'_>, org: Uuid, id: Uuid) -> Result<ConnectorView, ConnectorError> {
-    let (row, settings) = store::read(env.pool, move |conn| {
-        Ok((rows::get(conn, org, id)?, rows::settings(conn, org)?))
+pub async fn get(
+    env: &Env<'_>,
+    org: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<ConnectorView, ConnectorError> {
+    let (row, settings, mut activity) = store::read(env.pool, move |conn| {
+        Ok((
+            rows::get(conn, org, id)?,
+            rows::settings(conn, org)?,
+            store::request_log::activity(conn, org, now)?,
+        ))
     })
     .await
     .map_err(|e| named_conflict(e, ""))?;
-    Ok(ConnectorView::new(row, &settings.ownership, &env.scim_url))
+    Ok(ConnectorView {
+        activity: Some(activity.remove(&id).unwrap_or_default()),
+        ..ConnectorView::new(row, &settings.ownership, &env.scim_url)
+    })
 }
 
 /// Applies `patch` to connector `id`, audited.

@@ -20,6 +20,7 @@ pub mod ownership;
 pub mod password;
 pub mod query;
 pub mod rates;
+pub mod request_log;
 pub mod resources;
 pub mod schemas;
 pub mod search;

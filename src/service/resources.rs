@@ -325,53 +325,51 @@ async fn recreate(
     }
     let (actor, write, external_id) = (actor.clone(), write.clone(), external_id.to_string());
     let (retention, now, org) = (policy.retention_days, ctx.state.clock.now(), actor.org_id);
-    ctx
-        .in_tx(move |conn| {
-            let Some(old) = archive::find_recreated(
-                conn,
-                org,
-                kind.name(),
-                connector,
-                &external_id,
-                retention,
-                now,
-            )?
-            else {
-                return Ok(None);
-            };
-            archive::restore(conn, org, old, now)?;
-            let w = write.clone();
-            let mut stored =
-                resources::update_with(conn, kind, org, old, None, now, |_, origin| {
-                    Ok(Write {
-                        origin: Origin {
-                            external_id_by: Some(connector),
-                            ..*origin
-                        },
-                        ..w
-                    })
-                })?;
-            let entry = audit::Entry::new(
-                &actor,
-                kind.action(Verb::Create),
-                kind.name(),
-                &old.to_string(),
-                201,
-                now,
-            )
-            .with_dropped(&write.ignored)
-            .with_details(serde_json::json!({"restored": true}));
-            store::audit::insert(conn, &entry)?;
-            if with_related {
-                stored.related = Some(
-                    resources::related(conn, kind, org, &[old])?
-                        .remove(&old)
-                        .unwrap_or_default(),
-                );
-            }
-            Ok(Some(stored))
-        })
-        .await
+    ctx.in_tx(move |conn| {
+        let Some(old) = archive::find_recreated(
+            conn,
+            org,
+            kind.name(),
+            connector,
+            &external_id,
+            retention,
+            now,
+        )?
+        else {
+            return Ok(None);
+        };
+        archive::restore(conn, org, old, now)?;
+        let w = write.clone();
+        let mut stored = resources::update_with(conn, kind, org, old, None, now, |_, origin| {
+            Ok(Write {
+                origin: Origin {
+                    external_id_by: Some(connector),
+                    ..*origin
+                },
+                ..w
+            })
+        })?;
+        let entry = audit::Entry::new(
+            &actor,
+            kind.action(Verb::Create),
+            kind.name(),
+            &old.to_string(),
+            201,
+            now,
+        )
+        .with_dropped(&write.ignored)
+        .with_details(serde_json::json!({"restored": true}));
+        store::audit::insert(conn, &entry)?;
+        if with_related {
+            stored.related = Some(
+                resources::related(conn, kind, org, &[old])?
+                    .remove(&old)
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(Some(stored))
+    })
+    .await
 }
 
 /// What a PUT or PATCH asks, parsed before anything is locked.

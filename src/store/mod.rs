@@ -31,6 +31,7 @@ pub mod orgs;
 mod pool;
 pub mod query;
 pub mod rates;
+pub mod request_log;
 pub mod resources;
 pub mod schema;
 pub mod schemas;

@@ -10,6 +10,7 @@ diesel::table! {
         ownership -> Text,
         delete_mode -> Text,
         retention_days -> Int4,
+        log_key -> Binary,
     }
 }
 
@@ -229,3 +230,25 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(deleted_resources, organizations);
+
+diesel::table! {
+    request_log (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        connector_id -> Uuid,
+        at -> Timestamptz,
+        method -> Text,
+        route -> Text,
+        path -> Text,
+        query -> Nullable<Text>,
+        status -> Int2,
+        duration_ms -> Float8,
+        request_id -> Text,
+        resource_id -> Nullable<Uuid>,
+        request_body -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        truncated -> Bool,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(request_log, organizations);

@@ -29,6 +29,7 @@ mod openapi;
 mod outage;
 mod query;
 mod rate_limits;
+mod request_log;
 mod resources;
 mod round_trips;
 mod schema_matrix;

@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(mint_token))
             .route(web::get().to(tokens)),
     )
+    .route("/connectors/{id}/requests", web::get().to(requests))
     .service(
         web::resource("/org")
             .route(web::get().to(org))
@@ -132,7 +133,7 @@ async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let views = connectors::list(&env(&state, &req), auth.org_id).await?;
+    let views = connectors::list(&env(&state, &req), auth.org_id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -143,7 +144,7 @@ async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = connector_id(&path)?;
-    let view = connectors::get(&env(&state, &req), auth.org_id, id).await?;
+    let view = connectors::get(&env(&state, &req), auth.org_id, id, state.clock.now()).await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
@@ -221,13 +222,90 @@ async fn tokens(
 ) -> Result<HttpResponse, ApiError> {
     let id = connector_id(&path)?;
     // 404 for a connector of another organization, before its tokens.
-    connectors::get(&env(&state, &req), auth.org_id, id).await?;
+    connectors::get(&env(&state, &req), auth.org_id, id, state.clock.now()).await?;
     let views = crate::service::tokens::list(&state.pool, auth.org_id, state.clock.now()).await?;
     let mine: Vec<_> = views
         .into_iter()
         .filter(|t| t.connector_id == Some(id))
         .collect();
     Ok(HttpResponse::Ok().json(mine))
+}
+
+fn bad(field: &str, message: &str) -> ApiError {
+    ApiError::Validation(vec![crate::service::FieldError {
+        field: field.chars().take(64).collect(),
+        message: message.into(),
+    }])
+}
+
+/// `?status=4xx&method=PATCH&resource_id=…&since=…&until=…&cursor=…&limit=…`.
+fn request_query(req: &HttpRequest) -> Result<crate::store::request_log::RequestQuery, ApiError> {
+    let mut q = crate::store::request_log::RequestQuery {
+        limit: 50,
+        ..Default::default()
+    };
+    let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map_err(|_| ApiError::BadRequest("malformed query string".into()))?;
+    let time = |field: &str, v: &str| {
+        chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| bad(field, "must be an RFC 3339 date-time"))
+    };
+    for (k, v) in pairs.into_inner() {
+        match k.as_str() {
+            "status" => {
+                q.status_class = Some(match v.as_str() {
+                    "2xx" => 2,
+                    "3xx" => 3,
+                    "4xx" => 4,
+                    "5xx" => 5,
+                    _ => return Err(bad("status", "must be 2xx, 3xx, 4xx or 5xx")),
+                });
+            }
+            "method" => {
+                let m = v.to_ascii_uppercase();
+                if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()) {
+                    return Err(bad("method", "must be GET, POST, PUT, PATCH or DELETE"));
+                }
+                q.method = Some(m);
+            }
+            "resource_id" => {
+                q.resource_id =
+                    Some(Uuid::parse_str(&v).map_err(|_| bad("resource_id", "must be a UUID"))?);
+            }
+            "since" => q.since = Some(time("since", &v)?),
+            "until" => q.until = Some(time("until", &v)?),
+            "cursor" => {
+                q.before = Some(
+                    crate::service::request_log::parse_cursor(&v)
+                        .ok_or_else(|| bad("cursor", "not a cursor this endpoint gave"))?,
+                );
+            }
+            "limit" => {
+                q.limit = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|l| (1..=500).contains(l))
+                    .ok_or_else(|| bad("limit", "must be a whole number from 1 to 500"))?;
+            }
+            other => return Err(bad(other, "unknown parameter")),
+        }
+    }
+    Ok(q)
+}
+
+async fn requests(
+    auth: Authed<AdminAll>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = connector_id(&path)?;
+    let q = request_query(&req)?;
+    // 404 for a connector of another organization, before its log.
+    connectors::get(&env(&state, &req), auth.org_id, id, state.clock.now()).await?;
+    let page = crate::service::request_log::list(&state.pool, auth.org_id, id, q).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 async fn org(auth: Authed<AdminAll>, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {

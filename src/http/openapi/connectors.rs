@@ -114,6 +114,25 @@ pub fn paths(p: &mut Paths) {
             .err(404, "No such connector."),
     );
     p.add(
+        "/api/v1/connectors/{id}/requests",
+        "get",
+        op("listConnectorRequests", "Read a connector's request log")
+            .about("Every SCIM request made with the connector's tokens, newest first: method, route, path, query, status, duration, request id, and both bodies (over 64 KiB cut; personal data and filter literals replaced by a keyed hash `h:…` unless SCIMD_REQUEST_LOG_PII=keep; passwords never kept).")
+            .params([
+                id(),
+                query_param("status", "Status class.", json!({"type": "string", "enum": ["2xx", "3xx", "4xx", "5xx"]})),
+                query_param("method", "HTTP method.", json!({"type": "string", "enum": ["GET", "POST", "PUT", "PATCH", "DELETE"]})),
+                query_param("resource_id", "Only requests about this resource.", json!({"type": "string", "format": "uuid"})),
+                query_param("since", "RFC 3339; at or after.", json!({"type": "string", "format": "date-time"})),
+                query_param("until", "RFC 3339; before.", json!({"type": "string", "format": "date-time"})),
+                query_param("cursor", "`next_cursor` of the previous page.", json!({"type": "string"})),
+                query_param("limit", "Per page.", json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 50})),
+            ])
+            .ok(200, "A page of requests.", schema("RequestPage"))
+            .err(400, VALIDATION)
+            .err(404, "No such connector."),
+    );
+    p.add(
         "/api/v1/org",
         "get",
         op("getOrg", "Read the organization's policies").ok(
@@ -246,6 +265,18 @@ pub fn schemas(out: &mut Map<String, Value>) {
             "rate_limit": rate_limit(), "scim_url": {"type": "string", "format": "uri"},
             "created_at": {"type": "string", "format": "date-time"},
             "updated_at": {"type": "string", "format": "date-time"},
+            "activity": {
+                "type": "object",
+                "description": "From the request log: the last request, and the requests and errors (status 400 and up) of the last hour.",
+                "properties": {
+                    "last_request_at": {"type": ["string", "null"], "format": "date-time"},
+                    "requests_last_hour": {"type": "integer"},
+                    "errors_last_hour": {"type": "integer"},
+                    "last_error": {"type": ["object", "null"], "properties": {
+                        "at": {"type": "string", "format": "date-time"}, "status": {"type": "integer"},
+                        "method": {"type": "string"}, "path": {"type": "string"}}},
+                },
+            },
         },
     });
     out.insert("Connector".into(), connector);
@@ -277,6 +308,25 @@ pub fn schemas(out: &mut Map<String, Value>) {
             "resource_type": {"type": "string"},
             "resource_id": {"type": "string", "format": "uuid"},
         },
+    }));
+    out.insert("LoggedRequest".into(), json!({
+        "type": "object",
+        "required": ["id", "connector_id", "at", "method", "route", "path", "status", "duration_ms", "request_id", "truncated"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"}, "connector_id": {"type": "string", "format": "uuid"},
+            "at": {"type": "string", "format": "date-time"}, "method": {"type": "string"},
+            "route": {"type": "string", "examples": ["/scim/v2/Users/{id}"]}, "path": {"type": "string"},
+            "query": {"type": ["string", "null"]}, "status": {"type": "integer"},
+            "duration_ms": {"type": "number"}, "request_id": {"type": "string"},
+            "resource_id": {"type": ["string", "null"], "format": "uuid"},
+            "request_body": {"type": ["string", "null"], "description": "JSON text, masked."},
+            "response_body": {"type": ["string", "null"], "description": "JSON text, masked; null for a 5xx."},
+            "truncated": {"type": "boolean"},
+        },
+    }));
+    out.insert("RequestPage".into(), json!({
+        "type": "object", "required": ["requests"],
+        "properties": {"requests": {"type": "array", "items": schema("LoggedRequest")}, "next_cursor": {"type": "string"}},
     }));
     out.insert("DeletedResource".into(), json!({
         "type": "object",

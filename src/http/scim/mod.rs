@@ -196,6 +196,7 @@ impl FromRequest for ScimBody {
             }),
         };
         let bytes = web::Bytes::from_request(req, payload);
+        let log_req = req.clone();
         let timeout = req
             .app_data::<web::Data<AppState>>()
             .map_or(std::time::Duration::from_secs(30), |s| {
@@ -227,6 +228,10 @@ impl FromRequest for ScimBody {
                     ScimError::invalid_syntax(format!("cannot read request body: {e}"))
                 }
             })?;
+            // For the request log, should the caller be a connector.
+            log_req
+                .extensions_mut()
+                .insert(crate::http::request_log::RawBody(bytes.clone()));
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Err(ScimError::invalid_syntax("request body is empty").into());
             }

@@ -43,6 +43,7 @@ pub fn test_config(db_url: &str) -> Config {
         max_schemas_per_org: 50,
         max_values_per_attribute: 1000,
         pg_bin: None,
+        request_log: Default::default(),
     }
 }
 

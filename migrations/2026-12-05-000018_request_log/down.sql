@@ -1,0 +1,2 @@
+ALTER TABLE organizations DROP COLUMN log_key;
+DROP TABLE request_log;
