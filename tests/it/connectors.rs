@@ -876,3 +876,48 @@ fn the_cli_creates_a_connector_and_prints_its_token_last() {
     );
     assert_eq!(scim(&app, "GET", "/Users", &token, None).status, 401);
 }
+
+#[test]
+fn declared_types_follow_the_same_ownership_and_external_id_rules() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let (_, admin) = org_with_token(&db, "contoso", &["all"]);
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/agents.json");
+    let out = scimd(&db, &["schema", "add", file, "--org", "contoso"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, a) = connector(&app, &admin, "entra", "entra");
+    let (_, b) = connector(&app, &admin, "okta", "okta");
+    let agent = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Agent"], "name": "helper", "externalId": "ag-1"});
+    let id = created_id(&scim(&app, "POST", "/Agents", &a, Some(&agent)));
+    let patch = json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "displayName", "value": "X"}]});
+    let r = scim(&app, "PATCH", &format!("/Agents/{id}"), &b, Some(&patch));
+    assert_eq!(r.status, 403, "{}", r.body);
+    assert!(r.body.contains("connector 'entra'"), "{}", r.body);
+    assert_eq!(
+        scim(&app, "DELETE", &format!("/Agents/{id}"), &b, None).status,
+        403
+    );
+    assert_eq!(
+        scim(&app, "PATCH", &format!("/Agents/{id}"), &a, Some(&patch)).status,
+        200
+    );
+    // B reads it without A's externalId, and does not match on it.
+    let seen = scim(&app, "GET", &format!("/Agents/{id}"), &b, None).json();
+    assert!(seen.get("externalId").is_none(), "{seen}");
+    let f = "/Agents?filter=externalId%20eq%20%22ag-1%22";
+    assert_eq!(scim(&app, "GET", f, &b, None).json()["totalResults"], 0);
+    assert_eq!(scim(&app, "GET", f, &a, None).json()["totalResults"], 1);
+    let prov = api(
+        &app,
+        "GET",
+        &format!("/provenance/Agent/{id}"),
+        &admin,
+        None,
+    )
+    .json();
+    assert_eq!(prov["owner"]["name"], "entra");
+}
