@@ -12,7 +12,7 @@ const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
-const PROVENANCE: &str = "urn:scimd:params:scim:schemas:extension:provenance:1.0";
+const PROVENANCE: &str = "urn:scimd:params:scim:schemas:extension:1.0:Provenance";
 
 fn api(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
     request(

@@ -6,7 +6,7 @@
 
 use super::types::{complex, string, SchemaDef};
 
-pub const PROVENANCE_SCHEMA: &str = "urn:scimd:params:scim:schemas:extension:provenance:1.0";
+pub const PROVENANCE_SCHEMA: &str = "urn:scimd:params:scim:schemas:extension:1.0:Provenance";
 
 fn connector_ref(name: &'static str, description: &'static str) -> super::types::AttributeDef {
     complex(
@@ -107,6 +107,20 @@ mod tests {
             doc[PROVENANCE_SCHEMA],
             json!({"createdBy": {"value": gone.to_string()}, "owner": {"value": a.to_string(), "display": "entra"}})
         );
+    }
+
+    #[test]
+    fn its_attributes_have_paths_clients_can_write() {
+        // A URN ending in a version (`…:provenance:1.0`) made the SCIM
+        // checkers' path parsers fail on `…:1.0:owner`: the URN ends in a
+        // name, like RFC 7643's own.
+        let p = crate::scim::path::AttrPath::parse(&format!("{PROVENANCE_SCHEMA}:owner.value"))
+            .expect("parses");
+        assert_eq!(p.attr, "owner");
+        assert!(PROVENANCE_SCHEMA
+            .rsplit(':')
+            .next()
+            .is_some_and(|n| n.starts_with(char::is_alphabetic)));
     }
 
     #[test]
