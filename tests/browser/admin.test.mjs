@@ -69,8 +69,9 @@ before(async () => {
   page.setDefaultNavigationTimeout(15_000);
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
-    // Chromium logs every non-2xx fetch; the 401s and 404s here are expected.
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (400|401|404)/.test(m.text())) {
+    // Chromium logs every non-2xx fetch; the 400s, 401s and 404s here are expected.
+    // 409: deleting a connector that still owns resources.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (400|401|404|409)/.test(m.text())) {
       problems.push(`console error: ${m.text()}`);
     }
   });
@@ -81,7 +82,7 @@ after(async () => {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
-describe('admin page', { timeout: 120_000 }, () => {
+describe('admin page', { timeout: 200_000 }, () => {
   let scimToken; // the value shown once in the dialog
 
   it('is served with its content types and a strict policy', async () => {
@@ -155,7 +156,7 @@ describe('admin page', { timeout: 120_000 }, () => {
   });
 
   it('generates an admin:scim token and shows it once', async () => {
-    await page.getByLabel('Name').fill('okta-test');
+    await page.getByLabel('Name', { exact: true }).fill('okta-test');
     await page.locator('input[value="admin:scim"]').check();
     await page.getByRole('button', { name: 'Generate token' }).click();
     const dialog = page.getByRole('dialog', { name: 'Token created' });
@@ -202,12 +203,12 @@ describe('admin page', { timeout: 120_000 }, () => {
 
   it('adds more tokens for the picture', async () => {
     // One expiring within a week, one read-only; made through the page.
-    await page.getByLabel('Name').fill('entra-id-staging');
+    await page.getByLabel('Name', { exact: true }).fill('entra-id-staging');
     await page.locator('input[value="admin:scim"]').check();
     await page.getByLabel(/Expires/).fill(isoDay(3));
     await page.getByRole('button', { name: 'Generate token' }).click();
     await page.getByRole('button', { name: 'I have copied it' }).click();
-    await page.getByLabel('Name').fill('reporting');
+    await page.getByLabel('Name', { exact: true }).fill('reporting');
     await page.locator('input[value="admin:write"]').check();
     await page.getByLabel(/Expires/).fill(isoDay(200));
     await page.getByRole('button', { name: 'Generate token' }).click();
@@ -346,20 +347,368 @@ describe('admin page', { timeout: 120_000 }, () => {
     assert.equal((await http('/scim/v2/ResourceTypes/Gadget', SECRET)).status, 404);
   });
 
+  // ------------------------------------------------------------ connectors
+
+  let connector; // the connector made through the page: {id, name, token}
+  const scimJson = { 'Content-Type': 'application/scim+json' };
+  const inConnectors = () => page.locator('#view-connectors');
+  const connectorRow = (name) => page.locator('#connector-rows tr', { has: page.locator('th', { hasText: name }) });
+
+  it('adds a connector, with the server’s field errors next to the fields', async () => {
+    await page.getByRole('link', { name: 'Connectors' }).click();
+    await inConnectors().waitFor({ state: 'visible' });
+    assert.equal(await page.getByRole('link', { name: 'Connectors' }).getAttribute('aria-current'), 'page');
+    await page.getByText('No connectors yet.').waitFor();
+    const form = page.locator('#connector-form');
+    // Half a rate limit: caught in the page.
+    await form.getByLabel('Burst').fill('10');
+    await form.getByRole('button', { name: 'Add connector' }).click();
+    await page.locator('#connector-rate-error').filter({ hasText: 'leave both empty' }).waitFor();
+    // No name and a zero rate: the server says what is wrong with each.
+    await form.getByLabel('Requests per second').fill('0');
+    await form.getByRole('button', { name: 'Add connector' }).click();
+    await page.locator('#connector-name-error').filter({ hasText: '1 to 100 characters' }).waitFor();
+    assert.match(await page.locator('#connector-rate-error').textContent(), /above 0/);
+    assert.equal(await page.locator('#connector-name').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#connector-rate').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'connector-name');
+    assert.deepEqual((await http('/api/v1/connectors', SECRET)).body, []);
+
+    await form.getByLabel('Connector name').fill('okta-prod');
+    await form.getByLabel('Kind').selectOption('okta');
+    await form.getByLabel('Requests per second').fill('50');
+    await form.getByLabel('Burst').fill('100');
+    await form.getByRole('button', { name: 'Add connector' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Connector created' });
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.textContent(), /only time the token\s+“okta-prod” is shown; it cannot be shown again/);
+    assert.equal(await dialog.getByLabel('SCIM base URL').inputValue(), BASE + '/scim/v2');
+    const token = await dialog.getByLabel('Token value').inputValue();
+    assert.match(token, /^scimd_[A-Za-z0-9]{60}$/);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-connector-created.png') });
+    await dialog.getByRole('button', { name: 'Copy', exact: true }).click();
+    await page.locator('#token-copy-status').filter({ hasText: /Copied the token|Could not copy/ }).waitFor();
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => document.getElementById('token-value').value === ''
+      && document.getElementById('token-scim-url').value === '');
+    // Shown once: nothing in the page or the API gives the value again.
+    assert.equal(await page.evaluate((t) => document.body.textContent.includes(t)
+      || [...document.querySelectorAll('input, textarea')].some((i) => i.value.includes(t)), token), false);
+    const listed = (await http('/api/v1/connectors', SECRET)).body;
+    assert.equal(listed.length, 1);
+    assert.equal(listed[0].token, undefined);
+    assert.equal(listed[0].profile, 'okta');
+    connector = { id: listed[0].id, name: 'okta-prod', token };
+
+    const row = connectorRow('okta-prod');
+    await row.waitFor();
+    assert.match(await row.textContent(), /Okta/);
+    assert.match(await row.locator('td').nth(0).textContent(), /^okta$/);
+    assert.match(await row.locator('td').nth(1).textContent(), /shared.*organization/);
+    assert.match(await row.locator('td').nth(2).textContent(), /50\/s, burst 100/);
+  });
+
+  it('the connector’s token works against the SCIM API, and its requests are logged', async () => {
+    const ok = await http('/scim/v2/Users', connector.token);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    const bad = await http('/scim/v2/Users', connector.token, { method: 'POST', headers: scimJson, body: '{}' });
+    assert.equal(bad.status, 400, JSON.stringify(bad.body));
+
+    const log = await http(`/api/v1/connectors/${connector.id}/requests`, SECRET);
+    await page.getByRole('button', { name: 'Requests of connector okta-prod' }).click();
+    const panel = page.locator('#connector-requests');
+    await panel.waitFor({ state: 'visible' });
+    if (log.status === 404) {
+      // An older server: the panel says so instead of failing.
+      await panel.getByText('request log is not available').waitFor();
+      assert.equal(await page.locator('#requests-body').isVisible(), false);
+    } else {
+      assert.equal(log.status, 200, JSON.stringify(log.body));
+      // The log may be written just after the response: look again until both are there.
+      const rows = page.locator('#requests-rows tr');
+      const deadline = Date.now() + STEP_MS;
+      while (await rows.count() < 2) {
+        assert.ok(Date.now() < deadline, `requests listed: ${await rows.count()}`);
+        await page.waitForTimeout(250);
+        await panel.getByRole('button', { name: 'Apply' }).click();
+      }
+      // Newest first: the refused POST, then the GET.
+      assert.match(await rows.nth(0).textContent(), /POST\s+\/scim\/v2\/Users.*400/);
+      assert.match(await rows.nth(1).textContent(), /GET\s+\/scim\/v2\/Users.*200/);
+      await rows.nth(0).locator('td').nth(3).click(); // anywhere on the row
+      const detail = page.locator('#request-detail');
+      await detail.waitFor({ state: 'visible' });
+      assert.match(await detail.locator('h3').textContent(), /POST \/scim\/v2\/Users → 400/);
+      // Both bodies, side by side, pretty-printed JSON.
+      const reqBody = page.locator('#request-body');
+      const respBody = page.locator('#response-body');
+      assert.equal(await reqBody.getAttribute('data-format'), 'json');
+      assert.deepEqual(JSON.parse(await reqBody.textContent()), {});
+      assert.equal(await respBody.getAttribute('data-format'), 'json');
+      const error = await respBody.textContent();
+      JSON.parse(error);
+      assert.match(error, /"status": "?400/); // the SCIM error, indented
+      assert.match(error, /\n  "/);
+      const [a, b] = [await reqBody.boundingBox(), await respBody.boundingBox()];
+      assert.ok(Math.abs(a.y - b.y) < 2 && b.x > a.x + a.width, 'bodies side by side');
+      await page.screenshot({ path: join(ARTIFACTS, 'admin-requests.png'), fullPage: true });
+      // Filters: by status class, and by method.
+      await panel.getByLabel('Status').selectOption('4xx');
+      await panel.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForFunction(() => {
+        const r = [...document.querySelectorAll('#requests-rows tr')];
+        return r.length === 1 && r[0].textContent.includes('400');
+      });
+      await panel.getByRole('button', { name: 'Clear' }).click();
+      await panel.getByLabel('Method').selectOption('GET');
+      await panel.getByRole('button', { name: 'Apply' }).click();
+      await page.waitForFunction(() => {
+        const r = [...document.querySelectorAll('#requests-rows tr')];
+        return r.length === 1 && r[0].textContent.includes('GET');
+      });
+      await panel.getByRole('button', { name: 'Clear' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('#requests-rows tr').length >= 2);
+    }
+    // The list reports activity where the server does.
+    const listed = (await http('/api/v1/connectors', SECRET)).body[0];
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const row = connectorRow('okta-prod');
+    const lastRequestCell = row.locator('td.col-activity').first();
+    if (listed.activity) {
+      await lastRequestCell.waitFor({ state: 'visible' });
+      const a = listed.activity;
+      assert.match(await row.locator('td.col-activity').nth(1).textContent(),
+        a.requests_last_hour ? new RegExp(`${a.errors_last_hour} of ${a.requests_last_hour}`) : /no requests/);
+      if (a.last_error) assert.match(await row.locator('td.col-activity').nth(2).textContent(), new RegExp(String(a.last_error.status)));
+    } else {
+      assert.equal(await lastRequestCell.isVisible(), false);
+    }
+    await panel.getByRole('button', { name: 'Close' }).click();
+    await panel.waitFor({ state: 'hidden' });
+  });
+
+  it('changes the connector’s profile and rate limit, mints, rotates and revokes tokens', async () => {
+    await page.getByRole('button', { name: 'Manage connector okta-prod' }).click();
+    const detail = page.locator('#connector-detail');
+    await detail.waitFor({ state: 'visible' });
+    assert.match(await detail.locator('#connector-detail-meta').textContent(), new RegExp(`${BASE}/scim/v2`));
+    const edit = page.locator('#connector-edit');
+    assert.equal(await edit.getByLabel('Profile').inputValue(), 'okta');
+    assert.equal(await edit.getByLabel('Requests per second').inputValue(), '50');
+    // A burst the server refuses, next to its field.
+    await edit.getByLabel('Burst').fill('2000000');
+    await edit.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#edit-burst-error').filter({ hasText: 'integer from 1 to' }).waitFor();
+    assert.equal(await page.locator('#edit-burst').getAttribute('aria-invalid'), 'true');
+    // Strict, owned, and no limit.
+    await edit.getByLabel('Profile').selectOption('strict');
+    await edit.getByLabel('Ownership').selectOption('owned');
+    await edit.getByLabel('Requests per second').fill('');
+    await edit.getByLabel('Burst').fill('');
+    await edit.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#status', { hasText: 'saved' }).waitFor();
+    assert.equal(await page.locator('#edit-burst-error').textContent(), '');
+    const saved = (await http(`/api/v1/connectors/${connector.id}`, SECRET)).body;
+    assert.equal(saved.profile, 'strict');
+    assert.equal(saved.ownership, 'owned');
+    assert.equal(saved.rate_limit, null);
+    const row = connectorRow('okta-prod');
+    await row.locator('td').nth(0).filter({ hasText: /^strict$/ }).waitFor();
+    assert.match(await row.locator('td').nth(2).textContent(), /none/);
+    // Back to the organization's ownership, so the soft-delete test below
+    // uses the organization's policy.
+    await edit.getByLabel('Ownership').selectOption('');
+    await edit.getByRole('button', { name: 'Save settings' }).click();
+    await row.locator('td').nth(1).filter({ hasText: 'organization' }).waitFor();
+    assert.equal((await http(`/api/v1/connectors/${connector.id}`, SECRET)).body.ownership, null);
+
+    // Its first token is listed; mint another.
+    const tokenRows = page.locator('#connector-token-rows tr');
+    await tokenRows.first().waitFor();
+    assert.equal(await tokenRows.count(), 1);
+    await detail.getByLabel(/Token name/).fill('okta-prod-second');
+    await detail.getByRole('button', { name: 'Mint token' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Token created' });
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.textContent(), /“okta-prod-second” is shown; it cannot be shown again/);
+    assert.equal(await page.locator('#token-dialog-url').isVisible(), false);
+    const second = await dialog.getByLabel('Token value').inputValue();
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.waitForFunction(() => document.querySelectorAll('#connector-token-rows tr').length === 2);
+    assert.equal((await http('/scim/v2/Users', second)).status, 200);
+    const listedTokens = (await http(`/api/v1/connectors/${connector.id}/tokens`, SECRET)).body;
+    assert.deepEqual(listedTokens.map((t) => t.name).sort(), ['okta-prod', 'okta-prod-second']);
+    assert.ok(listedTokens.every((t) => t.connector_id === connector.id));
+
+    // Revoke the second one, after the confirmation.
+    await detail.getByRole('button', { name: /^Revoke token okta-prod-second/ }).click();
+    const revoke = page.getByRole('dialog', { name: /Revoke token/ });
+    await revoke.waitFor({ state: 'visible' });
+    assert.match(await revoke.textContent(), /“okta-prod-second”/);
+    await revoke.getByRole('button', { name: 'Revoke token' }).click();
+    await revoke.waitFor({ state: 'hidden' });
+    const secondRow = tokenRows.filter({ has: page.locator('th', { hasText: 'okta-prod-second' }) });
+    await secondRow.locator('.badge', { hasText: 'revoked' }).waitFor();
+    assert.equal(await secondRow.getByRole('button').count(), 0);
+    assert.equal((await http('/scim/v2/Users', second)).status, 401);
+
+    // Rotate the first one: a new value, shown once; the old one stops now.
+    await detail.getByRole('button', { name: /^Rotate token okta-prod \(/ }).click();
+    const rotate = page.getByRole('dialog', { name: /Rotate token/ });
+    await rotate.waitFor({ state: 'visible' });
+    await rotate.getByLabel('The old value keeps working for').selectOption('0');
+    await rotate.getByRole('button', { name: 'Rotate token' }).click();
+    const rotated = page.getByRole('dialog', { name: 'Token rotated' });
+    await rotated.waitFor({ state: 'visible' });
+    const fresh = await rotated.getByLabel('Token value').inputValue();
+    assert.notEqual(fresh, connector.token);
+    await rotated.getByRole('button', { name: 'I have copied it' }).click();
+    await rotated.waitFor({ state: 'hidden' });
+    assert.equal((await http('/scim/v2/Users', connector.token)).status, 401);
+    assert.equal((await http('/scim/v2/Users', fresh)).status, 200);
+    connector.token = fresh;
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-connector.png'), fullPage: true });
+  });
+
+  it('sets soft delete for the organization, and restores a deleted user', async () => {
+    await page.getByRole('link', { name: 'Organization' }).click();
+    const view = page.locator('#view-org');
+    await view.waitFor({ state: 'visible' });
+    const form = page.locator('#org-form');
+    assert.equal(await form.getByLabel('Delete mode').inputValue(), 'hard');
+    await page.getByText('Nothing deleted.').waitFor();
+    // A retention the server refuses, next to its field.
+    await form.getByLabel('Delete mode').selectOption('soft');
+    await form.getByLabel('Retention days').fill('0');
+    await form.getByRole('button', { name: 'Save policies' }).click();
+    await page.locator('#org-retention-error').filter({ hasText: '1 to 3650' }).waitFor();
+    assert.equal((await http('/api/v1/org', SECRET)).body.delete, 'hard');
+    await form.getByLabel('Retention days').fill('14');
+    await form.getByRole('button', { name: 'Save policies' }).click();
+    await page.locator('#status', { hasText: 'Policies saved.' }).waitFor();
+    assert.equal(await page.locator('#org-retention-error').textContent(), '');
+    const o = (await http('/api/v1/org', SECRET)).body;
+    assert.equal(o.delete, 'soft');
+    assert.equal(o.retention_days, 14);
+
+    // The connector creates a user and deletes it.
+    const created = await http('/scim/v2/Users', connector.token, {
+      method: 'POST',
+      headers: scimJson,
+      body: JSON.stringify({
+        schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+        userName: 'cjensen', externalId: '00u-cjensen', name: { givenName: 'Carla', familyName: 'Jensen' },
+      }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const userId = created.body.id;
+    const gone = await http('/scim/v2/Users/' + userId, connector.token, { method: 'DELETE' });
+    assert.equal(gone.status, 204, JSON.stringify(gone.body));
+    assert.equal((await http('/scim/v2/Users/' + userId, connector.token)).status, 404);
+
+    await page.locator('#deleted-card').getByRole('button', { name: 'Refresh' }).click();
+    const row = page.locator('#deleted-rows tr', { hasText: 'cjensen' });
+    await row.waitFor();
+    assert.match(await row.textContent(), new RegExp(userId));
+    assert.match(await row.textContent(), /00u-cjensen.*from okta-prod/);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-org.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Restore User cjensen' }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByText('Nothing deleted.').waitFor();
+    const back = await http('/scim/v2/Users/' + userId, connector.token);
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    assert.equal(back.body.userName, 'cjensen');
+    connector.userId = userId;
+  });
+
+  it('purges a deleted user after a confirmation', async () => {
+    const u = await http('/scim/v2/Users', SECRET, {
+      method: 'POST',
+      headers: scimJson,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'djensen' }),
+    });
+    assert.equal(u.status, 201, JSON.stringify(u.body));
+    assert.equal((await http('/scim/v2/Users/' + u.body.id, SECRET, { method: 'DELETE' })).status, 204);
+    await page.locator('#deleted-card').getByRole('button', { name: 'Refresh' }).click();
+    const row = page.locator('#deleted-rows tr', { hasText: 'djensen' });
+    await row.waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Purge User djensen' }).click();
+    await row.waitFor({ state: 'detached' });
+    assert.equal((await http('/api/v1/deleted/' + u.body.id + '/restore', SECRET, { method: 'POST' })).status, 404);
+  });
+
+  it('deletes a connector only once what it owns is moved', async () => {
+    await page.getByRole('link', { name: 'Connectors' }).click();
+    await inConnectors().waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Manage connector okta-prod' }).click();
+    const detail = page.locator('#connector-detail');
+    await detail.waitFor({ state: 'visible' });
+    // It owns the user it created: the server's 409 message is shown.
+    page.once('dialog', (d) => d.accept());
+    await detail.getByRole('button', { name: 'Delete connector' }).click();
+    const error = page.locator('#connector-delete-error');
+    await error.filter({ hasText: 'still owns' }).waitFor();
+    const refused = await http(`/api/v1/connectors/${connector.id}`, SECRET, { method: 'DELETE' });
+    assert.equal(refused.status, 409);
+    assert.ok((await error.textContent()).includes(refused.body.message), await error.textContent());
+    // Move it to no connector, then delete.
+    await detail.getByLabel('Move what it owns to').selectOption('');
+    await detail.getByRole('button', { name: 'Move resources' }).click();
+    await page.locator('#transfer-result').filter({ hasText: '1 resource moved to no connector.' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await detail.getByRole('button', { name: 'Delete connector' }).click();
+    await detail.waitFor({ state: 'hidden' });
+    await connectorRow('okta-prod').waitFor({ state: 'detached' });
+    await page.getByText('No connectors yet.').waitFor();
+    assert.equal((await http('/scim/v2/Users', connector.token)).status, 401);
+    assert.equal((await http('/scim/v2/Users/' + connector.userId, SECRET)).status, 200);
+  });
+
+  /** Fails when anything but a table (which scrolls in its own box) or the nav is wider than the window. */
+  async function assertFitsPhone(what) {
+    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap, .nav'))
+      .slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`));
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${what}: page is ${overflow}px wider than a phone: ${wide.join(', ')}`);
+  }
+
   it('is usable at phone width', async () => {
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.setViewportSize({ width: 390, height: 844 });
     await page.locator('#view-tokens').waitFor({ state: 'visible' });
     await page.waitForTimeout(300);
     await page.screenshot({ path: PHONE_SCREENSHOT, fullPage: true });
-    const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
-      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap, .nav'))
-      .slice(0, 5).map((e) => `${e.tagName}#${e.id}.${e.className} right=${Math.round(e.getBoundingClientRect().right)}`));
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `page is ${overflow}px wider than a phone: ${wide.join(', ')}`);
+    await assertFitsPhone('tokens');
     // The table scrolls inside its own box instead.
     const wrap = page.locator('#token-table').locator('xpath=..');
     assert.equal(await wrap.evaluate((w) => getComputedStyle(w).overflowX), 'auto');
+
+    // Connectors, with one open and its request log.
+    const made = await http('/api/v1/connectors', SECRET, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'entra-staging', kind: 'entra', rate_limit: { per_second: 5, burst: 20 } }),
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await page.getByRole('link', { name: 'Connectors' }).click();
+    await inConnectors().waitFor({ state: 'visible' });
+    await page.getByRole('button', { name: 'Manage connector entra-staging' }).click();
+    await page.locator('#connector-token-rows tr').first().waitFor();
+    await page.getByRole('button', { name: 'Requests of connector entra-staging' }).click();
+    await page.locator('#connector-requests').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-connectors-phone.png'), fullPage: true });
+    await assertFitsPhone('connectors');
+
+    await page.getByRole('link', { name: 'Organization' }).click();
+    await page.locator('#view-org').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-org-phone.png'), fullPage: true });
+    await assertFitsPhone('organization');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

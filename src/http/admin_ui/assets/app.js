@@ -134,7 +134,7 @@
 
   // ---------------------------------------------------------------- views
 
-  const VIEWS = ['tokens', 'activity', 'overview', 'schemas'];
+  const VIEWS = ['tokens', 'connectors', 'activity', 'overview', 'schemas', 'org'];
   let signedIn = false;
 
   function currentView() {
@@ -155,12 +155,17 @@
       document.title = 'Sign in · scimd admin';
       return;
     }
-    const title = { tokens: 'API tokens', activity: 'Activity', overview: 'Directory', schemas: 'Schemas' }[view];
+    const title = {
+      tokens: 'API tokens', connectors: 'Connectors', activity: 'Activity',
+      overview: 'Directory', schemas: 'Schemas', org: 'Organization',
+    }[view];
     document.title = `${title} · scimd admin`;
     if (view === 'tokens') loadTokens();
     if (view === 'activity') loadActivity(true);
     if (view === 'overview') loadOverview();
     if (view === 'schemas') loadSchemas();
+    if (view === 'connectors') loadConnectors();
+    if (view === 'org') loadOrg();
   }
 
   window.addEventListener('hashchange', () => {
@@ -181,6 +186,8 @@
     $('schema-list').textContent = '';
     $('schema-form').reset();
     clearSchemaErrors();
+    forgetConnectors();
+    forgetOrg();
     $('signin-error').textContent = message || '';
     show(currentView());
     $('signin-secret').value = '';
@@ -410,19 +417,31 @@
 
   // --- the one-time token dialog
 
-  function showNewToken(created) {
+  // Where the focus goes when the dialog closes (the form it came from).
+  let tokenDialogBack = null;
+
+  /**
+   * Shows a token value once. `opts`: `title` (default "Token created"),
+   * `scimUrl` (a new connector's, shown above the value), `back` (the
+   * element to focus afterwards), `message` (announced).
+   */
+  function showNewToken(created, opts = {}) {
     const dialog = $('token-dialog');
+    $('token-dialog-title').textContent = opts.title || 'Token created';
     $('token-dialog-name').textContent = '“' + created.name + '”';
+    $('token-dialog-url').hidden = !opts.scimUrl;
+    $('token-scim-url').value = opts.scimUrl || '';
     $('token-value').value = created.token;
     $('token-copy-status').textContent = '';
+    tokenDialogBack = opts.back || null;
     dialog.showModal();
     $('token-value').focus();
     $('token-value').select();
-    announce(`Token “${created.name}” created.`);
+    announce(opts.message || `Token “${created.name}” created.`);
   }
 
-  $('token-copy').addEventListener('click', async () => {
-    const input = $('token-value');
+  /** Copies `input`'s value; `what` names it in the message ("the token"). */
+  async function copyValue(input, what) {
     let ok = false;
     try {
       await navigator.clipboard.writeText(input.value);
@@ -432,48 +451,62 @@
       try { ok = document.execCommand('copy'); } catch { ok = false; }
     }
     $('token-copy-status').textContent = ok
-      ? 'Copied to the clipboard.'
-      : 'Could not copy: select the value and copy it by hand.';
-  });
+      ? `Copied ${what} to the clipboard.`
+      : `Could not copy: select ${what} and copy it by hand.`;
+  }
+
+  $('token-copy').addEventListener('click', () => copyValue($('token-value'), 'the token'));
+  $('token-url-copy').addEventListener('click', () => copyValue($('token-scim-url'), 'the SCIM URL'));
 
   $('token-dialog').addEventListener('close', () => {
     // Do not keep the secret in the page any longer than needed.
     $('token-value').value = '';
-    $('create-name').focus();
+    $('token-scim-url').value = '';
+    const back = tokenDialogBack ? tokenDialogBack() : $('create-name');
+    tokenDialogBack = null;
+    if (back) back.focus();
   });
 
   // --- revocation
 
+  // {token, reload, back}: the token asked about, what to reload once it is
+  // revoked, and where the focus goes back to.
   let revoking = null;
+
+  /** Asks before revoking `t`; used by the token list and a connector's. */
+  function askRevoke(t, reload, back) {
+    revoking = { token: t, reload, back };
+    $('revoke-name').textContent = '“' + t.name + '”';
+    $('revoke-error').textContent = '';
+    $('revoke-confirm').disabled = false;
+    $('revoke-dialog').showModal();
+    $('revoke-cancel').focus();
+  }
 
   $('token-rows').addEventListener('click', (ev) => {
     const button = ev.target.closest('button[data-revoke]');
     if (!button) return;
     const t = tokens.find((x) => x.id === button.dataset.revoke);
     if (!t) return;
-    revoking = t;
-    $('revoke-name').textContent = '“' + t.name + '”';
-    $('revoke-error').textContent = '';
-    $('revoke-confirm').disabled = false;
-    $('revoke-dialog').showModal();
-    $('revoke-cancel').focus();
+    askRevoke(t, loadTokens, () => document.querySelector(`#token-rows button[data-revoke="${CSS.escape(t.id)}"]`)
+      || $('token-table').closest('.table-wrap'));
   });
 
   $('revoke-confirm').addEventListener('click', async () => {
     if (!revoking) return;
-    const t = revoking;
+    const { token: t, reload } = revoking;
     $('revoke-confirm').disabled = true;
     try {
       await api('DELETE', '/api/v1/tokens/' + encodeURIComponent(t.id));
       $('revoke-dialog').close('revoked');
       announce(`Token “${t.name}” revoked.`);
-      await loadTokens();
+      await reload();
     } catch (e) {
       if (e.status === 401) { $('revoke-dialog').close(); return; }
       if (e.status === 404) {
         $('revoke-dialog').close();
         announce(`Token “${t.name}” no longer exists.`, 'error');
-        await loadTokens();
+        await reload();
         return;
       }
       $('revoke-error').textContent = 'Not revoked: ' + e.message;
@@ -482,11 +515,11 @@
   });
 
   $('revoke-dialog').addEventListener('close', () => {
-    const t = revoking;
+    const r = revoking;
     revoking = null;
     // Put focus back where it was: the row's button, or the table.
-    const back = t && document.querySelector(`button[data-revoke="${CSS.escape(t.id)}"]`);
-    (back || $('token-table').closest('.table-wrap')).focus();
+    const back = r && r.back();
+    if (back) back.focus();
   });
 
   // ---------------------------------------------------------------- activity
@@ -878,6 +911,892 @@
       button.disabled = false;
     }
   });
+
+  // ---------------------------------------------------------------- form errors
+
+  /** Clears what showFieldErrors wrote in `form` and in `box`. */
+  function clearFormErrors(form, box) {
+    for (const p of form.querySelectorAll('.field-error')) p.textContent = '';
+    for (const i of form.querySelectorAll('[aria-invalid]')) i.removeAttribute('aria-invalid');
+    if (box) box.textContent = '';
+  }
+
+  /**
+   * The server's `fields` next to the inputs they name (the `.field-error`
+   * with that `data-field`), any others listed in `box` under `what` ("The
+   * connector was not added"); the first invalid input gets the focus.
+   */
+  function showFieldErrors(form, box, e, what) {
+    const fields = (e.body && e.body.fields) || [];
+    const elsewhere = [];
+    let first = null;
+    for (const f of fields) {
+      const p = form.querySelector(`.field-error[data-field="${CSS.escape(f.field)}"]`);
+      if (!p) { elsewhere.push(f); continue; }
+      p.textContent = (p.textContent ? p.textContent + '; ' : '') + f.message;
+      const input = p.closest('.field').querySelector('input, select, textarea');
+      if (input) {
+        input.setAttribute('aria-invalid', 'true');
+        first = first || input;
+      }
+    }
+    box.textContent = '';
+    if (!fields.length) {
+      box.textContent = `${what}: ${e.message}`;
+    } else if (!elsewhere.length) {
+      box.textContent = `${what}: see the fields marked in red.`;
+    } else {
+      box.append(el('p', {}, `${what}:`), el('ul', { className: 'error-list' },
+        elsewhere.map((f) => el('li', {}, el('code', {}, f.field), ': ', f.message))));
+    }
+    if (first) first.focus();
+  }
+
+  /** An error made in the page, shaped like the server's 400. */
+  function localError(fields) {
+    return new ApiError(400, { message: fields.map((f) => `${f.field}: ${f.message}`).join('; '), fields });
+  }
+
+  /** A rate limit from its two inputs: `{value}` (null: none) or `{fields}`. */
+  function readRate(rate, burst) {
+    const fields = [];
+    if (rate.validity.badInput) fields.push({ field: 'rate_limit.per_second', message: 'must be a number' });
+    if (burst.validity.badInput) fields.push({ field: 'rate_limit.burst', message: 'must be a whole number' });
+    const r = rate.value.trim();
+    const b = burst.value.trim();
+    if (!fields.length && (r === '') !== (b === '')) {
+      fields.push(r === ''
+        ? { field: 'rate_limit.per_second', message: 'give it with the burst, or leave both empty for no limit' }
+        : { field: 'rate_limit.burst', message: 'give it with the requests per second, or leave both empty for no limit' });
+    }
+    if (fields.length) return { fields };
+    return { value: r === '' ? null : { per_second: Number(r), burst: Number(b) } };
+  }
+
+  /** The badge colour of an HTTP status: green, grey, amber, red. */
+  function statusClass(status) {
+    if (status >= 500) return 'badge-revoked';
+    if (status >= 400) return 'badge-soon';
+    if (status >= 300) return 'badge-expired';
+    return 'badge-active';
+  }
+
+  const numFmt = new Intl.NumberFormat('en', { maximumFractionDigits: 2 });
+  const KIND_TEXT = { okta: 'Okta', entra: 'Entra ID', generic: 'Generic SCIM client' };
+
+  // ---------------------------------------------------------------- connectors
+
+  let connectors = [];
+  let detailId = null; // the connector in the detail panel
+  let connectorTokens = [];
+
+  function connectorName(id) {
+    const c = connectors.find((x) => x.id === id);
+    return c ? c.name : 'connector ' + String(id).slice(0, 8);
+  }
+
+  function rateText(r) {
+    return r
+      ? `${numFmt.format(r.per_second)}/s, burst ${r.burst}`
+      : el('span', { className: 'muted' }, 'none');
+  }
+
+  function ownershipCell(c) {
+    return [c.effective_ownership,
+      c.ownership ? null : el('span', { className: 'sub' }, 'the organization’s')];
+  }
+
+  function activityCells(c, now) {
+    const a = c.activity;
+    if (!a) return [1, 2, 3].map(() => el('td', { className: 'col-activity muted' }, '—'));
+    const errors = a.requests_last_hour
+      ? [`${a.errors_last_hour} of ${a.requests_last_hour}`,
+        el('span', { className: 'sub' }, `${Math.round((100 * a.errors_last_hour) / a.requests_last_hour)}%`)]
+      : el('span', { className: 'muted' }, 'no requests');
+    const e = a.last_error;
+    return [
+      el('td', { className: 'col-activity nowrap' }, a.last_request_at
+        ? timeEl(a.last_request_at, relative(a.last_request_at, now))
+        : el('span', { className: 'muted' }, 'never')),
+      el('td', { className: 'col-activity nowrap' + (a.errors_last_hour ? ' cell-errors' : '') }, errors),
+      el('td', { className: 'col-activity' }, e
+        ? [el('span', { className: 'badge ' + statusClass(e.status) }, String(e.status)), ' ',
+          el('code', { className: 'req-path' }, `${e.method} ${e.path}`),
+          el('span', { className: 'sub' }, timeEl(e.at, relative(e.at, now)))]
+        : el('span', { className: 'muted' }, 'none')),
+    ];
+  }
+
+  function renderConnectors() {
+    const now = Date.now();
+    const rows = $('connector-rows');
+    rows.textContent = '';
+    for (const c of connectors) {
+      rows.append(el('tr', { dataset: { connectorId: c.id }, className: c.id === detailId ? 'row-selected' : '' },
+        el('th', { scope: 'row', className: 'cell-name' }, c.name, el('span', { className: 'sub' }, KIND_TEXT[c.kind] || c.kind)),
+        el('td', {}, el('code', {}, c.profile)),
+        el('td', {}, ownershipCell(c)),
+        el('td', { className: 'nowrap' }, rateText(c.rate_limit)),
+        activityCells(c, now),
+        el('td', { className: 'cell-actions nowrap' },
+          el('button', {
+            type: 'button', className: 'btn btn-small',
+            'aria-label': `Manage connector ${c.name}`, dataset: { manage: c.id },
+          }, 'Manage'), ' ',
+          el('button', {
+            type: 'button', className: 'btn btn-small btn-quiet',
+            'aria-label': `Requests of connector ${c.name}`, dataset: { requests: c.id },
+          }, 'Requests')),
+      ));
+    }
+    // The activity columns come with a server that reports activity.
+    $('connector-table').classList.toggle('no-activity', !connectors.some((c) => c.activity));
+    $('connector-empty').hidden = connectors.length > 0;
+    $('connector-count').textContent = connectors.length ? String(connectors.length) : '';
+  }
+
+  let connectorsSeq = 0;
+  /** Resolves to true when the list was loaded. */
+  async function loadConnectors() {
+    const seq = ++connectorsSeq;
+    $('connectors-error').textContent = '';
+    try {
+      const list = (await api('GET', '/api/v1/connectors')) || [];
+      if (seq !== connectorsSeq) return false;
+      connectors = list;
+      $('connectors-unavailable').hidden = true;
+      $('connector-wrap').hidden = false;
+      $('connector-form').hidden = false;
+      renderConnectors();
+      if (detailId) {
+        const c = connectors.find((x) => x.id === detailId);
+        if (c) renderDetailHead(c); else closeDetail();
+      }
+      if (requestsId && !connectors.some((x) => x.id === requestsId)) closeRequests();
+      return true;
+    } catch (e) {
+      if (seq !== connectorsSeq) return false;
+      if (e.status === 404) {
+        $('connectors-unavailable').hidden = false;
+        $('connector-wrap').hidden = true;
+        $('connector-empty').hidden = true;
+        $('connector-form').hidden = true;
+      } else if (e.status !== 401) {
+        $('connectors-error').textContent = 'Could not load connectors: ' + e.message;
+      }
+      return false;
+    }
+  }
+
+  $('connectors-refresh').addEventListener('click', async () => {
+    if (await loadConnectors()) announce('Connectors refreshed.');
+  });
+
+  // Keep "3 minutes ago" true while the page stays open.
+  setInterval(() => {
+    if (signedIn && !$('view-connectors').hidden) renderConnectors();
+  }, 60000);
+
+  // --- creation
+
+  $('connector-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = $('connector-form');
+    const box = $('connector-form-error');
+    clearFormErrors(form, box);
+    const what = 'The connector was not added';
+    const body = { name: $('connector-name').value, kind: $('connector-kind').value };
+    if ($('connector-profile').value) body.profile = $('connector-profile').value;
+    if ($('connector-ownership').value) body.ownership = $('connector-ownership').value;
+    const rate = readRate($('connector-rate'), $('connector-burst'));
+    if (rate.fields) { showFieldErrors(form, box, localError(rate.fields), what); return; }
+    if (rate.value) body.rate_limit = rate.value;
+    const button = $('connector-submit');
+    button.disabled = true;
+    try {
+      const created = await api('POST', '/api/v1/connectors', body);
+      form.reset();
+      showNewToken({ name: created.name, token: created.token }, {
+        title: 'Connector created',
+        scimUrl: created.scim_url,
+        back: () => $('connector-name'),
+        message: `Connector “${created.name}” created.`,
+      });
+      await loadConnectors();
+    } catch (e) {
+      if (e.status === 401) return;
+      showFieldErrors(form, box, e, what);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // --- one connector: settings, tokens, removal
+
+  $('connector-rows').addEventListener('click', (ev) => {
+    const manage = ev.target.closest('button[data-manage]');
+    if (manage) openDetail(manage.dataset.manage);
+    const requests = ev.target.closest('button[data-requests]');
+    if (requests) openRequests(requests.dataset.requests);
+  });
+
+  function renderDetailHead(c) {
+    $('connector-detail-name').textContent = '“' + c.name + '”';
+    const meta = [
+      ['Kind', KIND_TEXT[c.kind] || c.kind],
+      ['SCIM base URL', el('code', { className: 'id' }, c.scim_url)],
+      ['Ownership', c.ownership ? c.effective_ownership : `${c.effective_ownership} (the organization’s)`],
+      ['Added', timeEl(c.created_at, dateFmt.format(new Date(c.created_at)))],
+      c.updated_at !== c.created_at ? ['Changed', timeEl(c.updated_at, relative(c.updated_at))] : null,
+    ].filter(Boolean);
+    const dl = $('connector-detail-meta');
+    dl.textContent = '';
+    dl.append(...meta.map(([k, v]) => el('div', {}, el('dt', {}, k), el('dd', {}, v))));
+    for (const tr of $('connector-rows').children) tr.classList.toggle('row-selected', tr.dataset.connectorId === c.id);
+  }
+
+  function fillEditForm(c) {
+    clearFormErrors($('connector-edit'), $('connector-edit-error'));
+    $('edit-profile').value = c.profile;
+    $('edit-ownership').value = c.ownership || '';
+    $('edit-rate').value = c.rate_limit ? String(c.rate_limit.per_second) : '';
+    $('edit-burst').value = c.rate_limit ? String(c.rate_limit.burst) : '';
+  }
+
+  function fillTransferTargets(c) {
+    const select = $('transfer-to');
+    select.textContent = '';
+    select.append(el('option', { value: '' }, 'no connector (administrators only)'));
+    for (const o of connectors) {
+      if (o.id !== c.id) select.append(el('option', { value: o.id }, o.name));
+    }
+  }
+
+  function openDetail(id) {
+    const c = connectors.find((x) => x.id === id);
+    if (!c) return;
+    const other = detailId !== id;
+    detailId = id;
+    renderDetailHead(c);
+    fillEditForm(c);
+    fillTransferTargets(c);
+    if (other) {
+      connectorTokens = [];
+      $('connector-token-rows').textContent = '';
+      $('connector-token-empty').hidden = true;
+      $('connector-token-count').textContent = '';
+    }
+    $('mint-form').reset();
+    clearFormErrors($('mint-form'), $('mint-error'));
+    $('connector-delete-error').textContent = '';
+    $('transfer-result').textContent = '';
+    $('connector-detail').hidden = false;
+    $('connector-detail').scrollIntoView({ block: 'start' });
+    $('connector-detail-title').focus({ preventScroll: true });
+    loadConnectorTokens(id);
+  }
+
+  function closeDetail() {
+    const id = detailId;
+    detailId = null;
+    connectorTokens = [];
+    $('connector-detail').hidden = true;
+    $('connector-token-rows').textContent = '';
+    for (const tr of $('connector-rows').children) tr.classList.remove('row-selected');
+    return id;
+  }
+
+  $('connector-detail-close').addEventListener('click', () => {
+    const id = closeDetail();
+    const back = id && document.querySelector(`#connector-rows button[data-manage="${CSS.escape(id)}"]`);
+    if (back) back.focus();
+  });
+
+  $('connector-edit').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = $('connector-edit');
+    const box = $('connector-edit-error');
+    clearFormErrors(form, box);
+    const what = 'Not saved';
+    const rate = readRate($('edit-rate'), $('edit-burst'));
+    if (rate.fields) { showFieldErrors(form, box, localError(rate.fields), what); return; }
+    const id = detailId;
+    const body = {
+      profile: $('edit-profile').value,
+      ownership: $('edit-ownership').value || null,
+      rate_limit: rate.value,
+    };
+    const button = $('connector-save');
+    button.disabled = true;
+    try {
+      const saved = await api('PATCH', '/api/v1/connectors/' + encodeURIComponent(id), body);
+      announce(`Connector “${saved.name}” saved.`);
+      await loadConnectors();
+      const c = connectors.find((x) => x.id === id);
+      if (c && detailId === id) fillEditForm(c);
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 404) { connectorGone(id); return; }
+      showFieldErrors(form, box, e, what);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  /** The connector was deleted elsewhere: say so and show what is left. */
+  function connectorGone(id) {
+    announce(`Connector “${connectorName(id)}” no longer exists.`, 'error');
+    if (detailId === id) closeDetail();
+    if (requestsId === id) closeRequests();
+    loadConnectors();
+  }
+
+  // --- its tokens
+
+  function renderConnectorTokens() {
+    const now = Date.now();
+    const rows = $('connector-token-rows');
+    rows.textContent = '';
+    const sorted = [...connectorTokens].sort((a, b) => b.created_at.localeCompare(a.created_at));
+    for (const t of sorted) {
+      const st = tokenStatus(t, now);
+      const live = st.key === 'active' || st.key === 'soon';
+      rows.append(el('tr', { className: live ? '' : 'row-dim', dataset: { tokenId: t.id } },
+        el('th', { scope: 'row', className: 'cell-name' }, t.name, el('code', { className: 'sub' }, t.id.slice(0, 8))),
+        el('td', {}, scopeChips(t.scopes)),
+        el('td', { className: 'nowrap' }, timeEl(t.created_at, dateFmt.format(new Date(t.created_at)))),
+        el('td', { className: 'nowrap' }, t.last_used_at
+          ? timeEl(t.last_used_at, relative(t.last_used_at, now))
+          : el('span', { className: 'muted' }, 'never')),
+        el('td', { className: 'nowrap' }, el('span', { className: 'badge badge-' + st.key }, st.text)),
+        el('td', { className: 'cell-actions nowrap' }, live
+          ? [el('button', {
+            type: 'button', className: 'btn btn-small',
+            'aria-label': `Rotate token ${t.name} (${t.id.slice(0, 8)})`, dataset: { rotate: t.id },
+          }, 'Rotate'), ' ',
+          el('button', {
+            type: 'button', className: 'btn btn-small btn-danger-quiet',
+            'aria-label': `Revoke token ${t.name} (${t.id.slice(0, 8)})`, dataset: { revoke: t.id },
+          }, 'Revoke')]
+          : null),
+      ));
+    }
+    $('connector-token-empty').hidden = connectorTokens.length > 0;
+    const active = connectorTokens.filter((t) => ['active', 'soon'].includes(tokenStatus(t, now).key)).length;
+    $('connector-token-count').textContent = connectorTokens.length ? `${active} active of ${connectorTokens.length}` : '';
+  }
+
+  async function loadConnectorTokens(id) {
+    try {
+      const list = (await api('GET', `/api/v1/connectors/${encodeURIComponent(id)}/tokens`)) || [];
+      if (detailId !== id) return;
+      connectorTokens = list;
+      renderConnectorTokens();
+    } catch (e) {
+      if (e.status === 401 || detailId !== id) return;
+      if (e.status === 404) { connectorGone(id); return; }
+      $('mint-error').textContent = 'Could not load its tokens: ' + e.message;
+    }
+  }
+
+  const reloadConnectorTokens = () => (detailId ? loadConnectorTokens(detailId) : undefined);
+  const tokenButton = (kind, id) => () => document.querySelector(`#connector-token-rows button[data-${kind}="${CSS.escape(id)}"]`)
+    || $('connector-token-table').closest('.table-wrap');
+
+  $('connector-token-rows').addEventListener('click', (ev) => {
+    const revoke = ev.target.closest('button[data-revoke]');
+    const rotate = ev.target.closest('button[data-rotate]');
+    const id = (revoke || rotate)?.dataset[revoke ? 'revoke' : 'rotate'];
+    const t = id && connectorTokens.find((x) => x.id === id);
+    if (!t) return;
+    if (revoke) askRevoke(t, reloadConnectorTokens, tokenButton('revoke', t.id));
+    else askRotate(t);
+  });
+
+  $('mint-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = $('mint-form');
+    const box = $('mint-error');
+    clearFormErrors(form, box);
+    const id = detailId;
+    const name = $('mint-name').value;
+    const button = $('mint-submit');
+    button.disabled = true;
+    try {
+      const created = await api('POST', `/api/v1/connectors/${encodeURIComponent(id)}/tokens`, name ? { name } : {});
+      form.reset();
+      showNewToken(created, { back: () => $('mint-name') });
+      await loadConnectorTokens(id);
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 404) { connectorGone(id); return; }
+      showFieldErrors(form, box, e, 'No token was minted');
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // --- rotation
+
+  let rotating = null;
+
+  function askRotate(t) {
+    rotating = t;
+    $('rotate-name').textContent = '“' + t.name + '”';
+    $('rotate-error').textContent = '';
+    $('rotate-confirm').disabled = false;
+    $('rotate-dialog').showModal();
+    $('rotate-cancel').focus();
+  }
+
+  $('rotate-confirm').addEventListener('click', async () => {
+    if (!rotating) return;
+    const t = rotating;
+    $('rotate-confirm').disabled = true;
+    try {
+      const rotated = await api('POST', `/api/v1/tokens/${encodeURIComponent(t.id)}/rotate`,
+        { grace_seconds: Number($('rotate-grace').value) });
+      $('rotate-dialog').close('rotated');
+      showNewToken(rotated, {
+        title: 'Token rotated',
+        back: tokenButton('rotate', t.id),
+        message: `Token “${t.name}” rotated.`,
+      });
+      await reloadConnectorTokens();
+    } catch (e) {
+      if (e.status === 401) { $('rotate-dialog').close(); return; }
+      $('rotate-error').textContent = 'Not rotated: ' + e.message;
+      $('rotate-confirm').disabled = false;
+    }
+  });
+
+  $('rotate-dialog').addEventListener('close', () => {
+    const t = rotating;
+    rotating = null;
+    // After a rotation the value's dialog has the focus, and gives it back.
+    if (t && $('rotate-dialog').returnValue !== 'rotated') tokenButton('rotate', t.id)().focus();
+  });
+
+  // --- transfer and removal
+
+  $('transfer-submit').addEventListener('click', async () => {
+    const id = detailId;
+    const to = $('transfer-to').value || null;
+    const target = to ? `connector “${connectorName(to)}”` : 'no connector';
+    $('connector-delete-error').textContent = '';
+    $('transfer-result').textContent = '';
+    const button = $('transfer-submit');
+    button.disabled = true;
+    try {
+      const done = await api('POST', '/api/v1/ownership/transfer', { from: id, to });
+      const n = done && typeof done.transferred === 'number' ? done.transferred : 0;
+      $('transfer-result').textContent = `${n} ${n === 1 ? 'resource' : 'resources'} moved to ${target}.`;
+      announce(`${n} ${n === 1 ? 'resource' : 'resources'} moved to ${target}.`);
+    } catch (e) {
+      if (e.status === 401) return;
+      $('connector-delete-error').textContent = 'Nothing was moved: ' + e.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $('connector-delete').addEventListener('click', async () => {
+    const id = detailId;
+    const name = connectorName(id);
+    if (!window.confirm(`Delete connector “${name}”?\n\nIts tokens stop working from the next request on.`)) return;
+    $('connector-delete-error').textContent = '';
+    $('transfer-result').textContent = '';
+    const button = $('connector-delete');
+    button.disabled = true;
+    try {
+      await api('DELETE', '/api/v1/connectors/' + encodeURIComponent(id));
+      announce(`Connector “${name}” deleted.`);
+      closeDetail();
+      if (requestsId === id) closeRequests();
+      await loadConnectors();
+      $('connector-wrap').focus();
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 404) { connectorGone(id); return; }
+      // 409: it still owns resources; the server says how to move them.
+      $('connector-delete-error').textContent = `Connector “${name}” was not deleted: ${e.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // ---------------------------------------------------------------- request log
+
+  let requestsId = null; // the connector whose requests are shown
+  let requestsCursor = null;
+  let requestsList = [];
+  let requestsSeq = 0;
+
+  /** "2026-05-04T10:30" (a datetime-local value, local time) as RFC 3339 UTC. */
+  function localToIso(value) {
+    if (!value) return null;
+    const d = new Date(value);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+
+  function requestsQuery(id, cursor) {
+    const q = new URLSearchParams();
+    const status = $('req-status').value;
+    const method = $('req-method').value;
+    const resource = $('req-resource').value.trim();
+    const since = localToIso($('req-since').value);
+    const until = localToIso($('req-until').value);
+    if (status) q.set('status', status);
+    if (method) q.set('method', method);
+    if (resource) q.set('resource_id', resource);
+    if (since) q.set('since', since);
+    if (until) q.set('until', until);
+    q.set('limit', '50');
+    if (cursor) q.set('cursor', cursor);
+    return `/api/v1/connectors/${encodeURIComponent(id)}/requests?${q.toString()}`;
+  }
+
+  function pathText(r) {
+    return r.query ? `${r.path}?${String(r.query).replace(/^\?/, '')}` : r.path;
+  }
+
+  function renderRequests(list, append) {
+    const rows = $('requests-rows');
+    if (!append) rows.textContent = '';
+    const now = Date.now();
+    for (const r of list) {
+      rows.append(el('tr', { className: 'row-click', dataset: { requestId: r.id } },
+        el('td', { className: 'nowrap' }, timeEl(r.at, relative(r.at, now))),
+        el('td', { className: 'cell-request' },
+          el('button', { type: 'button', className: 'link-button', dataset: { show: r.id }, 'aria-controls': 'request-detail' },
+            el('span', { className: 'req-method' }, r.method), ' ', el('span', { className: 'req-path' }, pathText(r)))),
+        el('td', {}, el('span', { className: 'badge ' + statusClass(r.status) }, String(r.status))),
+        el('td', { className: 'nowrap' }, typeof r.duration_ms === 'number' ? `${numFmt.format(r.duration_ms)} ms` : ''),
+        el('td', {}, r.resource_id ? el('code', { className: 'id', title: r.resource_id }, r.resource_id.slice(0, 8)) : ''),
+      ));
+    }
+    $('requests-empty').hidden = rows.children.length > 0;
+  }
+
+  async function loadRequests(reset) {
+    const seq = ++requestsSeq;
+    const id = requestsId;
+    if (!id) return;
+    const form = $('requests-filter');
+    clearFormErrors(form, $('requests-error'));
+    try {
+      const page = await api('GET', requestsQuery(id, reset ? null : requestsCursor));
+      if (seq !== requestsSeq) return;
+      $('requests-unavailable').hidden = true;
+      $('requests-body').hidden = false;
+      const list = (page && page.requests) || [];
+      if (reset) {
+        requestsList = [];
+        $('request-detail').hidden = true;
+      }
+      requestsList.push(...list);
+      renderRequests(list, !reset);
+      requestsCursor = (page && page.next_cursor) || null;
+      $('requests-more').hidden = !requestsCursor;
+    } catch (e) {
+      if (seq !== requestsSeq) return;
+      $('requests-more').hidden = true;
+      if (e.status === 404 && e.message === 'no such connector') {
+        connectorGone(id);
+      } else if (e.status === 404) {
+        // An older server: no request log yet.
+        $('requests-unavailable').hidden = false;
+        $('requests-body').hidden = true;
+      } else if (e.status === 400) {
+        showFieldErrors(form, $('requests-error'), e, 'Could not load requests');
+      } else if (e.status !== 401) {
+        $('requests-error').textContent = 'Could not load requests: ' + e.message;
+      }
+    }
+  }
+
+  function openRequests(id) {
+    const c = connectors.find((x) => x.id === id);
+    if (!c) return;
+    if (requestsId !== id) {
+      $('requests-filter').reset();
+      $('requests-rows').textContent = '';
+      $('requests-empty').hidden = true;
+      $('requests-more').hidden = true;
+    }
+    requestsId = id;
+    $('requests-name').textContent = '“' + c.name + '”';
+    $('connector-requests').hidden = false;
+    $('connector-requests').scrollIntoView({ block: 'start' });
+    $('requests-title').focus({ preventScroll: true });
+    loadRequests(true);
+  }
+
+  function closeRequests() {
+    const id = requestsId;
+    requestsId = null;
+    requestsList = [];
+    ++requestsSeq;
+    $('connector-requests').hidden = true;
+    $('requests-rows').textContent = '';
+    $('request-detail').hidden = true;
+    return id;
+  }
+
+  $('requests-close').addEventListener('click', () => {
+    const id = closeRequests();
+    const back = id && document.querySelector(`#connector-rows button[data-requests="${CSS.escape(id)}"]`);
+    if (back) back.focus();
+  });
+
+  $('requests-filter').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    loadRequests(true);
+  });
+  $('requests-filter').addEventListener('reset', () => setTimeout(() => loadRequests(true), 0));
+  $('requests-more').addEventListener('click', () => loadRequests(false));
+
+  /** A logged body: pretty-printed when it is JSON, as it is otherwise. */
+  function bodyText(text) {
+    if (text === null || text === undefined || text === '') return { text: 'No body.', empty: true };
+    try {
+      return { text: JSON.stringify(JSON.parse(text), null, 2), json: true };
+    } catch {
+      return { text: String(text) };
+    }
+  }
+
+  function showBody(pre, text) {
+    const b = bodyText(text);
+    pre.textContent = b.text;
+    pre.classList.toggle('code-empty', Boolean(b.empty));
+    pre.dataset.format = b.json ? 'json' : b.empty ? 'none' : 'text';
+  }
+
+  function showRequest(r) {
+    $('request-detail').hidden = false;
+    $('request-detail-title').textContent = `${r.method} ${pathText(r)} → ${r.status}`;
+    const meta = [
+      ['When', timeEl(r.at, dateTimeFmt.format(new Date(r.at)))],
+      r.route ? ['Route', el('code', {}, r.route)] : null,
+      typeof r.duration_ms === 'number' ? ['Duration', `${numFmt.format(r.duration_ms)} ms`] : null,
+      r.request_id ? ['Request id', el('code', {}, r.request_id)] : null,
+      r.resource_id ? ['Resource', el('code', {}, r.resource_id)] : null,
+    ].filter(Boolean);
+    const dl = $('request-detail-meta');
+    dl.textContent = '';
+    dl.append(...meta.map(([k, v]) => el('div', {}, el('dt', {}, k), el('dd', {}, v))));
+    $('request-detail-truncated').hidden = !r.truncated;
+    showBody($('request-body'), r.request_body);
+    showBody($('response-body'), r.response_body);
+    for (const tr of $('requests-rows').children) tr.classList.toggle('row-selected', tr.dataset.requestId === r.id);
+    $('request-detail').scrollIntoView({ block: 'nearest' });
+  }
+
+  // A click anywhere on a row shows it; the button in it is the keyboard's way.
+  $('requests-rows').addEventListener('click', (ev) => {
+    const tr = ev.target.closest('tr[data-request-id]');
+    const r = tr && requestsList.find((x) => x.id === tr.dataset.requestId);
+    if (r) showRequest(r);
+  });
+
+  function forgetConnectors() {
+    connectors = [];
+    closeDetail();
+    closeRequests();
+    $('connector-rows').textContent = '';
+    $('connector-form').reset();
+    clearFormErrors($('connector-form'), $('connector-form-error'));
+  }
+
+  // ---------------------------------------------------------------- organization
+
+  let org = null;
+
+  function fillOrgForm(o) {
+    $('org-name').textContent = o.name ? '· ' + o.name : '';
+    $('org-ownership').value = o.ownership;
+    $('org-delete').value = o.delete;
+    $('org-retention').value = String(o.retention_days);
+  }
+
+  async function loadOrg() {
+    try {
+      org = await api('GET', '/api/v1/org');
+      $('org-unavailable').hidden = true;
+      $('org-form').hidden = false;
+      $('deleted-card').hidden = false;
+      clearFormErrors($('org-form'), $('org-error'));
+      fillOrgForm(org);
+    } catch (e) {
+      if (e.status === 404) {
+        $('org-unavailable').hidden = false;
+        $('org-form').hidden = true;
+        $('deleted-card').hidden = true;
+      } else if (e.status !== 401) {
+        $('org-error').textContent = 'Could not load the organization: ' + e.message;
+      }
+      return;
+    }
+    // Deleted resources name the connector that set their externalId.
+    if (!connectors.length) await loadConnectors();
+    await loadDeleted(true);
+  }
+
+  $('org-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = $('org-form');
+    const box = $('org-error');
+    clearFormErrors(form, box);
+    const what = 'Not saved';
+    const days = $('org-retention');
+    if (days.validity.badInput || days.value.trim() === '') {
+      showFieldErrors(form, box, localError([{ field: 'retention_days', message: 'must be a whole number of days from 1 to 3650' }]), what);
+      return;
+    }
+    const body = {};
+    if (!org || $('org-ownership').value !== org.ownership) body.ownership = $('org-ownership').value;
+    if (!org || $('org-delete').value !== org.delete) body.delete = $('org-delete').value;
+    if (!org || Number(days.value) !== org.retention_days) body.retention_days = Number(days.value);
+    if (!Object.keys(body).length) {
+      announce('Nothing to save: the policies are as shown.');
+      return;
+    }
+    const button = $('org-submit');
+    button.disabled = true;
+    try {
+      org = await api('PATCH', '/api/v1/org', body);
+      fillOrgForm(org);
+      announce('Policies saved.');
+    } catch (e) {
+      if (e.status === 401) return;
+      showFieldErrors(form, box, e, what);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // --- deleted resources
+
+  let deleted = [];
+  let deletedCursor = null;
+  let deletedSeq = 0;
+
+  function deletedLabel(d) {
+    return `${d.resource_type} ${d.display || d.id}`;
+  }
+
+  function renderDeleted(list, append) {
+    const rows = $('deleted-rows');
+    if (!append) rows.textContent = '';
+    const now = Date.now();
+    for (const d of list) {
+      const groups = Array.isArray(d.member_of) ? d.member_of.length : 0;
+      rows.append(el('tr', { dataset: { deletedId: d.id } },
+        el('th', { scope: 'row' },
+          el('span', { className: 'rtype' }, d.resource_type),
+          d.display ? el('span', { className: 'rname' }, d.display) : null,
+          el('code', { className: 'id sub', title: d.id }, d.id)),
+        el('td', {}, d.external_id
+          ? [el('code', {}, d.external_id),
+            d.external_id_connector ? el('span', { className: 'sub' }, 'from ', connectorName(d.external_id_connector)) : null]
+          : el('span', { className: 'muted' }, 'none')),
+        el('td', { className: 'nowrap' }, timeEl(d.deleted_at, relative(d.deleted_at, now))),
+        el('td', {}, creatorName(d.deleted_by)),
+        el('td', {}, groups ? String(groups) : el('span', { className: 'muted' }, 'none')),
+        el('td', { className: 'cell-actions nowrap' },
+          el('button', {
+            type: 'button', className: 'btn btn-small',
+            'aria-label': `Restore ${deletedLabel(d)}`, dataset: { restore: d.id },
+          }, 'Restore'), ' ',
+          el('button', {
+            type: 'button', className: 'btn btn-small btn-danger-quiet',
+            'aria-label': `Purge ${deletedLabel(d)}`, dataset: { purge: d.id },
+          }, 'Purge')),
+      ));
+    }
+    $('deleted-empty').hidden = rows.children.length > 0;
+    $('deleted-count').textContent = rows.children.length
+      ? `${rows.children.length}${deletedCursor ? '+' : ''}` : '';
+  }
+
+  async function loadDeleted(reset) {
+    const seq = ++deletedSeq;
+    $('deleted-error').textContent = '';
+    const q = new URLSearchParams();
+    if ($('deleted-type').value) q.set('resource_type', $('deleted-type').value);
+    q.set('limit', '50');
+    if (!reset && deletedCursor) q.set('cursor', deletedCursor);
+    try {
+      const page = await api('GET', '/api/v1/deleted?' + q.toString());
+      if (seq !== deletedSeq) return false;
+      $('deleted-unavailable').hidden = true;
+      $('deleted-wrap').hidden = false;
+      const list = (page && page.resources) || [];
+      deleted = reset ? list : deleted.concat(list);
+      deletedCursor = (page && page.next_cursor) || null;
+      renderDeleted(list, !reset);
+      $('deleted-more').hidden = !deletedCursor;
+      return true;
+    } catch (e) {
+      if (seq !== deletedSeq) return false;
+      $('deleted-more').hidden = true;
+      if (e.status === 404) {
+        $('deleted-unavailable').hidden = false;
+        $('deleted-wrap').hidden = true;
+        $('deleted-empty').hidden = true;
+      } else if (e.status !== 401) {
+        $('deleted-error').textContent = 'Could not load deleted resources: ' + e.message;
+      }
+      return false;
+    }
+  }
+
+  $('deleted-refresh').addEventListener('click', async () => {
+    if (await loadDeleted(true)) announce('Deleted resources refreshed.');
+  });
+  $('deleted-type').addEventListener('change', () => loadDeleted(true));
+  $('deleted-filter').addEventListener('submit', (ev) => { ev.preventDefault(); loadDeleted(true); });
+  $('deleted-more').addEventListener('click', () => loadDeleted(false));
+
+  $('deleted-rows').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-restore], button[data-purge]');
+    if (!button) return;
+    const purge = 'purge' in button.dataset;
+    const id = purge ? button.dataset.purge : button.dataset.restore;
+    const d = deleted.find((x) => x.id === id);
+    if (!d) return;
+    const label = deletedLabel(d);
+    if (purge && !window.confirm(`Purge ${label}?\n\nIt is removed for good and cannot be restored.`)) return;
+    $('deleted-error').textContent = '';
+    button.disabled = true;
+    try {
+      if (purge) await api('DELETE', '/api/v1/deleted/' + encodeURIComponent(id));
+      else await api('POST', `/api/v1/deleted/${encodeURIComponent(id)}/restore`);
+      announce(purge ? `${label} purged.` : `${label} restored.`);
+      await loadDeleted(true);
+      $('deleted-wrap').focus();
+    } catch (e) {
+      if (e.status === 401) return;
+      if (e.status === 404) {
+        announce(`${label} is no longer in the deleted list.`, 'error');
+        await loadDeleted(true);
+        return;
+      }
+      // 409: another resource took one of its unique values meanwhile.
+      $('deleted-error').textContent = `${label} was not ${purge ? 'purged' : 'restored'}: ${e.message}`;
+      button.disabled = false;
+    }
+  });
+
+  function forgetOrg() {
+    org = null;
+    deleted = [];
+    deletedCursor = null;
+    $('deleted-rows').textContent = '';
+    $('org-form').reset();
+    clearFormErrors($('org-form'), $('org-error'));
+  }
 
   // ---------------------------------------------------------------- start
 
