@@ -478,8 +478,11 @@ describe('admin page', { timeout: 200_000 }, () => {
     if (listed.activity) {
       await lastRequestCell.waitFor({ state: 'visible' });
       const a = listed.activity;
-      assert.match(await row.locator('td.col-activity').nth(1).textContent(),
-        a.requests_last_hour ? new RegExp(`${a.errors_last_hour} of ${a.requests_last_hour}`) : /no requests/);
+      // The refreshed list may land a moment after the click: poll for it.
+      const want = a.requests_last_hour ? new RegExp(`${a.errors_last_hour} of ${a.requests_last_hour}`) : /no requests/;
+      const cell = row.locator('td.col-activity').nth(1);
+      for (let i = 0; i < 50 && !want.test(await cell.textContent()); i++) await page.waitForTimeout(100);
+      assert.match(await cell.textContent(), want);
       if (a.last_error) assert.match(await row.locator('td.col-activity').nth(2).textContent(), new RegExp(String(a.last_error.status)));
     } else {
       assert.equal(await lastRequestCell.isVisible(), false);
