@@ -29,12 +29,23 @@ trap 'stop; rm -rf "$data"' EXIT
 export -n DATABASE_URL AUTH_SECRET 2>/dev/null || true
 plain=$(SCIMD_DATA_DIR=$data/db "$bin" token create --name plain --scope admin:scim 2>/dev/null | tail -1)
 conn=$(SCIMD_DATA_DIR=$data/db "$bin" connector create bench --kind generic 2>/dev/null | tail -1)
+admin=$(SCIMD_DATA_DIR=$data/db "$bin" token create --name admin --scope all 2>/dev/null | tail -1)
 SCIMD_DATA_DIR=$data/db SCIMD_LISTEN=127.0.0.1:$port "$bin" serve >"$data/log" 2>&1 & pid=$!
 for _ in $(seq 1 150); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 for r in $(seq 1 "$rounds"); do
   "$bench" "http://127.0.0.1:$port/scim/v2" "$plain" "plain$r" | grep -E " W[12] " | tee -a "$out"
   "$bench" "http://127.0.0.1:$port/scim/v2" "$conn" "connector$r" | grep -E " W[12] " | tee -a "$out"
 done
+# Where the connector's extra work went: the request-log writer thread's CPU
+# (masking and COPY), against the requests it logged.
+ticks=0
+for t in /proc/$pid/task/*; do
+  [ "$(cat "$t/comm" 2>/dev/null)" = request-log ] && ticks=$(awk '{print $14 + $15}' "$t/stat")
+done
+logged=$(curl -fsS -H "Authorization: Bearer $admin" "http://127.0.0.1:$port/api/v1/connectors" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["activity"]["requests_last_hour"])')
+hz=$(getconf CLK_TCK)
+python3 -c "t=$ticks/$hz; n=$logged; print(f'request-log writer: {t:.2f} CPU s for {n} logged requests = {1e6*t/max(n,1):.1f} us each')" | tee -a "$out"
 stop
 python3 - "$out" <<'PY'
 import re, statistics, sys
@@ -42,6 +53,7 @@ v = {}
 for line in open(sys.argv[1]):
     m = re.match(r"(plain|connector)\d+ (W[12]) .*?rps=([\d.]+)", line)
     if m: v.setdefault((m.group(1), m.group(2)), []).append(float(m.group(3)))
+print(open(sys.argv[1]).read().splitlines()[-1])
 print("\n| workload | plain rps (median) | connector rps (median) | connector / plain |\n|---|---|---|---|")
 for w in ("W1", "W2"):
     p, c = v.get(("plain", w)), v.get(("connector", w))

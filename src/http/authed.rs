@@ -199,6 +199,15 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                         slot.set(reg);
                         slot.set_caller(principal.connector);
                     }
+                    // Before the rate limit: a refused request is one the
+                    // connector made, and is logged as such.
+                    if let (Some(connector), Flavor::Scim) = (principal.connector, flavor) {
+                        req.extensions_mut()
+                            .insert(crate::http::request_log::LogScope {
+                                org: principal.org_id,
+                                connector,
+                            });
+                    }
                     if let Some((key, label, limit)) =
                         rate_limit_of(&state, &principal, slot.as_ref())
                     {
@@ -211,13 +220,6 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                                 flavor,
                             });
                         }
-                    }
-                    if let (Some(connector), Flavor::Scim) = (principal.connector, flavor) {
-                        req.extensions_mut()
-                            .insert(crate::http::request_log::LogScope {
-                                org: principal.org_id,
-                                connector,
-                            });
                     }
                     // For the access log: which token made this request.
                     req.extensions_mut().insert(Caller::of(&principal));

@@ -12,6 +12,8 @@ use super::StoreError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, PartialEq)]
 #[diesel(table_name = request_log)]
+// COPY writes every column: a missing value is NULL, not DEFAULT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct LoggedRequest {
     pub id: Uuid,
     #[serde(skip)]
@@ -31,11 +33,14 @@ pub struct LoggedRequest {
     pub truncated: bool,
 }
 
-/// Writes a batch in one statement.
+/// Writes a batch with one `COPY … FROM STDIN (FORMAT binary)`: PostgreSQL
+/// neither parses nor plans a statement with thousands of parameters, which
+/// an `INSERT … VALUES` of the same batch costs it (measured in
+/// BENCHMARKS.md, "Connectors").
 pub fn insert(conn: &mut PgConnection, rows: &[LoggedRequest]) -> Result<usize, StoreError> {
-    Ok(diesel::insert_into(request_log::table)
-        .values(rows)
-        .on_conflict_do_nothing()
+    let refs: Vec<&LoggedRequest> = rows.iter().collect();
+    Ok(diesel::copy_from(request_log::table)
+        .from_insertable(refs)
         .execute(conn)?)
 }
 

@@ -55,6 +55,36 @@ fn a_connector_over_its_limit_gets_429_with_retry_after() {
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=5).contains(&wait), "{wait}");
     assert!(app.metric(&format!("scimd_rate_limited_total{{connector=\"{id}\"}}")) >= 3.0);
+    // The refused requests are in the connector's request log too.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let limited = loop {
+        let rows = api(
+            &app,
+            "GET",
+            &format!("/connectors/{id}/requests?status=4xx"),
+            &admin,
+            None,
+        )
+        .json();
+        let n = rows["requests"].as_array().map_or(0, Vec::len);
+        if n >= 3 || Instant::now() > deadline {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        limited["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["status"] == 429),
+        "{limited}"
+    );
+    assert_eq!(
+        limited["requests"].as_array().unwrap().len(),
+        3,
+        "{limited}"
+    );
     // Other credentials of the organization are not held back.
     assert_eq!(users(&app, &admin).status, 200);
     // Lifting the limit lets the connector through on the next request.

@@ -92,7 +92,7 @@ fn write_loop(
     metrics: &Metrics,
     rx: &Receiver<Record>,
 ) {
-    let mut keys: HashMap<Uuid, Vec<u8>> = HashMap::new();
+    let mut keys: HashMap<Uuid, Masker> = HashMap::new();
     let mut trimmed = Instant::now() - TRIM_EVERY;
     loop {
         if trimmed.elapsed() >= TRIM_EVERY {
@@ -130,29 +130,37 @@ fn write_loop(
 fn write(
     pool: &PgPool,
     config: &RequestLogConfig,
-    keys: &mut HashMap<Uuid, Vec<u8>>,
+    keys: &mut HashMap<Uuid, Masker>,
     batch: Vec<Record>,
 ) -> Result<(), StoreError> {
+    let keep = Masker::new(None);
     if !config.keep_pii {
-        let missing: Vec<Uuid> = batch
+        let mut missing: Vec<Uuid> = batch
             .iter()
             .map(|r| r.org)
             .filter(|o| !keys.contains_key(o))
             .collect();
+        missing.sort_unstable();
+        missing.dedup();
         if !missing.is_empty() {
-            keys.extend(store::run_here(pool, |conn| rows::keys(conn, &missing))?);
+            let found = store::run_here(pool, |conn| rows::keys(conn, &missing))?;
+            keys.extend(
+                found
+                    .into_iter()
+                    .map(|(org, k)| (org, Masker::new(Some(k)))),
+            );
         }
     }
     let rows: Vec<LoggedRequest> = batch
         .into_iter()
         .filter_map(|r| {
             // An organization deleted meanwhile has no key: nothing to log.
-            let key = if config.keep_pii {
-                None
+            let m = if config.keep_pii {
+                &keep
             } else {
-                Some(keys.get(&r.org)?.clone())
+                keys.get(&r.org)?
             };
-            Some(masked(&Masker::new(key), r))
+            Some(masked(m, r))
         })
         .collect();
     store::run_here(pool, |conn| rows::insert(conn, &rows))?;
