@@ -24,17 +24,6 @@ pub struct DeletedPage {
     pub next_cursor: Option<String>,
 }
 
-fn cursor_of(a: &Archived) -> String {
-    format!("{}_{}", a.deleted_at.timestamp_micros(), a.id)
-}
-
-/// A `next_cursor`, or `None` for one that is not.
-pub fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = text.split_once('_')?;
-    let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
-    Some((at, Uuid::parse_str(id).ok()?))
-}
-
 pub async fn list(
     pool: &PgPool,
     org: Uuid,
@@ -50,7 +39,12 @@ pub async fn list(
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(DeletedPage {
-        next_cursor: more.then(|| rows.last().map(cursor_of)).flatten(),
+        next_cursor: more
+            .then(|| {
+                rows.last()
+                    .map(|a| super::keyset::encode(a.deleted_at, a.id))
+            })
+            .flatten(),
         resources: rows,
     })
 }

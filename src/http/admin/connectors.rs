@@ -7,6 +7,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
+use super::bad;
 use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
 use crate::service::connectors::{
@@ -231,13 +232,6 @@ async fn tokens(
     Ok(HttpResponse::Ok().json(mine))
 }
 
-fn bad(field: &str, message: &str) -> ApiError {
-    ApiError::Validation(vec![crate::service::FieldError {
-        field: field.chars().take(64).collect(),
-        message: message.into(),
-    }])
-}
-
 /// `?status=4xx&method=PATCH&resource_id=…&since=…&until=…&cursor=…&limit=…`.
 fn request_query(req: &HttpRequest) -> Result<crate::store::request_log::RequestQuery, ApiError> {
     let mut q = crate::store::request_log::RequestQuery {
@@ -277,7 +271,7 @@ fn request_query(req: &HttpRequest) -> Result<crate::store::request_log::Request
             "until" => q.until = Some(time("until", &v)?),
             "cursor" => {
                 q.before = Some(
-                    crate::service::request_log::parse_cursor(&v)
+                    crate::service::keyset::decode(&v)
                         .ok_or_else(|| bad("cursor", "not a cursor this endpoint gave"))?,
                 );
             }

@@ -5,10 +5,11 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
+use super::bad;
 use crate::http::authed::{AdminAll, Authed};
 use crate::http::error::ApiError;
 use crate::service::deleted::{self, RestoreError};
-use crate::service::{FieldError, Requester};
+use crate::service::Requester;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -25,13 +26,6 @@ impl From<RestoreError> for ApiError {
             RestoreError::Store(s) => ApiError::Store(s),
         }
     }
-}
-
-fn bad(field: &str, message: &str) -> ApiError {
-    ApiError::Validation(vec![FieldError {
-        field: field.chars().take(64).collect(),
-        message: message.into(),
-    }])
 }
 
 fn deleted_id(raw: &str) -> Result<Uuid, ApiError> {
@@ -51,7 +45,7 @@ async fn list(
             "resource_type" => resource_type = Some(v),
             "cursor" => {
                 cursor = Some(
-                    deleted::parse_cursor(&v)
+                    crate::service::keyset::decode(&v)
                         .ok_or_else(|| bad("cursor", "not a cursor this endpoint gave"))?,
                 );
             }

@@ -226,16 +226,6 @@ pub struct RequestPage {
     pub next_cursor: Option<String>,
 }
 
-pub fn cursor_of(r: &LoggedRequest) -> String {
-    format!("{}_{}", r.at.timestamp_micros(), r.id)
-}
-
-pub fn parse_cursor(text: &str) -> Option<(DateTime<Utc>, Uuid)> {
-    let (micros, id) = text.split_once('_')?;
-    let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
-    Some((at, Uuid::parse_str(id).ok()?))
-}
-
 pub async fn list(
     pool: &PgPool,
     org: Uuid,
@@ -248,7 +238,9 @@ pub async fn list(
     let more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(0));
     Ok(RequestPage {
-        next_cursor: more.then(|| rows.last().map(cursor_of)).flatten(),
+        next_cursor: more
+            .then(|| rows.last().map(|r| super::keyset::encode(r.at, r.id)))
+            .flatten(),
         requests: rows,
     })
 }
