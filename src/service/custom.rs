@@ -396,8 +396,40 @@ pub async fn create(
         rt.clone(),
         Uuid::now_v7(),
     );
+    let policy = reg.policy();
+    // A connector creating again what it soft-deleted (the same
+    // externalId, within the retention) gets it back, as for Users.
+    let recreate = match (by.connector, doc.get("externalId").and_then(Value::as_str)) {
+        (Some(c), Some(e)) if policy.delete == crate::scim::policy::DeleteMode::Soft => {
+            Some((c, e.to_string(), policy.retention_days))
+        }
+        _ => None,
+    };
     let stored = ctx
         .in_tx(move |conn| {
+            if let Some((c, external_id, retention)) = &recreate {
+                let key = store::archive::type_key(rt_owned.name);
+                let old = store::archive::find_recreated(
+                    conn,
+                    by.org_id,
+                    &key,
+                    *c,
+                    external_id,
+                    *retention,
+                    now,
+                )?;
+                if let Some(old) = old {
+                    store::archive::restore(conn, by.org_id, old, now)?;
+                    let current = rows::get(conn, by.org_id, rt_owned.name, old, true)?;
+                    let row = rows::update(conn, &current, doc.clone(), Some(*c), now)?;
+                    audit::insert(
+                        conn,
+                        &audit_entry(&by, &rt_owned, "create", old, 201, now, &ignored)
+                            .with_details(serde_json::json!({"restored": true})),
+                    )?;
+                    return Ok(row);
+                }
+            }
             let origin = super::ownership::created(by.connector, &doc);
             let row = rows::insert(conn, by.org_id, rt_owned.name, id, &doc, origin, now)?;
             audit::insert(

@@ -908,6 +908,16 @@ fn declared_types_follow_the_same_ownership_and_external_id_rules() {
     // B reads it without A's externalId, and does not match on it.
     let seen = scim(&app, "GET", &format!("/Agents/{id}"), &b, None).json();
     assert!(seen.get("externalId").is_none(), "{seen}");
+    assert_eq!(seen[PROVENANCE]["owner"]["display"], "entra", "{seen}");
+    let rt = scim(&app, "GET", "/ResourceTypes/Agent", &b, None).json();
+    assert!(
+        rt["schemaExtensions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["schema"] == PROVENANCE),
+        "{rt}"
+    );
     let f = "/Agents?filter=externalId%20eq%20%22ag-1%22";
     assert_eq!(scim(&app, "GET", f, &b, None).json()["totalResults"], 0);
     assert_eq!(scim(&app, "GET", f, &a, None).json()["totalResults"], 1);

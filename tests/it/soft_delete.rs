@@ -359,3 +359,49 @@ fn hard_delete_keeps_nothing() {
     ));
     assert_ne!(again, u);
 }
+
+#[test]
+fn a_declared_resource_comes_back_when_its_connector_creates_it_again() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let (_, admin) = org_with_token(&db, "contoso", &["all"]);
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/agents.json");
+    let out = scimd(&db, &["schema", "add", file, "--org", "contoso"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        api(
+            &app,
+            "PATCH",
+            "/org",
+            &admin,
+            Some(&json!({"delete": "soft"}))
+        )
+        .status,
+        200
+    );
+    let a = connector(&app, &admin, "hr");
+    let agent = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Agent"], "name": name, "externalId": "ag-7"});
+    let id = created_id(&scim(&app, "POST", "/Agents", &a, Some(&agent("helper"))));
+    assert_eq!(
+        scim(&app, "DELETE", &format!("/Agents/{id}"), &a, None).status,
+        204
+    );
+    assert_eq!(
+        scim(&app, "GET", &format!("/Agents/{id}"), &a, None).status,
+        404
+    );
+    let list = api(&app, "GET", "/deleted", &admin, None).json();
+    assert_eq!(list["resources"][0]["id"], id.as_str(), "{list}");
+    let back = scim(&app, "POST", "/Agents", &a, Some(&agent("helper-2")));
+    assert_eq!(back.status, 201, "{}", back.body);
+    assert_eq!(back.json()["id"], id.as_str());
+    assert_eq!(back.json()["name"], "helper-2");
+    assert_eq!(
+        api(&app, "GET", "/deleted", &admin, None).json()["resources"],
+        json!([])
+    );
+}
