@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::client::{request, Resp};
-use crate::harness::{org_with_token, scimd, TestApp, TestDb};
+use crate::harness::{api, connector, created_id, org_with_token, scim, scimd, TestApp, TestDb};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -14,48 +13,8 @@ const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const BULK: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 const PROVENANCE: &str = "urn:scimd:params:scim:schemas:extension:1.0:Provenance";
 
-fn api(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
-    request(
-        method,
-        &app.url(&format!("/api/v1{path}")),
-        Some(token),
-        body,
-    )
-}
-
-fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
-    request(
-        method,
-        &app.url(&format!("/scim/v2{path}")),
-        Some(token),
-        body,
-    )
-}
-
-/// A connector made with `admin`; returns (id, token).
-fn connector(app: &TestApp, admin: &str, name: &str, kind: &str) -> (String, String) {
-    let r = api(
-        app,
-        "POST",
-        "/connectors",
-        admin,
-        Some(&json!({"name": name, "kind": kind})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    let j = r.json();
-    (
-        j["id"].as_str().unwrap().to_string(),
-        j["token"].as_str().unwrap().to_string(),
-    )
-}
-
 fn user(name: &str) -> Value {
     json!({"schemas": [USER], "userName": name, "active": true})
-}
-
-fn created_id(r: &Resp) -> String {
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
 }
 
 #[test]

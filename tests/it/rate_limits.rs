@@ -4,19 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::client::{request, Resp};
-use crate::harness::{org_with_token, TestApp, TestDb};
-
-fn api(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
-    request(
-        method,
-        &app.url(&format!("/api/v1{path}")),
-        Some(token),
-        body,
-    )
-}
+use crate::harness::{api, org_with_token, TestApp, TestDb};
 
 fn users(app: &TestApp, token: &str) -> Resp {
     request("GET", &app.url("/scim/v2/Users?count=1"), Some(token), None)

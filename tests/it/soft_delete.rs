@@ -6,48 +6,12 @@
 //! externalId; admins list, restore and purge; a job purges what expired.
 
 use diesel::RunQueryDsl;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::harness::client::{request, Resp};
-use crate::harness::{org_with_token, scimd, TestApp, TestDb};
+use crate::harness::{api, connector, created_id, org_with_token, scim, scimd, TestApp, TestDb};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-
-fn api(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
-    request(
-        method,
-        &app.url(&format!("/api/v1{path}")),
-        Some(token),
-        body,
-    )
-}
-
-fn scim(app: &TestApp, method: &str, path: &str, token: &str, body: Option<&Value>) -> Resp {
-    request(
-        method,
-        &app.url(&format!("/scim/v2{path}")),
-        Some(token),
-        body,
-    )
-}
-
-fn created_id(r: &Resp) -> String {
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()["id"].as_str().unwrap().to_string()
-}
-
-fn connector(app: &TestApp, admin: &str, name: &str) -> String {
-    let r = api(
-        app,
-        "POST",
-        "/connectors",
-        admin,
-        Some(&json!({"name": name, "kind": "generic"})),
-    );
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()["token"].as_str().unwrap().to_string()
-}
 
 fn members(app: &TestApp, token: &str, g: &str) -> Vec<String> {
     let j = scim(app, "GET", &format!("/Groups/{g}"), token, None).json();
@@ -80,8 +44,8 @@ fn a_soft_deleted_user_is_gone_from_scim_and_comes_back_when_recreated() {
         Some(&json!({"delete": "soft", "retention_days": 30})),
     );
     assert_eq!(r.status, 200, "{}", r.body);
-    let a = connector(&app, &admin, "hr");
-    let b = connector(&app, &admin, "other");
+    let a = connector(&app, &admin, "hr", "generic").1;
+    let b = connector(&app, &admin, "other", "generic").1;
 
     let u = created_id(&scim(
         &app,
@@ -334,7 +298,7 @@ fn hard_delete_keeps_nothing() {
     let db = TestDb::new();
     let app = TestApp::new(&db);
     let (_, admin) = org_with_token(&db, "contoso", &["all"]);
-    let a = connector(&app, &admin, "hr");
+    let a = connector(&app, &admin, "hr", "generic").1;
     let u = created_id(&scim(
         &app,
         "POST",
@@ -383,7 +347,7 @@ fn a_declared_resource_comes_back_when_its_connector_creates_it_again() {
         .status,
         200
     );
-    let a = connector(&app, &admin, "hr");
+    let a = connector(&app, &admin, "hr", "generic").1;
     let agent = |name: &str| json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Agent"], "name": name, "externalId": "ag-7"});
     let id = created_id(&scim(&app, "POST", "/Agents", &a, Some(&agent("helper"))));
     assert_eq!(

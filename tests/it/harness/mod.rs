@@ -73,3 +73,59 @@ pub fn scimd(db: &TestDb, args: &[&str]) -> std::process::Output {
         .output()
         .expect("run scimd")
 }
+
+/// A request to the admin API (`/api/v1{path}`) with `token`.
+pub fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> client::Resp {
+    client::request(
+        method,
+        &app.url(&format!("/api/v1{path}")),
+        Some(token),
+        body,
+    )
+}
+
+/// A SCIM request (`/scim/v2{path}`) with `token`.
+pub fn scim(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+) -> client::Resp {
+    client::request(
+        method,
+        &app.url(&format!("/scim/v2{path}")),
+        Some(token),
+        body,
+    )
+}
+
+/// The id of what a `201` created.
+pub fn created_id(r: &client::Resp) -> String {
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.json()["id"].as_str().expect("id").to_string()
+}
+
+/// A connector `name` of `kind`, made over the admin API with `admin`;
+/// returns its (id, first token).
+pub fn connector(app: &TestApp, admin: &str, name: &str, kind: &str) -> (String, String) {
+    let r = api(
+        app,
+        "POST",
+        "/connectors",
+        admin,
+        Some(&json!({"name": name, "kind": kind})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let j = r.json();
+    (
+        j["id"].as_str().expect("id").to_string(),
+        j["token"].as_str().expect("token").to_string(),
+    )
+}
