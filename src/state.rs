@@ -46,6 +46,7 @@ impl AppState {
             config.request_log.clone(),
             clock.clone(),
             Arc::clone(&metrics),
+            Arc::clone(&registries),
         ));
         AppState {
             pool,

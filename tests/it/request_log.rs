@@ -316,3 +316,32 @@ fn the_log_is_trimmed_by_age_and_by_count() {
         .unwrap();
     assert_eq!(n, 4);
 }
+
+#[test]
+fn declared_attributes_marked_sensitive_are_masked_too() {
+    let db = TestDb::new();
+    let app = TestApp::new(&db);
+    let (_, admin) = org_with_token(&db, "contoso", &["all"]);
+    const EXT: &str = "urn:ietf:params:scim:schemas:extension:contoso:2.0:User";
+    let r = request(
+        "POST",
+        &app.url("/api/v1/schemas"),
+        Some(&admin),
+        Some(&json!({"extends": "User", "schema": {"id": EXT, "attributes": [
+            {"name": "nationalId", "type": "string", "sensitive": true},
+            {"name": "floor", "type": "string"},
+        ]}})),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (id, token) = connector(&app, &admin);
+    let created = scim(&app, "POST", "/Users", &token, Some(&json!({"schemas": [USER, EXT], "userName": "di", EXT: {"nationalId": "NAT-123456", "floor": "7th"}})));
+    assert_eq!(created.status, 201, "{}", created.body);
+    // Served in full to SCIM clients; `sensitive` is not advertised.
+    assert_eq!(created.json()[EXT]["nationalId"], "NAT-123456");
+    let schema = scim(&app, "GET", &format!("/Schemas/{EXT}"), &token, None);
+    assert!(!schema.body.contains("sensitive"), "{}", schema.body);
+    let rows = logged(&app, &admin, &id, "", 1);
+    let all = serde_json::to_string(&rows).unwrap();
+    assert!(!all.contains("NAT-123456"), "{all}");
+    assert!(all.contains("7th"), "{all}");
+}

@@ -392,6 +392,8 @@ fn parse_attribute(
         "canonicalValues",
         "referenceTypes",
         "subAttributes",
+        // scimd's own: personal data, kept hashed in the request log.
+        "sensitive",
     ];
     for key in obj.keys() {
         if !known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
@@ -431,6 +433,7 @@ fn parse_attribute(
     let multi_valued = flag(obj, "multiValued", at, errors);
     let required = flag(obj, "required", at, errors);
     let case_exact = flag(obj, "caseExact", at, errors);
+    let sensitive = flag(obj, "sensitive", at, errors);
     let description = text_field(obj, "description", at, MAX_DESCRIPTION, errors).unwrap_or("");
     let mutability = choice(
         obj,
@@ -541,6 +544,7 @@ fn parse_attribute(
     def.canonical_values = intern_list(&canonical);
     def.reference_types = intern_list(&reference_types);
     def.sub_attributes = sub_attributes;
+    def.sensitive = sensitive;
     Some(def)
 }
 

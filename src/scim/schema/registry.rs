@@ -137,6 +137,21 @@ impl Registry {
         self
     }
 
+    /// The names of the attributes an organization marked `sensitive` (or
+    /// that hold a sensitive sub-attribute), for the request log to hash.
+    pub fn sensitive_attributes(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = self
+            .schemas
+            .iter()
+            .flat_map(|s| s.attributes.iter())
+            .filter(|a| a.sensitive || a.sub_attributes.iter().any(|s| s.sensitive))
+            .map(|a| a.name)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The organization's policies and connectors.
     pub fn policy(&self) -> &crate::scim::policy::OrgPolicy {
         &self.policy

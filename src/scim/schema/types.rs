@@ -132,6 +132,10 @@ pub struct AttributeDef {
     /// Where the store keeps the value besides the document, if anywhere.
     /// Not a SCIM characteristic: never advertised.
     pub column: Option<Column>,
+    /// Personal data: the request log keeps only a keyed hash of its
+    /// values (issue 17). scimd's own characteristic, declarable as
+    /// `"sensitive": true`; never advertised in `/Schemas`.
+    pub sensitive: bool,
 }
 
 impl AttributeDef {
@@ -152,6 +156,7 @@ impl AttributeDef {
             reference_types: &[],
             sub_attributes: Vec::new(),
             column: None,
+            sensitive: false,
         }
     }
 

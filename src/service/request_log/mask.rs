@@ -38,6 +38,9 @@ pub struct Masker {
     /// The organization's key, set up once (`None`: keep personal data;
     /// passwords still go). Each hash clones it instead of keying anew.
     mac: Option<Hmac<Sha256>>,
+    /// Declared attributes the organization marked `sensitive`, hashed like
+    /// [`PERSONAL`] ones.
+    declared: Vec<&'static str>,
 }
 
 fn is(name: &str, list: &[&str]) -> bool {
@@ -47,16 +50,19 @@ fn is(name: &str, list: &[&str]) -> bool {
 /// The attribute a PATCH path or a URN-qualified key names: `emails` of
 /// `emails[type eq "work"].value`, `manager` of `urn:…:User:manager.value`.
 fn top_attr(path: &str) -> &str {
-    let head = path.split(['[', '.']).next().unwrap_or(path);
-    // A URN-qualified name: the attribute follows the schema's last colon
-    // (`urn:ietf:params:scim:schemas:core:2.0:User:userName`).
-    if head
+    // Up to a value filter (which may hold anything), then after a URN's
+    // last colon (the URN itself holds dots: `…:2.0:User:name.givenName`),
+    // then up to a sub-attribute.
+    let head = path.split('[').next().unwrap_or(path);
+    let head = if head
         .get(..4)
         .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
     {
-        return head.rsplit(':').next().unwrap_or(head);
-    }
-    head
+        head.rsplit(':').next().unwrap_or(head)
+    } else {
+        head
+    };
+    head.split('.').next().unwrap_or(head)
 }
 
 impl Masker {
@@ -68,7 +74,18 @@ impl Masker {
         });
         Masker {
             mac: mac.and_then(Result::ok),
+            declared: Vec::new(),
         }
+    }
+
+    /// Hashes the values of `names` too (the organization's `sensitive`
+    /// declared attributes, as its registry has them now).
+    pub fn with_declared(&mut self, names: Vec<&'static str>) {
+        self.declared = names;
+    }
+
+    fn personal(&self, attr: &str) -> bool {
+        is(attr, PERSONAL) || is(attr, &self.declared)
     }
 
     fn hash(&self, s: &str) -> String {
@@ -170,7 +187,7 @@ impl Masker {
                 if let Some(value) = m.get_mut("value") {
                     if attr.eq_ignore_ascii_case("password") {
                         *value = Value::String(REDACTED.into());
-                    } else if !self.keeps() && is(&attr, PERSONAL) {
+                    } else if !self.keeps() && self.personal(&attr) {
                         self.hash_all(value);
                     } else if !self.keeps() && is(&attr, DISPLAYS_PEOPLE) {
                         self.displays(value);
@@ -187,7 +204,7 @@ impl Masker {
                 *x = Value::String(REDACTED.into());
             } else if self.keeps() {
                 self.value(x);
-            } else if is(attr, PERSONAL) {
+            } else if self.personal(attr) {
                 self.hash_all(x);
             } else if is(attr, DISPLAYS_PEOPLE) {
                 self.displays(x);
@@ -326,6 +343,30 @@ mod tests {
             json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "detail": "userName \"ann\" is already taken", "status": "409"}),
         );
         assert!(!v["detail"].as_str().unwrap().contains("ann"), "{v}");
+    }
+
+    #[test]
+    fn declared_sensitive_attributes_are_hashed_too() {
+        let mut m = Masker::new(Some(b"k".to_vec()));
+        m.with_declared(vec!["badgeNumber"]);
+        let (t, _) = m.body(br#"{"urn:x:2.0:User":{"badgeNumber":"B-17","floor":"3"},"Operations":[{"op":"replace","path":"urn:x:2.0:User:badgeNumber","value":"B-18"}]}"#);
+        let t = t.unwrap();
+        assert!(!t.contains("B-17") && !t.contains("B-18"), "{t}");
+        assert!(t.contains(r#""floor":"3""#), "{t}");
+    }
+
+    #[test]
+    fn a_path_names_its_attribute_past_the_urn() {
+        assert_eq!(
+            top_attr("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName"),
+            "name"
+        );
+        assert_eq!(
+            top_attr("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"),
+            "manager"
+        );
+        assert_eq!(top_attr(r#"emails[type eq "a:b.c"].value"#), "emails");
+        assert_eq!(top_attr("displayName"), "displayName");
     }
 
     #[test]

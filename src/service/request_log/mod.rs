@@ -63,12 +63,13 @@ impl RequestLog {
         config: RequestLogConfig,
         clock: Clock,
         metrics: Arc<Metrics>,
+        registries: Arc<crate::service::schemas::Registries>,
     ) -> RequestLog {
         let (tx, rx) = sync_channel(config.queue);
         let m = Arc::clone(&metrics);
         std::thread::Builder::new()
             .name("request-log".into())
-            .spawn(move || write_loop(&pool, &config, &clock, &m, &rx))
+            .spawn(move || write_loop(&pool, &config, &clock, &m, &registries, &rx))
             .map_err(|e| log::error!("request log writer not started: {e}"))
             .ok();
         RequestLog { tx, metrics }
@@ -90,6 +91,7 @@ fn write_loop(
     config: &RequestLogConfig,
     clock: &Clock,
     metrics: &Metrics,
+    registries: &crate::service::schemas::Registries,
     rx: &Receiver<Record>,
 ) {
     let mut keys: HashMap<Uuid, Masker> = HashMap::new();
@@ -120,7 +122,7 @@ fn write_loop(
             }
         }
         let n = batch.len();
-        if let Err(e) = write(pool, config, &mut keys, batch) {
+        if let Err(e) = write(pool, config, registries, &mut keys, batch) {
             log::warn!("request log: {n} records not written: {e}");
             metrics.request_log_dropped(n as u64);
         }
@@ -130,6 +132,7 @@ fn write_loop(
 fn write(
     pool: &PgPool,
     config: &RequestLogConfig,
+    registries: &crate::service::schemas::Registries,
     keys: &mut HashMap<Uuid, Masker>,
     batch: Vec<Record>,
 ) -> Result<(), StoreError> {
@@ -149,6 +152,17 @@ fn write(
                     .into_iter()
                     .map(|(org, k)| (org, Masker::new(Some(k)))),
             );
+        }
+        // What each organization marks sensitive now: the request being
+        // logged was served with this registry, so this process holds it.
+        for (org, m) in keys.iter_mut() {
+            if batch.iter().any(|r| r.org == *org) {
+                let names = registries
+                    .cached_registry(*org)
+                    .map(|r| r.sensitive_attributes())
+                    .unwrap_or_default();
+                m.with_declared(names);
+            }
         }
     }
     let rows: Vec<LoggedRequest> = batch
