@@ -327,14 +327,24 @@ fn declared_attributes_marked_sensitive_are_masked_too() {
         "POST",
         &app.url("/api/v1/schemas"),
         Some(&admin),
-        Some(&json!({"extends": "User", "schema": {"id": EXT, "attributes": [
-            {"name": "nationalId", "type": "string", "sensitive": true},
-            {"name": "floor", "type": "string"},
-        ]}})),
+        Some(
+            &json!({"extends": "User", "schema": {"id": EXT, "attributes": [
+                {"name": "nationalId", "type": "string", "sensitive": true},
+                {"name": "floor", "type": "string"},
+            ]}}),
+        ),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let (id, token) = connector(&app, &admin);
-    let created = scim(&app, "POST", "/Users", &token, Some(&json!({"schemas": [USER, EXT], "userName": "di", EXT: {"nationalId": "NAT-123456", "floor": "7th"}})));
+    let created = scim(
+        &app,
+        "POST",
+        "/Users",
+        &token,
+        Some(
+            &json!({"schemas": [USER, EXT], "userName": "di", EXT: {"nationalId": "NAT-123456", "floor": "7th"}}),
+        ),
+    );
     assert_eq!(created.status, 201, "{}", created.body);
     // Served in full to SCIM clients; `sensitive` is not advertised.
     assert_eq!(created.json()[EXT]["nationalId"], "NAT-123456");
