@@ -504,13 +504,10 @@ fn live(row: TokenRow, now: DateTime<Utc>) -> Result<(Principal, bool), Failure>
             token_name: Some(row.name),
             scopes: ScopeSet::from_stored(&row.scopes),
             connector: row.connector_id,
-            rate_limit: match (row.rate_per_second, row.rate_burst) {
-                (Some(per_second), Some(burst)) => Some(crate::scim::policy::RateLimit {
-                    per_second,
-                    burst: u32::try_from(burst).unwrap_or(u32::MAX),
-                }),
-                _ => None,
-            },
+            rate_limit: crate::scim::policy::RateLimit::from_columns(
+                row.rate_per_second,
+                row.rate_burst,
+            ),
         },
         stale,
     ))

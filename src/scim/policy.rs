@@ -79,6 +79,16 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
+impl RateLimit {
+    /// A limit as stored (two nullable columns, set together), if any.
+    pub fn from_columns(per_second: Option<f64>, burst: Option<i32>) -> Option<RateLimit> {
+        Some(RateLimit {
+            per_second: per_second?,
+            burst: u32::try_from(burst?).unwrap_or(u32::MAX),
+        })
+    }
+}
+
 /// What the engines need to know about one connector.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConnectorPolicy {

@@ -73,13 +73,7 @@ impl ConnectorView {
 }
 
 fn rate_of(r: &ConnectorRow) -> Option<RateLimit> {
-    match (r.rate_per_second, r.rate_burst) {
-        (Some(per_second), Some(burst)) => Some(RateLimit {
-            per_second,
-            burst: u32::try_from(burst).unwrap_or(u32::MAX),
-        }),
-        _ => None,
-    }
+    crate::scim::policy::RateLimit::from_columns(r.rate_per_second, r.rate_burst)
 }
 
 /// A new connector and the value of its first token, shown once.
@@ -350,7 +344,7 @@ pub async fn list(
         Ok((
             rows::list(conn, org)?,
             rows::settings(conn, org)?,
-            store::request_log::activity(conn, org, now)?,
+            store::request_log::activity(conn, org, None, now)?,
         ))
     })
     .await?;
@@ -376,7 +370,7 @@ pub async fn get(
         Ok((
             rows::get(conn, org, id)?,
             rows::settings(conn, org)?,
-            store::request_log::activity(conn, org, now)?,
+            store::request_log::activity(conn, org, Some(id), now)?,
         ))
     })
     .await
@@ -385,6 +379,15 @@ pub async fn get(
         activity: Some(activity.remove(&id).unwrap_or_default()),
         ..ConnectorView::new(row, &settings.ownership, &env.scim_url)
     })
+}
+
+/// `NotFound` unless `org` has connector `id`: one primary-key read, for
+/// the routes under a connector that do not show it.
+pub async fn ensure(pool: &PgPool, org: Uuid, id: Uuid) -> Result<(), ConnectorError> {
+    store::read(pool, move |conn| rows::get(conn, org, id))
+        .await
+        .map(|_| ())
+        .map_err(|e| named_conflict(e, ""))
 }
 
 /// Applies `patch` to connector `id`, audited.

@@ -144,11 +144,12 @@ struct ActivityRow {
     err_path: Option<String>,
 }
 
-/// [`Activity`] of every connector of `org` as of `now`, in one statement
-/// whose subqueries each read the connector's index.
+/// [`Activity`] of every connector of `org` (or only of `only`) as of
+/// `now`, in one statement whose subqueries each read the connector's index.
 pub fn activity(
     conn: &mut PgConnection,
     org: Uuid,
+    only: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<std::collections::HashMap<Uuid, Activity>, StoreError> {
     let rows: Vec<ActivityRow> = diesel::sql_query(
@@ -161,10 +162,11 @@ pub fn activity(
          FROM connectors c LEFT JOIN LATERAL (SELECT r.at, r.status, r.method, r.path \
            FROM request_log r WHERE r.connector_id = c.id AND r.status >= 400 \
            ORDER BY r.at DESC, r.id DESC LIMIT 1) e ON true \
-         WHERE c.org_id = $1",
+         WHERE c.org_id = $1 AND ($3::uuid IS NULL OR c.id = $3)",
     )
     .bind::<diesel::sql_types::Uuid, _>(org)
     .bind::<diesel::sql_types::Timestamptz, _>(now - chrono::Duration::hours(1))
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(only)
     .load(conn)?;
     Ok(rows
         .into_iter()

@@ -218,12 +218,11 @@ async fn mint_token(
 async fn tokens(
     auth: Authed<AdminAll>,
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = connector_id(&path)?;
     // 404 for a connector of another organization, before its tokens.
-    connectors::get(&env(&state, &req), auth.org_id, id, state.clock.now()).await?;
+    connectors::ensure(&state.pool, auth.org_id, id).await?;
     let views = crate::service::tokens::list(&state.pool, auth.org_id, state.clock.now()).await?;
     let mine: Vec<_> = views
         .into_iter()
@@ -297,7 +296,7 @@ async fn requests(
     let id = connector_id(&path)?;
     let q = request_query(&req)?;
     // 404 for a connector of another organization, before its log.
-    connectors::get(&env(&state, &req), auth.org_id, id, state.clock.now()).await?;
+    connectors::ensure(&state.pool, auth.org_id, id).await?;
     let page = crate::service::request_log::list(&state.pool, auth.org_id, id, q).await?;
     Ok(HttpResponse::Ok().json(page))
 }

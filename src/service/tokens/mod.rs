@@ -55,13 +55,10 @@ impl TokenView {
             expired,
             expires_soon: !expired && r.expires_at.is_some_and(|e| e <= now + EXPIRES_SOON),
             connector_id: r.connector_id,
-            rate_limit: match (r.rate_per_second, r.rate_burst) {
-                (Some(per_second), Some(burst)) => Some(crate::scim::policy::RateLimit {
-                    per_second,
-                    burst: u32::try_from(burst).unwrap_or(u32::MAX),
-                }),
-                _ => None,
-            },
+            rate_limit: crate::scim::policy::RateLimit::from_columns(
+                r.rate_per_second,
+                r.rate_burst,
+            ),
             last_used_from: r.last_used_from,
             id: r.id,
             name: r.name,
