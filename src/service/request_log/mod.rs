@@ -182,19 +182,20 @@ fn write(
 }
 
 fn masked(m: &Masker, r: Record) -> LoggedRequest {
-    let (request_body, cut_in) = r
+    let inbound = r
         .request_body
         .as_deref()
-        .map_or((None, false), |b| m.body(b));
-    let (response_body, cut_out) = r
+        .map(|b| m.body(b))
+        .unwrap_or_default();
+    let outbound = r
         .response_body
         .as_deref()
-        .map_or((None, false), |b| m.body(b));
+        .map(|b| m.body(b))
+        .unwrap_or_default();
     // A create names its resource only in the answer.
-    let resource_id = r.resource_id.or_else(|| {
-        let v: serde_json::Value = serde_json::from_slice(r.response_body.as_deref()?).ok()?;
-        Uuid::parse_str(v.get("id")?.as_str()?).ok()
-    });
+    let resource_id = r
+        .resource_id
+        .or_else(|| Uuid::parse_str(outbound.id.as_deref()?).ok());
     LoggedRequest {
         id: Uuid::now_v7(),
         org_id: r.org,
@@ -208,9 +209,9 @@ fn masked(m: &Masker, r: Record) -> LoggedRequest {
         duration_ms: r.duration.as_secs_f64() * 1000.0,
         request_id: r.request_id,
         resource_id,
-        request_body,
-        response_body,
-        truncated: cut_in || cut_out,
+        truncated: inbound.cut || outbound.cut,
+        request_body: inbound.text,
+        response_body: outbound.text,
     }
 }
 
