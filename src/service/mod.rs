@@ -24,6 +24,7 @@ pub mod request_log;
 pub mod resources;
 pub mod schemas;
 pub mod search;
+pub mod secretbox;
 pub mod tokens;
 
 use std::sync::Arc;
