@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod connectors;
 pub mod custom;
 pub mod deleted;
+pub mod events;
 pub mod gate;
 pub mod me;
 mod members;

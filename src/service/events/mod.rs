@@ -1,0 +1,3 @@
+//! Change events for subscribers (issue 18): how a delivery is signed and how it is sent.
+
+pub mod webhook;
