@@ -20,6 +20,13 @@
 //! | `SCIMD_TRUSTED_PROXIES` | unset | proxies whose `X-Forwarded-For` is believed |
 //! | `SCIMD_MAX_TOKENS_PER_ORG` | 50 | active tokens an organization may hold |
 //! | `SCIMD_MAX_VALUES_PER_ATTRIBUTE` | 1000 | values a multi-valued attribute may hold (Group `members` excepted) |
+//! | `SCIMD_WEBHOOK_ALLOWED_HOSTS` | unset | non-public destinations (hosts, `host:port`s, IPs, CIDRs) webhooks may call, and over plain HTTP |
+//! | `SCIMD_SECRETS_KEY` / `SCIMD_SECRETS_KEY_FILE` | `secrets.key` in the data dir | key sealing webhook secrets in the database (base64, 32 bytes; the same on every instance) |
+//! | `SCIMD_EVENT_RETENTION_DAYS` | 7 | change events kept for replays |
+//! | `SCIMD_DELIVERY_WORKERS` | 4 | event delivery threads in this instance |
+//! | `SCIMD_DELIVERY_TIMEOUT_MS` | 10000 | time one delivery may take |
+//! | `SCIMD_DELIVERY_RETRY_HOURS` | 72 | how long a failing delivery is retried before it is parked |
+//! | `SCIMD_DELIVERY_BATCH` | 100 | events per webhook POST |
 //! | `SCIMD_PG_BIN` | unset | directory holding `initdb`/`pg_ctl`, if not on PATH or in /usr/lib/postgresql |
 //! | `RUST_LOG` | `info` | log verbosity (env_logger syntax) |
 
@@ -207,6 +214,67 @@ pub struct ConfigArgs {
         global = true
     )]
     pub request_log_queue: u32,
+    /// Destinations webhooks may reach although they are not public:
+    /// comma-separated hosts, `host:port`s, IPs or CIDRs (and the hosts
+    /// allowed to be called over plain HTTP). Everything else must be a
+    /// public HTTPS address.
+    #[arg(long, env = "SCIMD_WEBHOOK_ALLOWED_HOSTS", global = true)]
+    pub webhook_allowed_hosts: Option<String>,
+    /// The key (base64 of 32 bytes) that seals webhook secrets in the
+    /// database; every instance sharing one database needs the same.
+    /// Default: `secrets.key` in the data directory, created on first use.
+    #[arg(long, env = "SCIMD_SECRETS_KEY", global = true, hide_env_values = true)]
+    pub secrets_key: Option<String>,
+    /// A file holding that key, instead of the variable.
+    #[arg(long, env = "SCIMD_SECRETS_KEY_FILE", global = true)]
+    pub secrets_key_file: Option<PathBuf>,
+    /// Days change events are kept for replays.
+    #[arg(
+        long,
+        env = "SCIMD_EVENT_RETENTION_DAYS",
+        default_value_t = 7,
+        value_parser = clap::value_parser!(u32).range(1..=3650),
+        global = true
+    )]
+    pub event_retention_days: u32,
+    /// Event delivery threads in this instance (0: this instance delivers
+    /// nothing; others sharing the database do).
+    #[arg(
+        long,
+        env = "SCIMD_DELIVERY_WORKERS",
+        default_value_t = 4,
+        value_parser = clap::value_parser!(u32).range(0..=256),
+        global = true
+    )]
+    pub delivery_workers: u32,
+    /// Milliseconds one delivery (connect, send, answer) may take.
+    #[arg(
+        long,
+        env = "SCIMD_DELIVERY_TIMEOUT_MS",
+        default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(100..=300_000),
+        global = true
+    )]
+    pub delivery_timeout_ms: u64,
+    /// Hours a failing delivery is retried before its events are parked
+    /// as dead letters.
+    #[arg(
+        long,
+        env = "SCIMD_DELIVERY_RETRY_HOURS",
+        default_value_t = 72,
+        value_parser = clap::value_parser!(u64).range(0..=8760),
+        global = true
+    )]
+    pub delivery_retry_hours: u64,
+    /// Events one webhook POST carries at most.
+    #[arg(
+        long,
+        env = "SCIMD_DELIVERY_BATCH",
+        default_value_t = 100,
+        value_parser = clap::value_parser!(u32).range(1..=1000),
+        global = true
+    )]
+    pub delivery_batch: u32,
 }
 
 /// The request log's settings (`SCIMD_REQUEST_LOG_*`).
@@ -250,6 +318,10 @@ pub struct Config {
     pub max_values_per_attribute: usize,
     pub request_log: RequestLogConfig,
     pub pg_bin: Option<PathBuf>,
+    pub events: crate::service::events::EventsConfig,
+    pub webhook_allowed_hosts: String,
+    pub secrets_key: Option<Secret>,
+    pub secrets_key_file: Option<PathBuf>,
 }
 
 /// A configuration problem, worded for the operator: it names the variable.
@@ -361,6 +433,20 @@ impl ConfigArgs {
                 max_rows: i64::from(self.request_log_max_rows),
                 queue: usize::try_from(self.request_log_queue).unwrap_or(10_000),
             },
+            events: crate::service::events::EventsConfig {
+                workers: usize::try_from(self.delivery_workers).unwrap_or(4),
+                batch: i64::from(self.delivery_batch),
+                timeout: Duration::from_millis(self.delivery_timeout_ms),
+                retry_window: Duration::from_secs(self.delivery_retry_hours * 3600),
+                retention: chrono::Duration::days(i64::from(self.event_retention_days)),
+                ..crate::service::events::EventsConfig::default()
+            },
+            webhook_allowed_hosts: self.webhook_allowed_hosts.unwrap_or_default(),
+            secrets_key: self
+                .secrets_key
+                .filter(|k| !k.trim().is_empty())
+                .map(Secret::new),
+            secrets_key_file: self.secrets_key_file,
         })
     }
 }

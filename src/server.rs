@@ -29,6 +29,8 @@ pub enum ServeError {
     Server(std::io::Error),
     #[error("stopped: the embedded PostgreSQL cluster could not be restarted")]
     EmbeddedLost,
+    #[error("{0}")]
+    Config(String),
 }
 
 /// `scimd serve`: opens (and migrates) the database, serves until SIGINT or
@@ -60,7 +62,15 @@ pub fn serve(config: Config, clock: Clock) -> Result<(), ServeError> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     service::audit::spawn_retention(pool.clone(), clock.clone(), config.audit_retention);
     service::deleted::spawn_purge(pool.clone(), clock.clone());
-    let state = AppState::new(pool, config, clock);
+    let state = match AppState::new(pool, config, clock.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            db.close();
+            return Err(ServeError::Config(e));
+        }
+    };
+    // Runs until the process ends.
+    let _delivery = service::events::start(&state.pool, &state.events, &clock, &state.metrics);
     let metrics = state.metrics.clone();
     let fatal = Arc::new(AtomicBool::new(false));
     let result = actix_web::rt::System::new().block_on(async {

@@ -25,10 +25,19 @@ pub struct AppState {
     pub limiter: Arc<crate::service::rates::Limiter>,
     /// Where connectors' requests are recorded.
     pub request_log: Arc<crate::service::request_log::RequestLog>,
+    /// Change events: the key sealing subscription secrets, the
+    /// destinations webhooks may reach, the delivery client.
+    pub events: Arc<crate::service::events::Events>,
 }
 
 impl AppState {
-    pub fn new(pool: PgPool, config: Config, clock: Clock) -> Self {
+    /// The state of a server on `pool`; an error when the events' key or
+    /// allowed destinations cannot be set up (a bad `SCIMD_SECRETS_KEY`,
+    /// an unreadable key file, a malformed `SCIMD_WEBHOOK_ALLOWED_HOSTS`).
+    /// Starts nothing that delivers: `server` does (see
+    /// `service::events::start`).
+    pub fn new(pool: PgPool, config: Config, clock: Clock) -> Result<Self, String> {
+        let events = Arc::new(crate::service::events::Events::load(&config)?);
         let auth = Arc::new(Authenticator::new(config.auth_secret.as_ref()));
         let tx_retries = Arc::new(TxRetries::default());
         let metrics = Arc::new(Metrics::new(
@@ -48,7 +57,8 @@ impl AppState {
             Arc::clone(&metrics),
             Arc::clone(&registries),
         ));
-        AppState {
+        Ok(AppState {
+            events,
             pool,
             config: Arc::new(config),
             clock,
@@ -58,6 +68,6 @@ impl AppState {
             tx_retries,
             limiter: Arc::default(),
             request_log,
-        }
+        })
     }
 }

@@ -181,7 +181,7 @@ impl ServerGuard {
                 statement_timeout: config.db_statement_timeout,
             },
         );
-        let state = AppState::new(pool, config, Clock::default());
+        let state = AppState::new(pool, config, Clock::default())?;
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             let sys = actix_web::rt::System::new();

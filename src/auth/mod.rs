@@ -42,6 +42,8 @@ pub struct Principal {
     pub connector: Option<Uuid>,
     /// A token's own rate limit (a connector's is in its policy).
     pub rate_limit: Option<crate::scim::policy::RateLimit>,
+    /// The request this caller makes (set per request by the HTTP layer).
+    pub request_id: Option<String>,
 }
 
 impl Principal {
@@ -55,6 +57,7 @@ impl Principal {
                 .clone()
                 .unwrap_or_else(|| "AUTH_SECRET".to_string()),
             connector: self.connector,
+            request_id: self.request_id.clone(),
         }
     }
 
@@ -261,6 +264,7 @@ impl Authenticator {
                         scopes: ScopeSet::all(),
                         connector: None,
                         rate_limit: None,
+                        request_id: None,
                     },
                     pending: None,
                     schema_version: None,
@@ -508,6 +512,7 @@ fn live(row: TokenRow, now: DateTime<Utc>) -> Result<(Principal, bool), Failure>
                 row.rate_per_second,
                 row.rate_burst,
             ),
+            request_id: None,
         },
         stale,
     ))

@@ -1,5 +1,5 @@
 //! The command line: `scimd [serve]`, `scimd migrate`, `scimd token …`,
-//! `scimd org …`, `scimd connector …`, `scimd schema …`, `scimd backup`, `scimd restore`. Commands work against the
+//! `scimd org …`, `scimd connector …`, `scimd subscription …`, `scimd schema …`, `scimd backup`, `scimd restore`. Commands work against the
 //! same database as the server, including while a server runs on the same
 //! data directory, and through the same `service` operations as the API.
 
@@ -7,6 +7,7 @@ mod connector;
 mod deleted;
 mod org;
 mod schema;
+mod subscription;
 mod token;
 
 use std::future::Future;
@@ -23,6 +24,7 @@ pub use connector::ConnectorCommand;
 pub use deleted::DeletedCommand;
 pub use org::OrgCommand;
 pub use schema::SchemaCommand;
+pub use subscription::SubscriptionCommand;
 pub use token::TokenCommand;
 
 #[derive(Debug, Parser)]
@@ -53,6 +55,10 @@ pub enum Command {
     /// List, restore and purge soft-deleted resources.
     #[command(subcommand)]
     Deleted(DeletedCommand),
+    /// Create, list, pause, resume, replay and delete subscriptions to
+    /// change events.
+    #[command(subcommand)]
+    Subscription(SubscriptionCommand),
     /// Declare, list, replace and remove extension schemas.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -129,6 +135,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Schema(c) => with_db(&config, clock, |s| schema::run(s, c)),
         Command::Connector(c) => with_db(&config, clock, |s| connector::run(s, c)),
         Command::Deleted(c) => with_db(&config, clock, |s| deleted::run(s, c)),
+        Command::Subscription(c) => with_db(&config, clock, |s| subscription::run(s, c)),
     }
 }
 

@@ -171,7 +171,11 @@ impl<A: AccessClass + 'static> FromRequest for Authed<A> {
                 .await
             {
                 Ok(authed) => {
-                    let principal = authed.principal;
+                    let mut principal = authed.principal;
+                    principal.request_id = req
+                        .extensions()
+                        .get::<crate::http::metrics::RequestId>()
+                        .map(|r| r.as_str().to_string());
                     let deferred = authed.pending.is_some();
                     if let Some(p) = authed.pending {
                         gate.defer(p);

@@ -95,3 +95,15 @@ mod tests {
         assert_eq!(MethodLabel::of("BREW"), MethodLabel::Other);
     }
 }
+
+/// What became of events sent to a subscription.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    pub result: &'static str,
+}
+
+/// A subscription, by id (its name is an administrator's free text).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SubscriptionLabels {
+    pub subscription: String,
+}

@@ -28,7 +28,11 @@ use prometheus_client::registry::{Registry, Unit};
 
 use crate::auth::{Authenticator, Failure};
 use crate::store::{PgPool, TxRetries};
-use labels::{ConnectorLabels, MethodLabel, ReasonLabels, RequestLabels, RouteLabels};
+use labels::{
+    ConnectorLabels, MethodLabel, ReasonLabels, RequestLabels, ResultLabels, RouteLabels,
+    SubscriptionLabels,
+};
+use prometheus_client::metrics::gauge::Gauge;
 
 pub use pool::PoolEvents;
 
@@ -86,6 +90,11 @@ pub struct Metrics {
     forbidden: Counter,
     rate_limited: Family<ConnectorLabels, Counter>,
     request_log_dropped: Counter,
+    events_numbered: Counter,
+    deliveries: Family<ResultLabels, Counter>,
+    subscription_lag: Family<SubscriptionLabels, Gauge>,
+    subscription_oldest: Family<SubscriptionLabels, Gauge>,
+    events_unnumbered: Gauge,
     embedded: Arc<AtomicU8>,
 }
 
@@ -141,6 +150,38 @@ impl Metrics {
             request_log_dropped.clone(),
         );
 
+        let events_numbered = Counter::default();
+        registry.register(
+            "events_written",
+            "Change events committed and numbered for delivery",
+            events_numbered.clone(),
+        );
+        let deliveries = Family::<ResultLabels, Counter>::default();
+        registry.register(
+            "event_deliveries",
+            "Change events sent to subscriptions, by result (delivered, failed, dead)",
+            deliveries.clone(),
+        );
+        let subscription_lag = Family::<SubscriptionLabels, Gauge>::default();
+        registry.register(
+            "subscription_lag_events",
+            "Events a subscription has yet to deliver",
+            subscription_lag.clone(),
+        );
+        let subscription_oldest = Family::<SubscriptionLabels, Gauge>::default();
+        registry.register_with_unit(
+            "subscription_oldest_undelivered_age",
+            "Age of the oldest event a subscription has yet to deliver (0 when caught up)",
+            Unit::Seconds,
+            subscription_oldest.clone(),
+        );
+        let events_unnumbered = Gauge::default();
+        registry.register(
+            "events_queued",
+            "Change events committed but not yet numbered by the dispatcher",
+            events_unnumbered.clone(),
+        );
+
         pool::register(&mut registry);
         let embedded = Arc::new(AtomicU8::new(EMBEDDED_ABSENT));
         registry.register_collector(Box::new(on_scrape::OnScrape::new(
@@ -158,6 +199,11 @@ impl Metrics {
             forbidden,
             rate_limited,
             request_log_dropped,
+            events_numbered,
+            deliveries,
+            subscription_lag,
+            subscription_oldest,
+            events_unnumbered,
             embedded,
         }
     }
@@ -203,6 +249,33 @@ impl Metrics {
     /// Counts `n` request-log records dropped.
     pub fn request_log_dropped(&self, n: u64) {
         self.request_log_dropped.inc_by(n);
+    }
+
+    /// Counts `n` change events numbered for delivery.
+    pub fn events_numbered(&self, n: u64) {
+        self.events_numbered.inc_by(n);
+    }
+
+    /// Counts `n` events sent to a subscription with `result`.
+    pub fn events_delivered(&self, result: &'static str, n: u64) {
+        self.deliveries
+            .get_or_create(&ResultLabels { result })
+            .inc_by(n);
+    }
+
+    /// Sets each subscription's backlog (events, and the oldest's age in
+    /// seconds), and the dispatcher's; subscriptions gone are dropped.
+    pub fn set_event_backlog(&self, unnumbered: i64, subs: &[(String, i64, i64)]) {
+        self.events_unnumbered.set(unnumbered);
+        self.subscription_lag.clear();
+        self.subscription_oldest.clear();
+        for (subscription, lag, age) in subs {
+            let l = SubscriptionLabels {
+                subscription: subscription.clone(),
+            };
+            self.subscription_lag.get_or_create(&l).set(*lag);
+            self.subscription_oldest.get_or_create(&l).set(*age);
+        }
     }
 
     /// Counts a valid credential refused with 403.

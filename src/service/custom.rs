@@ -422,19 +422,23 @@ pub async fn create(
                     store::archive::restore(conn, by.org_id, old, now)?;
                     let current = rows::get(conn, by.org_id, rt_owned.name, old, true)?;
                     let row = rows::update(conn, &current, doc.clone(), Some(*c), now)?;
-                    audit::insert(
+                    store::events::record(
                         conn,
                         &audit_entry(&by, &rt_owned, "create", old, 201, now, &ignored)
                             .with_details(serde_json::json!({"restored": true})),
+                        old,
+                        &store::events::Change::between(None, Some(&row.doc), Some(row.version)),
                     )?;
                     return Ok(row);
                 }
             }
             let origin = super::ownership::created(by.connector, &doc);
             let row = rows::insert(conn, by.org_id, rt_owned.name, id, &doc, origin, now)?;
-            audit::insert(
+            store::events::record(
                 conn,
                 &audit_entry(&by, &rt_owned, "create", id, 201, now, &ignored),
+                id,
+                &store::events::Change::between(None, Some(&row.doc), Some(row.version)),
             )?;
             Ok(row)
         })
@@ -524,9 +528,15 @@ pub async fn write(
                 return Ok(current);
             }
             let row = rows::update(conn, &current, doc, next.external_id_by, now)?;
-            audit::insert(
+            store::events::record(
                 conn,
                 &audit_entry(&by, &rt_owned, verb, id, 200, now, &ignored),
+                id,
+                &store::events::Change::between(
+                    Some(&current.doc),
+                    Some(&row.doc),
+                    Some(row.version),
+                ),
             )?;
             Ok(row)
         })
@@ -571,7 +581,8 @@ pub async fn delete(
         } else {
             entry
         };
-        audit::insert(conn, &entry)
+        let change = store::events::Change::between(Some(&current.doc), None, None);
+        store::events::record(conn, &entry, id, &change)
     })
     .await?;
     Ok(())

@@ -72,17 +72,22 @@ pub async fn restore(
     let actor = by.actor.clone();
     store::in_tx(pool, retries, move |conn| {
         let a = archive::restore(conn, actor.org_id, id, now)?;
-        audit::insert(
-            conn,
-            &Entry::new(
-                &actor,
-                "resource.restore",
-                &a.resource_type,
-                &id.to_string(),
-                200,
-                now,
-            ),
-        )?;
+        let (resource_type, version) = store::events::restored(conn, actor.org_id, id)?
+            .map_or((a.resource_type.clone(), None), |(t, v)| (t, Some(v)));
+        let entry = Entry::new(
+            &actor,
+            "resource.restore",
+            &resource_type,
+            &id.to_string(),
+            200,
+            now,
+        );
+        let change = store::events::Change {
+            external_id: a.external_id.clone(),
+            version,
+            ..store::events::Change::default()
+        };
+        store::events::record(conn, &entry, id, &change)?;
         Ok(a)
     })
     .await

@@ -456,6 +456,7 @@ impl Requester {
                 token_id: None,
                 name: "cli".into(),
                 connector: None,
+                request_id: None,
             },
             created_by: "cli".into(),
         }

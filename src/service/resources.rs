@@ -27,6 +27,7 @@ use crate::scim::schema::{
 use crate::store;
 use crate::store::archive;
 use crate::store::audit::{self, Actor};
+use crate::store::events;
 use crate::store::groups::MembersChange;
 use crate::store::resources::{self, Side, Stored, Write};
 
@@ -278,7 +279,15 @@ pub async fn create(
                 now,
             )
             .with_dropped(&ignored);
-            store::audit::insert(conn, &entry)?;
+            let members = match &write.side {
+                Side::Members(MembersChange::Replace(ids)) if !ids.is_empty() => {
+                    Some(serde_json::json!({"added": ids, "removed": []}))
+                }
+                _ => None,
+            };
+            let change =
+                events::Change::between(None, Some(&created.doc), Some(1)).with_members(members);
+            events::record(conn, &entry, created.id, &change)?;
             if with_related {
                 // A new user is in no group yet; a new group's members are read
                 // back for their display names.
@@ -359,7 +368,8 @@ async fn recreate(
         )
         .with_dropped(&write.ignored)
         .with_details(serde_json::json!({"restored": true}));
-        store::audit::insert(conn, &entry)?;
+        let change = events::Change::between(None, Some(&stored.doc), Some(stored.meta.version));
+        events::record(conn, &entry, old, &change)?;
         if with_related {
             stored.related = Some(
                 resources::related(conn, kind, org, &[old])?
@@ -642,6 +652,7 @@ fn write_user(
     }
     let locked = store::transaction(conn, |conn| {
         let mut ignored = Vec::new();
+        let mut before = None;
         let mut stored = resources::update_with(
             conn,
             Kind::User,
@@ -662,10 +673,22 @@ fn write_user(
                     profile,
                 )?;
                 ignored.clone_from(&next.ignored);
+                before = Some(cur.clone());
                 Ok(next)
             },
         )?;
-        store::audit::insert(conn, &entry.clone().with_dropped(&ignored))?;
+        let entry = entry.clone().with_dropped(&ignored);
+        if before.as_ref() == Some(&stored.doc) {
+            // Nothing changed: audited, but no change to announce.
+            store::audit::insert(conn, &entry)?;
+        } else {
+            let change = events::Change::between(
+                before.as_ref(),
+                Some(&stored.doc),
+                Some(stored.meta.version),
+            );
+            events::record(conn, &entry, id, &change)?;
+        }
         if with_related {
             stored.related = Some(
                 resources::related(conn, Kind::User, org, &[id])?
@@ -695,7 +718,7 @@ pub async fn delete(
     let (actor, now, reg) = (actor.clone(), ctx.state.clock.now(), ctx.registry());
     let soft = reg.policy().delete == DeleteMode::Soft;
     ctx.in_tx(move |conn| {
-        resources::delete(
+        let external_id = resources::delete(
             conn,
             kind,
             actor.org_id,
@@ -740,7 +763,11 @@ pub async fn delete(
         } else {
             entry
         };
-        store::audit::insert(conn, &entry)
+        let change = events::Change {
+            external_id,
+            ..events::Change::default()
+        };
+        events::record(conn, &entry, id, &change)
     })
     .await?;
     Ok(())

@@ -21,6 +21,9 @@ pub struct Actor {
     /// creates is recorded as the connector's, its writes are held to the
     /// ownership policy, and its `externalId`s are its own.
     pub connector: Option<Uuid>,
+    /// The HTTP request acting, if any (`X-Request-Id`): its audit entries
+    /// and change events carry it.
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
@@ -41,6 +44,8 @@ pub struct Entry {
     /// What else an admin should know about the change: for a write under
     /// `undeclared_attributes = ignore`, the attributes it dropped.
     pub details: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+    pub connector_id: Option<Uuid>,
 }
 
 impl Entry {
@@ -86,17 +91,18 @@ impl Entry {
             resource_id: resource_id.to_string(),
             status: i16::try_from(status).unwrap_or(i16::MAX),
             details: None,
+            request_id: actor.request_id.clone(),
+            connector_id: actor.connector,
         }
     }
 }
 
-/// `INSERT INTO audit_log … SELECT … FROM changed`: `entry`, inserted only
-/// when the CTE `changed` (the write it records, in the same statement)
-/// returned a row, so a write and its entry are one atomic statement.
-pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
+/// `INSERT INTO audit_log … SELECT …`: `entry`, as one statement or the
+/// last part of one whose CTEs make the change.
+pub(super) fn insert_values<ST>(entry: &Entry) -> Frag<ST> {
     Frag::sql(
         "INSERT INTO audit_log (id, org_id, at, actor_token_id, actor_name, action, \
-         resource_type, resource_id, status, details) SELECT ",
+         resource_type, resource_id, status, details, request_id, connector_id) SELECT ",
     )
     .bind(Bind::Uuid(entry.id))
     .push(", ")
@@ -117,8 +123,18 @@ pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
     .bind(Bind::Int(i64::from(entry.status)))
     .push(", ")
     .bind(Bind::OptJson(entry.details.clone()))
-    .push(" FROM changed")
+    .push(", ")
+    .bind(Bind::OptText(entry.request_id.clone()))
+    .push(", ")
+    .bind(Bind::OptUuid(entry.connector_id))
     .shared()
+}
+
+/// `INSERT INTO audit_log … SELECT … FROM changed`: `entry`, inserted only
+/// when the CTE `changed` (the write it records, in the same statement)
+/// returned a row, so a write and its entry are one atomic statement.
+pub(super) fn insert_from_changed<ST>(entry: &Entry) -> Frag<ST> {
+    insert_values(entry).push(" FROM changed").shared()
 }
 
 /// Records a prepared entry. Call inside the transaction that makes the

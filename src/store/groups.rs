@@ -225,9 +225,9 @@ fn apply_members(
     org: Uuid,
     group: Uuid,
     change: &MembersChange,
-) -> Result<(i64, bool), StoreError> {
+) -> Result<(i64, Option<serde_json::Value>), StoreError> {
     let (add, remove) = match change {
-        MembersChange::Keep => return Ok((0, false)),
+        MembersChange::Keep => return Ok((0, None)),
         MembersChange::Delta { add, remove } => (dedup(add), dedup(remove)),
         MembersChange::Replace(ids) => {
             let wanted: HashSet<Uuid> = ids.iter().copied().collect();
@@ -247,7 +247,15 @@ fn apply_members(
     not_self(group, &add)?;
     let removed = members::remove(conn, group, &remove)?;
     let added = members::add_resolving(conn, org, group, &add)?;
-    Ok((added as i64 - removed as i64, removed + added > 0))
+    let delta = (removed + added > 0).then(|| members_delta(&add, &remove));
+    Ok((added as i64 - removed as i64, delta))
+}
+
+/// A membership change as its change event carries it: the ids asked to be
+/// added and removed (for a PUT, the difference from the stored list), so
+/// the event grows with the change, not with the group.
+fn members_delta(add: &[Uuid], remove: &[Uuid]) -> serde_json::Value {
+    serde_json::json!({"added": add, "removed": remove})
 }
 
 /// Replaces or patches a group under a row lock, checking `If-Match`. The
@@ -289,9 +297,9 @@ pub fn update_audited(
     let write = f(&current)?;
     let entry = entry.map(|e| e.clone().with_dropped(&write.ignored));
     let entry = entry.as_ref();
-    let (count_delta, members_changed) = apply_members(conn, org, id, &write.members)?;
+    let (count_delta, members_delta) = apply_members(conn, org, id, &write.members)?;
     if write.doc == current.doc
-        && !members_changed
+        && members_delta.is_none()
         && write.origin.external_id_by == current.meta.origin.external_id_by
     {
         return Ok((current, false, probed));
@@ -301,7 +309,8 @@ pub fn update_audited(
     meta.origin.external_id_by = write.origin.external_id_by;
     let version = meta.version;
     let member_count = current.member_count + count_delta;
-    // One fixed statement (two with the audit entry), so it stays prepared;
+    // One fixed statement (with the audit entry and change event, or
+    // without), so it stays prepared;
     // diesel re-plans every UPDATE it builds.
     let head = match entry {
         Some(_) => Frag::sql("WITH changed AS (UPDATE scim_groups SET display_name = "),
@@ -327,7 +336,19 @@ pub fn update_audited(
         .bind(Bind::Uuid(id));
     let statement = match entry {
         Some(e) => update
-            .push(" RETURNING 1) ")
+            .push(" RETURNING 1), event AS (")
+            .append(&super::events::insert_frag::<diesel::sql_types::Untyped>(
+                e,
+                id,
+                &super::events::Change::between(
+                    Some(&current.doc),
+                    Some(&write.doc),
+                    Some(version),
+                )
+                .with_members(members_delta),
+                true,
+            ))
+            .push(") ")
             .append(&super::audit::insert_from_changed::<
                 diesel::sql_types::Untyped,
             >(e)),
@@ -356,7 +377,7 @@ pub fn delete(
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
     before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     // The group itself and the groups holding it, locked in one id-ordered
     // statement before anything else (see `lock_holders`).
     let holders = lock_holders(conn, org, id, Some(id))?;
@@ -367,7 +388,7 @@ pub fn delete(
     let holders: Vec<Uuid> = holders.into_iter().filter(|g| *g != id).collect();
     remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_groups::table.filter(scim_groups::id.eq(id))).execute(conn)?;
-    Ok(())
+    Ok(super::users::external_id_of(&current.doc))
 }
 
 /// Locks the groups of `org` that hold `member` (and group `also`), in id

@@ -24,6 +24,7 @@ pub mod connectors;
 pub mod counts;
 pub mod custom;
 pub mod embedded;
+pub mod events;
 pub mod groups;
 pub mod members;
 pub mod migrate;
@@ -35,6 +36,7 @@ pub mod request_log;
 pub mod resources;
 pub mod schema;
 pub mod schemas;
+pub mod subscriptions;
 pub mod tokens;
 pub mod users;
 

@@ -302,8 +302,8 @@ pub fn update_group_audited(
     Ok((group.into(), written, probed))
 }
 
-/// Deletes a resource and every membership it has or holds. Call inside a
-/// transaction.
+/// Deletes a resource and every membership it has or holds; its
+/// `externalId`, for the change event. Call inside a transaction.
 pub fn delete(
     conn: &mut PgConnection,
     kind: Kind,
@@ -312,7 +312,7 @@ pub fn delete(
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
     before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     match kind {
         Kind::User => users::delete(conn, org, id, if_match, now, before),
         Kind::Group => groups::delete(conn, org, id, if_match, now, before),

@@ -138,6 +138,8 @@ diesel::table! {
         resource_id -> Text,
         status -> Int2,
         details -> Nullable<Jsonb>,
+        request_id -> Nullable<Text>,
+        connector_id -> Nullable<Uuid>,
     }
 }
 
@@ -252,3 +254,81 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(request_log, organizations);
+
+diesel::table! {
+    // No primary key in the database (see migration 19); diesel needs one
+    // named, and `id` is unique.
+    change_events (id) {
+        id -> Int8,
+        org_id -> Uuid,
+        seq -> Nullable<Int8>,
+        at -> Timestamptz,
+        resource_type -> Text,
+        resource_id -> Uuid,
+        external_id -> Nullable<Text>,
+        version -> Nullable<Int8>,
+        action -> Text,
+        activation -> Nullable<Text>,
+        members -> Nullable<Jsonb>,
+        actor_token_id -> Nullable<Uuid>,
+        actor_name -> Text,
+        connector_id -> Nullable<Uuid>,
+        request_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    event_counters (org_id) {
+        org_id -> Uuid,
+        last_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        name -> Text,
+        format -> Text,
+        url -> Nullable<Text>,
+        events -> Nullable<Array<Text>>,
+        resource_types -> Nullable<Array<Text>>,
+        payload -> Text,
+        secret -> Nullable<Bytea>,
+        previous_secret -> Nullable<Bytea>,
+        previous_until -> Nullable<Timestamptz>,
+        key_id -> Nullable<Bytea>,
+        paused -> Bool,
+        position -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        attempts -> Int4,
+        failing_since -> Nullable<Timestamptz>,
+        next_attempt_at -> Nullable<Timestamptz>,
+        last_attempt_at -> Nullable<Timestamptz>,
+        last_success_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Int2>,
+        last_error -> Nullable<Text>,
+        delivered -> Int8,
+        lease_owner -> Nullable<Uuid>,
+        lease_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    dead_letters (subscription_id, seq) {
+        subscription_id -> Uuid,
+        seq -> Int8,
+        org_id -> Uuid,
+        parked_at -> Timestamptz,
+        attempts -> Int4,
+        last_status -> Nullable<Int2>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(change_events, subscriptions);
+diesel::allow_tables_to_appear_in_same_query!(change_events, event_counters);
+diesel::allow_tables_to_appear_in_same_query!(subscriptions, event_counters);
+diesel::allow_tables_to_appear_in_same_query!(dead_letters, subscriptions);
+diesel::allow_tables_to_appear_in_same_query!(dead_letters, change_events);

@@ -235,8 +235,15 @@ pub fn create_audited_probed(
             .push(", ")
             .bind(Bind::OptUuid(write.origin.external_id_by))
             .push(
-                " FROM probe WHERE NOT probe.owed OR probe.live IS NOT NULL RETURNING 1),                  audited AS (",
+                " FROM probe WHERE NOT probe.owed OR probe.live IS NOT NULL RETURNING 1),                  event AS (",
             )
+            .append(&super::events::insert_frag::<diesel::sql_types::Untyped>(
+                entry,
+                id,
+                &super::events::Change::between(None, Some(&write.doc), Some(1)),
+                true,
+            ))
+            .push("), audited AS (")
             .append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
                 entry,
             ))
@@ -438,7 +445,18 @@ pub fn update_audited(
             .bind(Bind::Uuid(current.id))
             .push(" AND version = ")
             .bind(Bind::Int(current.meta.version))
-            .push(" RETURNING 1) ")
+            .push(" RETURNING 1), event AS (")
+            .append(&super::events::insert_frag::<diesel::sql_types::Untyped>(
+                entry,
+                current.id,
+                &super::events::Change::between(
+                    Some(&current.doc),
+                    Some(&write.doc),
+                    Some(meta.version),
+                ),
+                true,
+            ))
+            .push(") ")
     };
     let inserted = Statement(
         head.append(&audit::insert_from_changed::<diesel::sql_types::Untyped>(
@@ -463,7 +481,15 @@ pub fn update_audited(
     }
 }
 
-/// Deletes a user and its memberships. Call inside a transaction.
+/// A resource document's `externalId`.
+pub(super) fn external_id_of(doc: &serde_json::Value) -> Option<String> {
+    doc.get("externalId")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_string)
+}
+
+/// Deletes a user and its memberships; its `externalId`, for the change
+/// event. Call inside a transaction.
 pub fn delete(
     conn: &mut PgConnection,
     org: Uuid,
@@ -471,7 +497,7 @@ pub fn delete(
     if_match: Option<&EtagCondition>,
     now: DateTime<Utc>,
     before: impl FnOnce(&mut PgConnection, &Origin) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
+) -> Result<Option<String>, StoreError> {
     // Groups first, then the user: the lock order every delete follows
     // (see `groups::lock_holders`), so concurrent deletes never deadlock.
     let holders = super::groups::lock_holders(conn, org, id, None)?;
@@ -481,7 +507,7 @@ pub fn delete(
     before(conn, &current.meta.origin)?;
     super::groups::remove_from_all_groups(conn, id, &holders, now)?;
     diesel::delete(scim_users::table.filter(scim_users::id.eq(id))).execute(conn)?;
-    Ok(())
+    Ok(external_id_of(&current.doc))
 }
 
 /// The users of `org` whose userName, or any email, is `email` (compared

@@ -255,6 +255,7 @@ fn retention_deletes_only_old_entries() {
         token_id: None,
         name: "t".into(),
         connector: None,
+        request_id: None,
     };
     let now = scimd::clock::Clock::default().now();
     record(

@@ -15,6 +15,7 @@ mod custom_schemas;
 mod custom_types;
 mod discovery;
 mod embedded;
+mod events;
 mod filter_agreement;
 mod fixtures;
 mod generic_plans;

@@ -239,6 +239,7 @@ fn a_user_create_repeated_after_a_lost_connection_is_stored_once() {
         token_id: None,
         name: "test".into(),
         connector: None,
+        request_id: None,
     };
     let id = uuid::Uuid::now_v7();
     let write = UserWrite {

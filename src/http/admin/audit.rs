@@ -102,12 +102,15 @@ fn entry_json(e: &audit::Entry) -> Value {
     let mut v = json!({
         "id": e.id,
         "at": e.at,
-        "actor": { "token_id": e.actor_token_id, "name": e.actor_name },
+        "actor": { "token_id": e.actor_token_id, "name": e.actor_name, "connector_id": e.connector_id },
         "action": e.action,
         "resource_type": e.resource_type,
         "resource_id": e.resource_id,
         "status": e.status,
     });
+    if let Some(r) = &e.request_id {
+        v["request_id"] = json!(r);
+    }
     if let Some(d) = &e.details {
         v["details"] = d.clone();
     }
@@ -173,6 +176,8 @@ mod tests {
             resource_id: "1".into(),
             status: 201,
             details: None,
+            request_id: None,
+            connector_id: None,
         };
         assert_eq!(decode_cursor(&encode_cursor(&e)), Some((e.at, e.id)));
         assert_eq!(decode_cursor("!!"), None);

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod connectors;
 pub mod deleted;
 pub mod schemas;
+pub mod subscriptions;
 pub mod tokens;
 
 use actix_web::web;
@@ -25,4 +26,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     schemas::configure(cfg);
     connectors::configure(cfg);
     deleted::configure(cfg);
+    subscriptions::configure(cfg);
 }

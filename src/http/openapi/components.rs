@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use super::builder::query_param;
-use super::{connectors, schemas_admin, schemas_scim};
+use super::{connectors, schemas_admin, schemas_scim, subscriptions};
 use crate::scim::list::{DEFAULT_COUNT, MAX_RESULTS};
 
 pub fn components() -> Value {
@@ -12,6 +12,7 @@ pub fn components() -> Value {
     schemas_scim::add(&mut schemas);
     schemas_admin::add(&mut schemas);
     connectors::schemas(&mut schemas);
+    subscriptions::schemas(&mut schemas);
     json!({
         "securitySchemes": {
             "bearerAuth": {

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::builder::Paths;
-use super::{admin, components, connectors, discovery, operations, scim};
+use super::{admin, components, connectors, discovery, operations, scim, subscriptions};
 
 const DESCRIPTION: &str = "\
 scimd is a SCIM 2.0 provisioning server (RFC 7643, RFC 7644).
@@ -25,6 +25,7 @@ pub fn document() -> Value {
     operations::paths(&mut paths);
     admin::paths(&mut paths);
     connectors::paths(&mut paths);
+    subscriptions::paths(&mut paths);
     scim::paths(&mut paths);
     discovery::paths(&mut paths);
     json!({

@@ -20,6 +20,7 @@ mod operations;
 mod schemas_admin;
 mod schemas_scim;
 mod scim;
+mod subscriptions;
 
 use std::sync::OnceLock;
 

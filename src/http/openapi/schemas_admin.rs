@@ -243,8 +243,10 @@ fn audit_entry() -> Value {
                 "properties": {
                     "token_id": { "type": ["string", "null"], "format": "uuid" },
                     "name": { "type": "string" },
+                    "connector_id": { "type": ["string", "null"], "format": "uuid" },
                 },
             },
+            "request_id": { "type": "string", "description": "The `X-Request-Id` of the request that made the change (absent for the command line)." },
             "action": { "type": "string", "examples": ["user.create", "token.revoke"] },
             "resource_type": { "type": "string" },
             "resource_id": { "type": "string" },

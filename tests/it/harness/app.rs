@@ -21,6 +21,9 @@ pub struct TestApp {
     pub clock: Clock,
     handle: ServerHandle,
     thread: Option<thread::JoinHandle<()>>,
+    /// The dispatcher and delivery workers, when the config has workers;
+    /// stopped with the app.
+    _events: Option<scimd::service::events::Running>,
 }
 
 pub fn test_config(db_url: &str) -> Config {
@@ -44,6 +47,20 @@ pub fn test_config(db_url: &str) -> Config {
         max_values_per_attribute: 1000,
         pg_bin: None,
         request_log: Default::default(),
+        // No dispatcher or delivery threads unless a test asks
+        // (`TestApp::with_events`): most tests do not deliver.
+        events: scimd::service::events::EventsConfig {
+            workers: 0,
+            ..Default::default()
+        },
+        webhook_allowed_hosts: String::new(),
+        // One fixed key for every test app, so none races to create the
+        // data directory's key file and two instances open each other's
+        // secrets.
+        secrets_key: Some(Secret::new(
+            "c2NpbWQtdGVzdC1rZXktMzItYnl0ZXMtbG9uZy4uLi4=".into(),
+        )),
+        secrets_key_file: None,
     }
 }
 
@@ -85,7 +102,10 @@ impl TestApp {
             },
         );
         let clock = Clock::default();
-        let state = AppState::new(pool, config, clock.clone());
+        let state = AppState::new(pool, config, clock.clone()).expect("app state");
+        let events = (state.config.events.workers > 0).then(|| {
+            scimd::service::events::start(&state.pool, &state.events, &clock, &state.metrics)
+        });
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             let sys = actix_web::rt::System::new();
@@ -101,6 +121,7 @@ impl TestApp {
             clock,
             handle,
             thread: Some(thread),
+            _events: events,
         }
     }
 

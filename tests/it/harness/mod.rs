@@ -2,6 +2,7 @@ pub mod app;
 pub mod chaos;
 pub mod client;
 pub mod pg;
+pub mod receiver;
 pub mod wire;
 
 use serde_json::json;
