@@ -69,8 +69,8 @@ pub fn serve(config: Config, clock: Clock) -> Result<(), ServeError> {
             return Err(ServeError::Config(e));
         }
     };
-    // Runs until the process ends.
-    let _delivery = service::events::start(&state.pool, &state.events, &clock, &state.metrics);
+    // Runs until the server stops, and stops before the database does.
+    let delivery = service::events::start(&state.pool, &state.events, &clock, &state.metrics);
     let metrics = state.metrics.clone();
     let fatal = Arc::new(AtomicBool::new(false));
     let result = actix_web::rt::System::new().block_on(async {
@@ -88,6 +88,7 @@ pub fn serve(config: Config, clock: Clock) -> Result<(), ServeError> {
         server.await
     });
     log::info!("scimd stopped accepting requests");
+    delivery.shutdown(std::time::Duration::from_secs(2));
     db.close();
     result.map_err(ServeError::Server)?;
     if fatal.load(Ordering::SeqCst) {

@@ -679,6 +679,68 @@ describe('admin page', { timeout: 200_000 }, () => {
     assert.ok(overflow <= 0, `${what}: page is ${overflow}px wider than a phone: ${wide.join(', ')}`);
   }
 
+  it('subscribes a webhook, parks what it cannot deliver, replays, pauses and deletes it', async () => {
+    await page.getByRole('link', { name: 'Change events' }).click();
+    const view = page.locator('#view-events');
+    await view.waitFor({ state: 'visible' });
+    await page.getByText('No subscriptions yet.').waitFor();
+    const form = page.locator('#sub-form');
+    // The server's refusal, next to the field: a private address not allowed.
+    await form.getByLabel('Webhook URL').fill('https://10.0.0.1/hook');
+    await form.getByRole('button', { name: 'Add subscription' }).click();
+    await page.locator('#sub-url-error').filter({ hasText: /not public|private|allowed/ }).waitFor();
+    // Port 9 on loopback (allowed by run.sh) refuses every connection.
+    await form.getByLabel('Webhook URL').fill('http://127.0.0.1:9/hook');
+    await form.getByLabel(/^Name/).fill('app-hooks');
+    await form.getByLabel('deactivate').check();
+    await form.getByLabel('create').check();
+    await form.getByRole('button', { name: 'Add subscription' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Subscription created' });
+    await dialog.waitFor({ state: 'visible' });
+    assert.match(await dialog.textContent(), /signing secret of/);
+    assert.match(await page.locator('#token-value').inputValue(), /^whsec_/);
+    await dialog.getByRole('button', { name: 'I have copied it' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const listed = (await http('/api/v1/subscriptions', SECRET)).body;
+    assert.deepEqual(listed.map((x) => [x.name, x.events]), [['app-hooks', ['create', 'deactivate']]]);
+
+    // A change it cannot deliver: with no retry window (run.sh), it is parked at once.
+    const u = await http('/scim/v2/Users', SECRET, {
+      method: 'POST',
+      headers: scimJson,
+      body: JSON.stringify({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: 'ejensen' }),
+    });
+    assert.equal(u.status, 201, JSON.stringify(u.body));
+    const letters = page.getByRole('button', { name: 'Dead letters of “app-hooks”' });
+    for (let i = 0; i < 50 && !(await letters.isVisible()); i++) {
+      await page.waitForTimeout(200);
+      await page.locator('#subs-refresh').click();
+    }
+    await letters.click();
+    const card = page.locator('#letters-card');
+    await card.waitFor({ state: 'visible' });
+    const letter = page.locator('#letter-rows tr').first();
+    await letter.waitFor();
+    assert.match(await letter.textContent(), /#\d+/);
+    await page.screenshot({ path: join(ARTIFACTS, 'admin-events.png'), fullPage: true });
+    await letter.getByRole('button', { name: /Replay from event/ }).click();
+    await page.locator('#status', { hasText: 'Replaying from event' }).waitFor();
+    await card.waitFor({ state: 'hidden' });
+
+    // Pause and resume.
+    await page.getByRole('button', { name: 'Pause “app-hooks”' }).click();
+    await page.locator('#sub-rows tr', { hasText: 'app-hooks' }).locator('.badge', { hasText: 'paused' }).waitFor();
+    assert.equal((await http('/api/v1/subscriptions', SECRET)).body[0].paused, true);
+    await page.getByRole('button', { name: 'Resume “app-hooks”' }).click();
+    await page.getByRole('button', { name: 'Pause “app-hooks”' }).waitFor();
+
+    // Delete, after a confirmation.
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Delete “app-hooks”' }).click();
+    await page.getByText('No subscriptions yet.').waitFor();
+    assert.deepEqual((await http('/api/v1/subscriptions', SECRET)).body, []);
+  });
+
   it('is usable at phone width', async () => {
     await page.getByRole('link', { name: 'API tokens' }).click();
     await page.setViewportSize({ width: 390, height: 844 });
@@ -712,6 +774,11 @@ describe('admin page', { timeout: 200_000 }, () => {
     await page.waitForTimeout(300);
     await page.screenshot({ path: join(ARTIFACTS, 'admin-org-phone.png'), fullPage: true });
     await assertFitsPhone('organization');
+
+    await page.getByRole('link', { name: 'Change events' }).click();
+    await page.locator('#view-events').waitFor({ state: 'visible' });
+    await page.waitForTimeout(300);
+    await assertFitsPhone('change events');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

@@ -63,6 +63,7 @@ base="http://127.0.0.1:$port"
 
 SCIMD_DATA_DIR="$tmp/data" SCIMD_LISTEN="127.0.0.1:$port" AUTH_SECRET="$secret" \
   SCIMD_SHUTDOWN_TIMEOUT_SECS=5 RUST_LOG=${RUST_LOG:-info} \
+  SCIMD_WEBHOOK_ALLOWED_HOSTS=127.0.0.1 SCIMD_DELIVERY_RETRY_HOURS=0 \
   "$bin" serve >"$tmp/scimd.log" 2>&1 &
 pid=$!
 

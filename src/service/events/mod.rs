@@ -106,6 +106,22 @@ const BACKLOG_EVERY: Duration = Duration::from_secs(15);
 /// dropped.
 pub struct Running {
     stop: Arc<AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops the threads and waits up to `wait` for them to finish what
+    /// they are doing (a delivery in flight may take its whole timeout; it
+    /// is then abandoned, and delivered again by whoever runs next: at
+    /// least once). Call before the database goes away.
+    pub fn shutdown(mut self, wait: Duration) {
+        self.stop.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + wait;
+        while self.threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.threads.clear();
+    }
 }
 
 impl Drop for Running {
@@ -117,6 +133,7 @@ impl Drop for Running {
 /// Starts this instance's dispatcher and delivery workers.
 pub fn start(pool: &PgPool, events: &Events, clock: &Clock, metrics: &Arc<Metrics>) -> Running {
     let stop = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
     {
         let (pool, clock, metrics) = (pool.clone(), clock.clone(), Arc::clone(metrics));
         let retention = events.config.retention;
@@ -125,6 +142,7 @@ pub fn start(pool: &PgPool, events: &Events, clock: &Clock, metrics: &Arc<Metric
             .name("event-dispatch".into())
             .spawn(move || dispatch_loop(&pool, &clock, &metrics, retention, &stop))
             .map_err(|e| log::error!("event dispatcher not started: {e}"))
+            .map(|t| threads.push(t))
             .ok();
     }
     for n in 0..events.config.workers {
@@ -142,9 +160,10 @@ pub fn start(pool: &PgPool, events: &Events, clock: &Clock, metrics: &Arc<Metric
             .name(format!("event-deliver-{n}"))
             .spawn(move || worker.run())
             .map_err(|e| log::error!("event delivery worker not started: {e}"))
+            .map(|t| threads.push(t))
             .ok();
     }
-    Running { stop }
+    Running { stop, threads }
 }
 
 fn dispatch_loop(

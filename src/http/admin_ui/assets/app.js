@@ -134,7 +134,7 @@
 
   // ---------------------------------------------------------------- views
 
-  const VIEWS = ['tokens', 'connectors', 'activity', 'overview', 'schemas', 'org'];
+  const VIEWS = ['tokens', 'connectors', 'activity', 'overview', 'schemas', 'org', 'events'];
   let signedIn = false;
 
   function currentView() {
@@ -157,7 +157,7 @@
     }
     const title = {
       tokens: 'API tokens', connectors: 'Connectors', activity: 'Activity',
-      overview: 'Directory', schemas: 'Schemas', org: 'Organization',
+      overview: 'Directory', schemas: 'Schemas', org: 'Organization', events: 'Change events',
     }[view];
     document.title = `${title} · scimd admin`;
     if (view === 'tokens') loadTokens();
@@ -166,6 +166,7 @@
     if (view === 'schemas') loadSchemas();
     if (view === 'connectors') loadConnectors();
     if (view === 'org') loadOrg();
+    if (view === 'events') loadSubscriptions();
   }
 
   window.addEventListener('hashchange', () => {
@@ -188,6 +189,7 @@
     clearSchemaErrors();
     forgetConnectors();
     forgetOrg();
+    forgetSubscriptions();
     $('signin-error').textContent = message || '';
     show(currentView());
     $('signin-secret').value = '';
@@ -428,6 +430,7 @@
   function showNewToken(created, opts = {}) {
     const dialog = $('token-dialog');
     $('token-dialog-title').textContent = opts.title || 'Token created';
+    $('token-dialog-noun').textContent = opts.noun || 'token';
     $('token-dialog-name').textContent = '“' + created.name + '”';
     $('token-dialog-url').hidden = !opts.scimUrl;
     $('token-scim-url').value = opts.scimUrl || '';
@@ -1796,6 +1799,239 @@
     $('deleted-rows').textContent = '';
     $('org-form').reset();
     clearFormErrors($('org-form'), $('org-error'));
+  }
+
+
+  // ---------------------------------------------------------------- change events
+
+  let subs = [];
+  let lettersOf = null; // the subscription whose dead letters are shown
+  let letters = [];
+  let subsSeq = 0;
+
+  function subLabel(s) {
+    return '“' + s.name + '”';
+  }
+
+  function subState(s) {
+    if (s.paused) return el('span', { className: 'badge badge-expired' }, 'paused');
+    if (s.delivery.failing_since) return el('span', { className: 'badge badge-revoked' }, 'failing');
+    return el('span', { className: 'badge badge-active' }, 'active');
+  }
+
+  function renderSubs() {
+    const now = Date.now();
+    const rows = $('sub-rows');
+    rows.textContent = '';
+    for (const s of subs) {
+      const d = s.delivery;
+      const failure = d.last_error && d.failing_since
+        ? [d.last_status ? el('span', { className: 'badge ' + statusClass(d.last_status) }, String(d.last_status)) : null, ' ',
+          el('span', {}, d.last_error),
+          d.next_attempt_at ? el('span', { className: 'sub' }, 'next try ', timeEl(d.next_attempt_at, relative(d.next_attempt_at, now))) : null]
+        : el('span', { className: 'muted' }, 'none');
+      rows.append(el('tr', { dataset: { subId: s.id } },
+        el('th', { scope: 'row', className: 'cell-name' }, s.name,
+          el('span', { className: 'sub' }, el('code', {}, s.url || s.format))),
+        el('td', {}, subState(s)),
+        el('td', { className: 'nowrap' + (d.lag ? ' cell-errors' : '') }, numFmt.format(d.lag)),
+        el('td', { className: 'nowrap' }, numFmt.format(d.delivered)),
+        el('td', { className: 'nowrap' }, d.last_success_at
+          ? timeEl(d.last_success_at, relative(d.last_success_at, now))
+          : el('span', { className: 'muted' }, 'never')),
+        el('td', {}, failure),
+        el('td', { className: 'nowrap' }, d.dead_letters
+          ? el('button', { type: 'button', className: 'btn btn-small btn-quiet', dataset: { letters: s.id },
+            'aria-label': `Dead letters of ${subLabel(s)}` }, numFmt.format(d.dead_letters))
+          : el('span', { className: 'muted' }, '0')),
+        el('td', { className: 'cell-actions nowrap' },
+          el('button', { type: 'button', className: 'btn btn-small', dataset: { pause: s.id },
+            'aria-label': `${s.paused ? 'Resume' : 'Pause'} ${subLabel(s)}` }, s.paused ? 'Resume' : 'Pause'), ' ',
+          el('button', { type: 'button', className: 'btn btn-small btn-quiet', dataset: { replay: s.id },
+            'aria-label': `Replay ${subLabel(s)}` }, 'Replay'), ' ',
+          el('button', { type: 'button', className: 'btn btn-small btn-quiet', dataset: { rotate: s.id },
+            'aria-label': `New secret for ${subLabel(s)}` }, 'New secret'), ' ',
+          el('button', { type: 'button', className: 'btn btn-small btn-danger-quiet', dataset: { remove: s.id },
+            'aria-label': `Delete ${subLabel(s)}` }, 'Delete')),
+      ));
+    }
+    $('sub-empty').hidden = subs.length > 0;
+    $('sub-count').textContent = subs.length ? String(subs.length) : '';
+  }
+
+  /** Resolves to true when the list was loaded. */
+  async function loadSubscriptions() {
+    const seq = ++subsSeq;
+    $('subs-error').textContent = '';
+    try {
+      const list = (await api('GET', '/api/v1/subscriptions')) || [];
+      if (seq !== subsSeq) return false;
+      subs = list;
+      $('subs-unavailable').hidden = true;
+      $('sub-wrap').hidden = false;
+      $('sub-form').hidden = false;
+      renderSubs();
+      if (lettersOf && !subs.some((s) => s.id === lettersOf)) closeLetters();
+      return true;
+    } catch (e) {
+      if (seq !== subsSeq) return false;
+      if (e.status === 404) {
+        $('subs-unavailable').hidden = false;
+        $('sub-wrap').hidden = true;
+        $('sub-empty').hidden = true;
+        $('sub-form').hidden = true;
+      } else if (e.status !== 401) {
+        $('subs-error').textContent = 'Could not load subscriptions: ' + e.message;
+      }
+      return false;
+    }
+  }
+
+  $('subs-refresh').addEventListener('click', async () => {
+    if (await loadSubscriptions()) announce('Subscriptions refreshed.');
+  });
+
+  // Lag and failures change by themselves: keep them current while shown.
+  setInterval(() => {
+    if (signedIn && !$('view-events').hidden) loadSubscriptions();
+  }, 15000);
+
+  $('sub-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = $('sub-form');
+    const box = $('sub-form-error');
+    clearFormErrors(form, box);
+    const body = { format: 'webhook', url: $('sub-url').value.trim() };
+    if ($('sub-name').value.trim()) body.name = $('sub-name').value.trim();
+    const events = [...document.querySelectorAll('#sub-events input:checked')].map((c) => c.value);
+    if (events.length) body.events = events;
+    const types = $('sub-types').value.split(',').map((t) => t.trim()).filter(Boolean);
+    if (types.length) body.resource_types = types;
+    const button = $('sub-submit');
+    button.disabled = true;
+    try {
+      const created = await api('POST', '/api/v1/subscriptions', body);
+      form.reset();
+      showNewToken({ name: created.name, token: created.secret }, {
+        title: 'Subscription created',
+        noun: 'signing secret of',
+        back: () => $('sub-url'),
+        message: `Subscription “${created.name}” created.`,
+      });
+      await loadSubscriptions();
+    } catch (e) {
+      if (e.status === 401) return;
+      showFieldErrors(form, box, e, 'The subscription was not added');
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $('sub-rows').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-pause], button[data-replay], button[data-rotate], button[data-remove], button[data-letters]');
+    if (!button) return;
+    const id = button.dataset.pause || button.dataset.replay || button.dataset.rotate
+      || button.dataset.remove || button.dataset.letters;
+    const s = subs.find((x) => x.id === id);
+    if (!s) return;
+    const path = '/api/v1/subscriptions/' + encodeURIComponent(id);
+    $('subs-error').textContent = '';
+    if ('letters' in button.dataset) { openLetters(s); return; }
+    let done;
+    try {
+      if ('pause' in button.dataset) {
+        await api('PATCH', path, { paused: !s.paused });
+        done = `${subLabel(s)} ${s.paused ? 'resumed' : 'paused'}.`;
+      } else if ('replay' in button.dataset) {
+        const from = window.prompt(`Replay ${subLabel(s)} from which event number?\n\nIts position is ${s.position}; everything from that number on is delivered again.`, String(Math.max(1, s.position)));
+        if (from === null) return;
+        await api('POST', path + '/replay', { from_sequence: Number(from) });
+        done = `${subLabel(s)} replays from event ${from}.`;
+      } else if ('rotate' in button.dataset) {
+        if (!window.confirm(`Give ${subLabel(s)} a new signing secret?\n\nThe old one keeps signing beside it for 24 hours.`)) return;
+        const created = await api('POST', path + '/rotate-secret');
+        showNewToken({ name: created.name, token: created.secret }, {
+          title: 'New signing secret', noun: 'signing secret of', back: () => $('sub-wrap'),
+          message: `New secret for ${subLabel(s)}.`,
+        });
+      } else {
+        if (!window.confirm(`Delete subscription ${subLabel(s)}?\n\nNothing more is delivered to it.`)) return;
+        await api('DELETE', path);
+        done = `Subscription ${subLabel(s)} deleted.`;
+      }
+      if (done) announce(done);
+      await loadSubscriptions();
+    } catch (e) {
+      if (e.status === 401) return;
+      $('subs-error').textContent = `${subLabel(s)}: ${e.message}`;
+      if (e.status === 404) await loadSubscriptions();
+    }
+  });
+
+  function renderLetters() {
+    const rows = $('letter-rows');
+    rows.textContent = '';
+    const now = Date.now();
+    for (const l of letters) {
+      rows.append(el('tr', {},
+        el('th', { scope: 'row' }, '#' + l.seq),
+        el('td', { className: 'nowrap' }, timeEl(l.parked_at, relative(l.parked_at, now))),
+        el('td', {}, String(l.attempts)),
+        el('td', {}, l.last_status ? el('span', { className: 'badge ' + statusClass(l.last_status) }, String(l.last_status)) : null,
+          ' ', l.last_error || ''),
+        el('td', { className: 'cell-actions' }, el('button', {
+          type: 'button', className: 'btn btn-small', dataset: { from: String(l.seq) },
+          'aria-label': `Replay from event ${l.seq}`,
+        }, 'Replay from here')),
+      ));
+    }
+    $('letters-empty').hidden = letters.length > 0;
+  }
+
+  async function openLetters(s) {
+    lettersOf = s.id;
+    $('letters-title').textContent = `Dead letters of ${subLabel(s)}`;
+    $('letters-error').textContent = '';
+    $('letters-card').hidden = false;
+    try {
+      letters = (await api('GET', `/api/v1/subscriptions/${encodeURIComponent(s.id)}/dead-letters`)) || [];
+      renderLetters();
+    } catch (e) {
+      if (e.status !== 401) $('letters-error').textContent = 'Could not load dead letters: ' + e.message;
+    }
+    $('letters-card').scrollIntoView({ block: 'start' });
+    $('letters-title').focus({ preventScroll: true });
+  }
+
+  function closeLetters() {
+    lettersOf = null;
+    letters = [];
+    $('letter-rows').textContent = '';
+    $('letters-card').hidden = true;
+  }
+
+  $('letters-close').addEventListener('click', () => { closeLetters(); $('sub-wrap').focus(); });
+
+  $('letter-rows').addEventListener('click', async (ev) => {
+    const button = ev.target.closest('button[data-from]');
+    if (!button || !lettersOf) return;
+    const id = lettersOf;
+    try {
+      await api('POST', `/api/v1/subscriptions/${encodeURIComponent(id)}/replay`, { from_sequence: Number(button.dataset.from) });
+      announce(`Replaying from event ${button.dataset.from}.`);
+      closeLetters();
+      await loadSubscriptions();
+    } catch (e) {
+      if (e.status !== 401) $('letters-error').textContent = 'Not replayed: ' + e.message;
+    }
+  });
+
+  function forgetSubscriptions() {
+    subs = [];
+    closeLetters();
+    $('sub-rows').textContent = '';
+    $('sub-form').reset();
+    clearFormErrors($('sub-form'), $('sub-form-error'));
   }
 
   // ---------------------------------------------------------------- start
