@@ -145,7 +145,11 @@ fn open_embedded(config: &Config, role: Role) -> Result<Database, BootError> {
     } else {
         false
     };
-    store::ensure_database(&cluster.url("postgres"), DB_NAME)?;
+    if exclusive && !started {
+        reach_found_cluster(&cluster)?;
+    } else {
+        store::ensure_database(&cluster.url("postgres"), DB_NAME)?;
+    }
     let url = cluster.url(DB_NAME);
     // A server owns the cluster even when it found it running (left behind
     // by a killed scimd); a command only stops what it started itself.
@@ -156,6 +160,32 @@ fn open_embedded(config: &Config, role: Role) -> Result<Database, BootError> {
         closing: Arc::new(AtomicBool::new(false)),
         _lock: Some(lock),
     })
+}
+
+/// How long a server waits for a cluster it found running to take
+/// connections (crash recovery, or a killed postmaster not yet gone).
+const FOUND_CLUSTER_WAIT: Duration = Duration::from_secs(30);
+
+/// A cluster found running (left behind by a killed scimd) may be
+/// recovering, shutting down, or dead with its pid not yet reaped: wait for
+/// it to take connections, starting it if it turns out gone. Without this,
+/// a server started right after `kill -9` of scimd and its PostgreSQL
+/// exited with "connection refused".
+fn reach_found_cluster(cluster: &Cluster) -> Result<(), BootError> {
+    let deadline = Instant::now() + FOUND_CLUSTER_WAIT;
+    loop {
+        match store::ensure_database(&cluster.url("postgres"), DB_NAME) {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => return Err(e.into()),
+            Err(e) => {
+                log::info!("waiting for the embedded PostgreSQL cluster found running: {e}");
+                std::thread::sleep(Duration::from_millis(500));
+                if !cluster.is_running() && cluster.start()? {
+                    log::info!("started embedded PostgreSQL in {}", cluster.dir().display());
+                }
+            }
+        }
+    }
 }
 
 fn restart(cluster: &Cluster, closing: &AtomicBool) -> bool {

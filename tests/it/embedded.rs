@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::get;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -16,7 +16,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn scimd(data: &Path) -> Command {
+pub(crate) fn scimd(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_scimd"));
     c.env_remove("DATABASE_URL")
         .env_remove("AUTH_SECRET")
@@ -34,7 +34,7 @@ fn serve(data: &Path, port: u16) -> Child {
         .unwrap()
 }
 
-fn wait_ready(port: u16) {
+pub(crate) fn wait_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
@@ -47,7 +47,7 @@ fn wait_ready(port: u16) {
     }
 }
 
-fn terminate(child: Child) -> String {
+pub(crate) fn terminate(child: Child) -> String {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -137,7 +137,7 @@ fn user_count(base: &str, token: &str) -> i64 {
         .unwrap()
 }
 
-fn cli_token(data: &Path) -> String {
+pub(crate) fn cli_token(data: &Path) -> String {
     let out = scimd(data)
         .args(["token", "create", "--name", "t", "--scope", "all"])
         .output()

@@ -686,3 +686,111 @@ fn a_write_that_fails_or_changes_nothing_writes_no_event() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(count(), 1);
 }
+
+/// Every resource id the acknowledged requests say was created.
+fn created_in(reqs: &[crate::harness::receiver::Received]) -> HashSet<String> {
+    reqs.iter()
+        .filter(|r| r.answered_ok)
+        .flat_map(|r| {
+            serde_json::from_slice::<Value>(&r.body).expect("json")["events"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|e| e["type"] == "create")
+        .map(|e| e["resourceId"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn killing_scimd_and_its_postgres_mid_delivery_loses_no_event() {
+    use crate::embedded::{cli_token, free_port, scimd, terminate, wait_ready};
+    use std::process::Stdio;
+    let data =
+        std::env::temp_dir().join(format!("scimd-ev-kill-{}", uuid::Uuid::new_v4().simple()));
+    // Both servers' logs, read when the test fails.
+    let log = data.with_extension("log");
+    let serve = |port: u16| {
+        scimd(&data)
+            .arg("serve")
+            .env("SCIMD_LISTEN", format!("127.0.0.1:{port}"))
+            .env("SCIMD_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+            .env("SCIMD_DELIVERY_BATCH", "5")
+            .stdout(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&log)
+                    .unwrap(),
+            )
+            .spawn()
+            .unwrap()
+    };
+    let port = free_port();
+    let mut server = serve(port);
+    wait_ready(port);
+    let token = cli_token(&data);
+    let base = format!("http://127.0.0.1:{port}");
+    let rx = Receiver::start();
+    // Slow: deliveries are in flight when the kill comes.
+    rx.delay(Duration::from_millis(40));
+    let r = crate::harness::post(
+        &format!("{base}/api/v1/subscriptions"),
+        Some(&token),
+        &json!({"format": "webhook", "url": rx.url("/h")}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mut acknowledged = HashSet::new();
+    for i in 0..150 {
+        let r = crate::harness::post(
+            &format!("{base}/scim/v2/Users"),
+            Some(&token),
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("k{i}")}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        acknowledged.insert(r.json()["id"].as_str().unwrap().to_string());
+    }
+    assert!(
+        rx.wait_until(WAIT, |reqs| reqs.len() >= 3),
+        "no delivery began"
+    );
+    let pg: i32 = std::fs::read_to_string(data.join("pg/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pg),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    let before = created_in(&rx.requests()).len();
+    assert!(
+        before < acknowledged.len(),
+        "everything was delivered before the kill"
+    );
+    // Back up on the same data directory (crash recovery), it delivers the rest.
+    let port = free_port();
+    let server = serve(port);
+    wait_ready(port);
+    let ok = rx.wait_until(Duration::from_secs(60), |reqs| {
+        created_in(reqs).len() >= acknowledged.len()
+    });
+    let got = created_in(&rx.requests());
+    assert!(
+        ok,
+        "{} of {} delivered after the restart; log:\n{}",
+        got.len(),
+        acknowledged.len(),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    assert_eq!(got, acknowledged);
+    terminate(server);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_file(&log);
+}
