@@ -99,6 +99,10 @@ pub fn save(conn: &mut PgConnection, row: &SubscriptionRow) -> Result<(), StoreE
             subscriptions::attempts.eq(row.attempts),
             subscriptions::failing_since.eq(row.failing_since),
             subscriptions::next_attempt_at.eq(row.next_attempt_at),
+            // A replay takes the subscription from a worker delivering it:
+            // that worker's outcome no longer counts (see `finish`).
+            subscriptions::lease_owner.eq(row.lease_owner),
+            subscriptions::lease_until.eq(row.lease_until),
         ))
         .execute(conn)?;
     Ok(())
@@ -198,12 +202,9 @@ pub fn finish(
                 delivered,
             } => diesel::update(mine)
                 .set((
-                    // A replay may have moved the position meanwhile: it wins.
-                    subscriptions::position.eq(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                        "GREATEST(position, ",
-                    )
-                    .bind::<diesel::sql_types::BigInt, _>(*position)
-                    .sql(")")),
+                    // A replay meanwhile took the lease away, so this matches
+                    // nothing and the replay's position stands.
+                    subscriptions::position.eq(*position),
                     subscriptions::delivered.eq(subscriptions::delivered + *delivered),
                     subscriptions::attempts.eq(0),
                     subscriptions::failing_since.eq(None::<DateTime<Utc>>),

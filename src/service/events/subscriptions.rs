@@ -501,6 +501,8 @@ pub async fn replay(
     change(env, by, id, "subscription.replay", now, move |conn, row| {
         let last = events::last_seq(conn, row.org_id)?;
         row.position = (from - 1).min(last);
+        row.lease_owner = None;
+        row.lease_until = None;
         row.attempts = 0;
         row.failing_since = None;
         row.next_attempt_at = None;
@@ -519,6 +521,8 @@ async fn replay_from_time(
 ) -> Result<SubscriptionView, SubscriptionError> {
     change(env, by, id, "subscription.replay", now, move |conn, row| {
         row.position = events::seq_before_time(conn, row.org_id, from)?;
+        row.lease_owner = None;
+        row.lease_until = None;
         row.attempts = 0;
         row.failing_since = None;
         row.next_attempt_at = None;
