@@ -253,6 +253,8 @@ fn every_change_is_delivered_signed_with_what_it_changed_in_order() {
             &h("webhook-signature")
         ));
     }
+    assert!(app.metric("scimd_event_deliveries_total{result=\"delivered\"}") >= 8.0);
+    assert!(app.metric("scimd_events_written_total") >= 8.0);
     // The admin API shows it caught up.
     let v = api(&app, "GET", &format!("/subscriptions/{sub}"), &admin, None).json();
     assert_eq!(v["delivery"]["lag"], 0, "{v}");
