@@ -911,3 +911,48 @@ fn ten_thousand_concurrent_changes_arrive_at_least_once_in_order_and_refused_one
         assert_eq!(seen, want, "{id}");
     }
 }
+
+#[test]
+fn a_receiver_asking_to_retry_later_is_retried_then_and_not_before() {
+    let db = TestDb::new();
+    // Without Retry-After the next try would come after ~10 ms.
+    let app = app_with(&db, 1, |c| {
+        c.events.backoff_base = Duration::from_millis(10)
+    });
+    let admin = seed_token(&db, &["all"]);
+    let rx = Receiver::start();
+    assert!(rx.addr().ip().is_loopback());
+    rx.fail_with(503, Some(1));
+    subscribe(
+        &app,
+        &admin,
+        json!({"format": "webhook", "url": rx.url("/later")}),
+    );
+    user(&app, &admin, "later", "l1");
+    assert!(rx.wait_until(WAIT, |reqs| !reqs.is_empty()));
+    std::thread::sleep(Duration::from_millis(300));
+    rx.heal();
+    wait_for(&rx, 1);
+    let reqs = rx.requests();
+    assert_eq!(
+        reqs.len(),
+        2,
+        "retried before its Retry-After: {}",
+        reqs.len()
+    );
+    let (first, second) = (&reqs[0], &reqs[1]);
+    assert_eq!((first.seq, first.status), (0, 503));
+    assert_eq!((second.seq, second.status), (1, 204));
+    assert!(
+        second.at - first.at >= Duration::from_millis(900),
+        "{:?}",
+        second.at - first.at
+    );
+    for r in [first, second] {
+        assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/later"));
+        assert_eq!(r.header("Content-Type"), Some("application/json"));
+    }
+    // The same events, with the same message id, the second time.
+    assert_eq!(first.header("webhook-id"), second.header("webhook-id"));
+    assert_eq!(first.body, second.body);
+}
