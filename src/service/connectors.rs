@@ -158,10 +158,7 @@ pub enum ConnectorError {
 }
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError::new(field, message)
 }
 
 fn check_name(name: &str, errors: &mut Vec<FieldError>) {

@@ -419,6 +419,14 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// `field` is wrong: `message`.
+    pub fn new(field: &str, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     /// `field: message; field: message`, for a one-line summary.
     pub fn summary(errors: &[FieldError]) -> String {
         errors

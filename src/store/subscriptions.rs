@@ -118,11 +118,21 @@ pub fn delete(conn: &mut PgConnection, org: Uuid, id: Uuid) -> Result<bool, Stor
         > 0)
 }
 
-/// Leases to `owner` until `until` one subscription that has events after
+/// Leases to `owner` until `until` (in one transaction of its own) one subscription that has events after
 /// its position, is not paused, is due (its backoff over) and is not
 /// leased to a live worker; `None` when there is none. `key_id`: only
 /// subscriptions whose secret this instance can open (or that have none).
 pub fn claim(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    key_id: &[u8],
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<SubscriptionRow>, StoreError> {
+    conn.transaction(|conn| claim_in(conn, owner, key_id, now, until))
+}
+
+fn claim_in(
     conn: &mut PgConnection,
     owner: Uuid,
     key_id: &[u8],
@@ -242,8 +252,19 @@ pub fn finish(
 }
 
 /// Parks events `seqs` of subscription `row` as dead letters and moves its
-/// position past them, ending the lease. One transaction: call inside one.
+/// position past them, ending the lease, in one transaction of its own.
 pub fn park(
+    conn: &mut PgConnection,
+    row: &SubscriptionRow,
+    owner: Uuid,
+    seqs: &[i64],
+    position: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    conn.transaction(|conn| park_in(conn, row, owner, seqs, position, now))
+}
+
+fn park_in(
     conn: &mut PgConnection,
     row: &SubscriptionRow,
     owner: Uuid,

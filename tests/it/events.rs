@@ -37,16 +37,29 @@ fn subscribe(app: &TestApp, admin: &str, body: Value) -> (String, String) {
     )
 }
 
-/// Every event the receiver acknowledged, in the order it got them.
-fn delivered(rx: &Receiver) -> Vec<Value> {
-    rx.requests()
-        .iter()
+/// The events of the acknowledged requests among `reqs`, in order.
+fn acknowledged(reqs: &[crate::harness::receiver::Received]) -> Vec<Value> {
+    reqs.iter()
         .filter(|r| r.answered_ok)
         .flat_map(|r| {
             let b: Value = serde_json::from_slice(&r.body).expect("batch is JSON");
             b["events"].as_array().cloned().unwrap_or_default()
         })
         .collect()
+}
+
+/// How many distinct events (by id) `reqs` acknowledged.
+fn distinct_count(reqs: &[crate::harness::receiver::Received]) -> usize {
+    acknowledged(reqs)
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_string())
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// Every event the receiver acknowledged, in the order it got them.
+fn delivered(rx: &Receiver) -> Vec<Value> {
+    acknowledged(&rx.requests())
 }
 
 /// The acknowledged events, each once (by id), in first-delivery order.
@@ -59,20 +72,7 @@ fn distinct(rx: &Receiver) -> Vec<Value> {
 }
 
 fn wait_for(rx: &Receiver, n: usize) -> Vec<Value> {
-    let ok = rx.wait_until(WAIT, |reqs| {
-        let mut seen = HashSet::new();
-        reqs.iter()
-            .filter(|r| r.answered_ok)
-            .flat_map(|r| {
-                serde_json::from_slice::<Value>(&r.body).expect("json")["events"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter(|e| seen.insert(e["id"].as_str().unwrap_or_default().to_string()))
-            .count()
-            >= n
-    });
+    let ok = rx.wait_until(WAIT, |reqs| distinct_count(reqs) >= n);
     let got = distinct(rx);
     assert!(ok, "expected {n} events, got {}: {got:#?}", got.len());
     got
@@ -690,14 +690,8 @@ fn a_write_that_fails_or_changes_nothing_writes_no_event() {
 
 /// Every resource id the acknowledged requests say was created.
 fn created_in(reqs: &[crate::harness::receiver::Received]) -> HashSet<String> {
-    reqs.iter()
-        .filter(|r| r.answered_ok)
-        .flat_map(|r| {
-            serde_json::from_slice::<Value>(&r.body).expect("json")["events"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
+    acknowledged(reqs)
+        .iter()
         .filter(|e| e["type"] == "create")
         .map(|e| e["resourceId"].as_str().unwrap().to_string())
         .collect()
@@ -872,14 +866,7 @@ fn ten_thousand_concurrent_changes_arrive_at_least_once_in_order_and_refused_one
     }
     assert!(total >= 10_000, "{total} changes");
     let ok = rx.wait_until(Duration::from_secs(120), |reqs| {
-        let mut seen = HashSet::new();
-        for r in reqs.iter().filter(|r| r.answered_ok) {
-            let b: Value = serde_json::from_slice(&r.body).expect("json");
-            for e in b["events"].as_array().into_iter().flatten() {
-                seen.insert(e["id"].as_str().unwrap_or_default().to_string());
-            }
-        }
-        seen.len() >= total
+        distinct_count(reqs) >= total
     });
     let events = distinct(&rx);
     assert!(ok, "{} of {total} events delivered", events.len());

@@ -8,16 +8,17 @@ use super::builder::{path_param, query_param, schema, Op, Paths};
 use crate::auth::scope::Access;
 use crate::http::error::Flavor;
 
-fn op(id: &str, summary: &str) -> Op {
+/// An admin operation (scope `all`); also the subscriptions'.
+pub(super) fn op(id: &str, summary: &str) -> Op {
     Op::new(Flavor::Json, TAG, id, summary).access(Access::Admin)
 }
 
-fn json_body(op: Op) -> Op {
+pub(super) fn json_body(op: Op) -> Op {
     op.err(413, "Body over 64 KiB.")
         .err(415, "Content-Type is not `application/json`.")
 }
 
-const VALIDATION: &str = "Validation failed; `fields` names each bad field.";
+pub(super) const VALIDATION: &str = "Validation failed; `fields` names each bad field.";
 
 pub fn paths(p: &mut Paths) {
     deleted(p);

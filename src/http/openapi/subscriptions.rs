@@ -2,21 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::admin::TAG;
-use super::builder::{path_param, schema, Op, Paths};
-use crate::auth::scope::Access;
-use crate::http::error::Flavor;
+use super::builder::{path_param, schema, Paths};
+use super::connectors::{json_body, op, VALIDATION};
 
-fn op(id: &str, summary: &str) -> Op {
-    Op::new(Flavor::Json, TAG, id, summary).access(Access::Admin)
-}
-
-fn json_body(op: Op) -> Op {
-    op.err(413, "Body over 64 KiB.")
-        .err(415, "Content-Type is not `application/json`.")
-}
-
-const VALIDATION: &str = "Validation failed; `fields` names each bad field.";
 const MISSING: &str = "No such subscription.";
 
 pub fn paths(p: &mut Paths) {

@@ -71,8 +71,7 @@ impl Worker {
         let key_id = self.sealer.key_id();
         let until = now + lease(&self.config);
         let claimed = store::run_here(&self.pool, |conn| {
-            conn.build_transaction()
-                .run(|conn| rows::claim(conn, self.id, &key_id, now, until))
+            rows::claim(conn, self.id, &key_id, now, until)
         })?;
         let Some(sub) = claimed else {
             return Ok(false);
@@ -142,8 +141,7 @@ impl Worker {
                         ..sub.clone()
                     };
                     store::run_here(&self.pool, |conn| {
-                        conn.build_transaction()
-                            .run(|conn| rows::park(conn, &failed, self.id, &seqs, last, now))
+                        rows::park(conn, &failed, self.id, &seqs, last, now)
                     })?;
                 } else {
                     let retry_at =

@@ -166,10 +166,7 @@ pub enum SubscriptionError {
 }
 
 fn field(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.into(),
-        message: message.into(),
-    }
+    FieldError::new(field, message)
 }
 
 const MAX_NAME: usize = 200;
@@ -393,7 +390,7 @@ async fn change(
     id: Uuid,
     action: &'static str,
     now: DateTime<Utc>,
-    change: impl Fn(&mut PgConnectionRef, &mut SubscriptionRow) -> Result<serde_json::Value, StoreError>
+    change: impl Fn(&mut store::Conn, &mut SubscriptionRow) -> Result<serde_json::Value, StoreError>
         + Send
         + 'static,
 ) -> Result<SubscriptionView, SubscriptionError> {
@@ -415,8 +412,6 @@ async fn change(
     .await
     .map_err(not_found)
 }
-
-type PgConnectionRef = diesel::PgConnection;
 
 pub async fn update(
     env: &Env<'_>,
