@@ -222,6 +222,23 @@ fn every_change_is_delivered_signed_with_what_it_changed_in_order() {
     assert_eq!(got[0]["version"], "W/\"1\"");
     assert_eq!(got[2]["version"], "W/\"2\"");
     assert_eq!(got[2]["requestId"], request_id.as_str());
+    // The audit entry of that change names the same request.
+    let audit = api(
+        &app,
+        "GET",
+        &format!("/audit?resource_id={ann}"),
+        &admin,
+        None,
+    )
+    .json();
+    assert!(
+        audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "user.patch" && e["request_id"] == request_id.as_str()),
+        "{audit}"
+    );
     assert_eq!(got[6]["members"]["added"], json!([bob]));
     assert_eq!(got[7]["externalId"], "e-bob");
     assert!(got[7].get("version").is_none(), "{}", got[7]);
