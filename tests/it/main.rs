@@ -30,6 +30,7 @@ mod openapi;
 mod outage;
 mod query;
 mod rate_limits;
+mod receiver;
 mod request_log;
 mod resources;
 mod round_trips;
