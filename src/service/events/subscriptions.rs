@@ -255,6 +255,16 @@ impl CreateRequest {
     }
 }
 
+/// Runs `f` on the blocking pool: checking a destination resolves its
+/// name, which must not stall an HTTP worker.
+async fn off_the_workers<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SubscriptionError> + Send + 'static,
+) -> Result<T, SubscriptionError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| {
+        SubscriptionError::Store(StoreError::Unavailable(format!("blocking pool: {e}")))
+    })?
+}
+
 fn not_found(e: StoreError) -> SubscriptionError {
     match e {
         StoreError::NotFound => SubscriptionError::NotFound,
@@ -279,9 +289,14 @@ pub async fn create(
     request: CreateRequest,
     now: DateTime<Utc>,
 ) -> Result<Created, SubscriptionError> {
-    request
-        .check(env.allowed)
-        .map_err(SubscriptionError::Invalid)?;
+    let allowed = env.allowed.clone();
+    let request = off_the_workers(move || {
+        request
+            .check(&allowed)
+            .map_err(SubscriptionError::Invalid)?;
+        Ok(request)
+    })
+    .await?;
     let secret = webhook::new_secret().map_err(StoreError::Unavailable)?;
     let id = Uuid::now_v7();
     let row = SubscriptionRow {
@@ -420,12 +435,17 @@ pub async fn update(
     request: PatchRequest,
     now: DateTime<Utc>,
 ) -> Result<SubscriptionView, SubscriptionError> {
-    let mut errors = Vec::new();
+    let allowed = env.allowed.clone();
+    let (request, mut errors) = off_the_workers(move || {
+        let mut errors = Vec::new();
+        if let Some(u) = &request.url {
+            check_url(&allowed, u, &mut errors);
+        }
+        Ok((request, errors))
+    })
+    .await?;
     if let Some(n) = &request.name {
         check_name(n, &mut errors);
-    }
-    if let Some(u) = &request.url {
-        check_url(env.allowed, u, &mut errors);
     }
     if let Some(e) = &request.events {
         check_list("events", e, Some(EVENTS), &mut errors);
