@@ -6,10 +6,10 @@ use clap::Subcommand;
 use uuid::Uuid;
 
 use super::{org, CliError, Session};
+use crate::service::events::guard::{self, Allowed};
 use crate::service::events::subscriptions::{
     self, CreateRequest, Env, PatchRequest, ReplayRequest, SubscriptionView,
 };
-use crate::service::events::transport::{self, Allowed};
 use crate::service::secretbox::Sealer;
 use crate::service::Requester;
 use crate::store::orgs::DEFAULT_ORG_NAME;
@@ -88,7 +88,7 @@ fn keys(s: &Session<'_>) -> Result<(Sealer, Allowed), CliError> {
         s.config.secrets_key_file.as_deref(),
     )
     .map_err(CliError::new)?;
-    let allowed = transport::parse_allowed(&s.config.webhook_allowed_hosts)
+    let allowed = guard::parse_allowed(&s.config.webhook_allowed_hosts)
         .map_err(|e| CliError::new(format!("SCIMD_WEBHOOK_ALLOWED_HOSTS: {e}")))?;
     Ok((sealer, allowed))
 }

@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use scimd::service::events::transport::{parse_allowed, Outcome, Transport};
+use scimd::service::events::guard::parse_allowed;
+use scimd::service::events::transport::{Outcome, Transport};
 
 use crate::harness::receiver::Receiver;
 

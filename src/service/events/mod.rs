@@ -10,6 +10,7 @@
 //! same id).
 
 pub mod deliver;
+pub mod guard;
 pub mod subscriptions;
 pub mod transport;
 pub mod webhook;
@@ -24,7 +25,8 @@ use crate::clock::Clock;
 use crate::metrics::Metrics;
 use crate::service::secretbox::Sealer;
 use crate::store::{self, events as outbox, PgPool};
-use transport::{Allowed, Transport};
+use guard::Allowed;
+use transport::Transport;
 
 /// What the operator sets for events and their delivery.
 #[derive(Debug, Clone)]
@@ -77,7 +79,7 @@ impl Events {
             config.secrets_key.as_ref().map(|k| k.expose()),
             config.secrets_key_file.as_deref(),
         )?;
-        let allowed = transport::parse_allowed(&config.webhook_allowed_hosts)
+        let allowed = guard::parse_allowed(&config.webhook_allowed_hosts)
             .map_err(|e| format!("SCIMD_WEBHOOK_ALLOWED_HOSTS: {e}"))?;
         let transport = Transport::new(
             allowed.clone(),

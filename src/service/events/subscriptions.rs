@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::transport::{self, Allowed};
+use super::guard::{self, Allowed};
 use super::webhook;
 use crate::service::secretbox::Sealer;
 use crate::service::{FieldError, Requester};
@@ -184,7 +184,7 @@ fn check_url(allowed: &Allowed, url: &str, errors: &mut Vec<FieldError>) {
             "url",
             format!("must be at most {MAX_URL} characters"),
         ));
-    } else if let Err(e) = transport::check_url(allowed, url) {
+    } else if let Err(e) = guard::check_url(allowed, url) {
         errors.push(field("url", e));
     }
 }
