@@ -376,9 +376,7 @@ pub async fn get(
 ) -> Result<SubscriptionView, SubscriptionError> {
     store::read(pool, move |conn| {
         let row = rows::get(conn, org, id)?;
-        let last = events::last_seq(conn, org)?;
-        let dead = rows::count_dead_letters(conn, id)?;
-        Ok(SubscriptionView::new(row, last, dead))
+        view(conn, row)
     })
     .await
     .map_err(not_found)
@@ -420,12 +418,35 @@ async fn change(
             conn,
             &entry(&by, action, id, 200, now).with_details(details),
         )?;
-        let last = events::last_seq(conn, org)?;
-        let dead = rows::count_dead_letters(conn, id)?;
-        Ok(SubscriptionView::new(row, last, dead))
+        view(conn, row)
     })
     .await
     .map_err(not_found)
+}
+
+/// `row` as the API shows it, with its lag and dead letters.
+fn view(conn: &mut store::Conn, row: SubscriptionRow) -> Result<SubscriptionView, StoreError> {
+    let last = events::last_seq(conn, row.org_id)?;
+    let dead = rows::count_dead_letters(conn, row.id)?;
+    Ok(SubscriptionView::new(row, last, dead))
+}
+
+/// Moves `row` to `position` for a replay: its backoff and dead letters
+/// go (they are delivered again), and so does the lease, so a delivery in
+/// flight does not move it back (see `store::subscriptions::finish`).
+fn rewind(
+    conn: &mut store::Conn,
+    row: &mut SubscriptionRow,
+    position: i64,
+) -> Result<(), StoreError> {
+    row.position = position;
+    row.lease_owner = None;
+    row.lease_until = None;
+    row.attempts = 0;
+    row.failing_since = None;
+    row.next_attempt_at = None;
+    rows::clear_dead_letters(conn, row.id)?;
+    Ok(())
 }
 
 pub async fn update(
@@ -515,13 +536,7 @@ pub async fn replay(
     .map_err(|e| SubscriptionError::Invalid(vec![e]))?;
     change(env, by, id, "subscription.replay", now, move |conn, row| {
         let last = events::last_seq(conn, row.org_id)?;
-        row.position = (from - 1).min(last);
-        row.lease_owner = None;
-        row.lease_until = None;
-        row.attempts = 0;
-        row.failing_since = None;
-        row.next_attempt_at = None;
-        rows::clear_dead_letters(conn, row.id)?;
+        rewind(conn, row, (from - 1).min(last))?;
         Ok(serde_json::json!({"from_sequence": from}))
     })
     .await
@@ -535,13 +550,8 @@ async fn replay_from_time(
     now: DateTime<Utc>,
 ) -> Result<SubscriptionView, SubscriptionError> {
     change(env, by, id, "subscription.replay", now, move |conn, row| {
-        row.position = events::seq_before_time(conn, row.org_id, from)?;
-        row.lease_owner = None;
-        row.lease_until = None;
-        row.attempts = 0;
-        row.failing_since = None;
-        row.next_attempt_at = None;
-        rows::clear_dead_letters(conn, row.id)?;
+        let position = events::seq_before_time(conn, row.org_id, from)?;
+        rewind(conn, row, position)?;
         Ok(serde_json::json!({"from_time": from}))
     })
     .await
