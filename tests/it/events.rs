@@ -960,3 +960,57 @@ fn a_receiver_asking_to_retry_later_is_retried_then_and_not_before() {
     assert_eq!(first.header("webhook-id"), second.header("webhook-id"));
     assert_eq!(first.body, second.body);
 }
+
+#[test]
+fn events_trimmed_before_delivery_are_passed_over_not_retried_forever() {
+    use diesel::prelude::*;
+    let db = TestDb::new();
+    let app = app_with(&db, 1, |_| {});
+    let admin = seed_token(&db, &["all"]);
+    let rx = Receiver::start();
+    let (sub, _) = subscribe(
+        &app,
+        &admin,
+        json!({"format": "webhook", "url": rx.url("/h")}),
+    );
+    api(
+        &app,
+        "PATCH",
+        &format!("/subscriptions/{sub}"),
+        &admin,
+        Some(&json!({"paused": true})),
+    );
+    user(&app, &admin, "trimmed", "t1");
+    // Numbered, then gone (as retention trims them).
+    let mut numbered = false;
+    for _ in 0..100 {
+        let v = api(&app, "GET", &format!("/subscriptions/{sub}"), &admin, None).json();
+        if v["delivery"]["lag"] == 1 {
+            numbered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(numbered);
+    diesel::delete(scimd::store::schema::change_events::table)
+        .execute(&mut db.conn())
+        .unwrap();
+    api(
+        &app,
+        "PATCH",
+        &format!("/subscriptions/{sub}"),
+        &admin,
+        Some(&json!({"paused": false})),
+    );
+    let mut caught_up = Value::Null;
+    for _ in 0..100 {
+        caught_up = api(&app, "GET", &format!("/subscriptions/{sub}"), &admin, None).json();
+        if caught_up["delivery"]["lag"] == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(caught_up["delivery"]["lag"], 0, "{caught_up}");
+    assert_eq!(caught_up["delivery"]["delivered"], 0);
+    assert!(rx.requests().is_empty());
+}

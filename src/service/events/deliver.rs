@@ -80,10 +80,19 @@ impl Worker {
         let (org, position) = (sub.org_id, sub.position);
         let events = store::run_here(&self.pool, |conn| outbox::after(conn, org, position, batch))?;
         let Some(last) = events.last().and_then(|e| e.seq) else {
+            // Numbered events exist past the position but none is left:
+            // retention trimmed them while the subscription was paused.
+            // Move to the newest number, or it would be claimed again at once.
+            let newest = store::run_here(&self.pool, |conn| outbox::last_seq(conn, org))?;
+            log::warn!(
+                "subscription {}: events {}..={newest} were trimmed before delivery",
+                sub.id,
+                position + 1
+            );
             self.finish(
                 &sub,
                 &Attempt::Done {
-                    position,
+                    position: newest,
                     delivered: 0,
                 },
             )?;
